@@ -1,0 +1,45 @@
+# Articula: `make run` serves the demo edition on SQLite, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test test-postgres lint format bench bench-smoke clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/articula db upgrade
+	$(BIN)/articula demo
+	$(BIN)/articula serve
+
+test: install
+	$(BIN)/pytest -q
+
+# The database-backed tests again, against PostgreSQL (set ARTICULA_TEST_POSTGRES_URL).
+test-postgres: install
+	ARTICULA_TEST_DATABASE_URL=$${ARTICULA_TEST_POSTGRES_URL:?set ARTICULA_TEST_POSTGRES_URL} \
+		$(BIN)/pytest -q -m "not solver"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m bench all
+
+bench-smoke: install
+	$(BIN)/python -m bench smoke
+
+clean:
+	rm -rf $(VENV) articula.db outbox .pytest_cache
