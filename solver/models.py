@@ -69,9 +69,7 @@ class TimeGrid(_Strict):
         for day_index, day in enumerate(self.days):
             for block in day.blocks:
                 for position in range(block.slots):
-                    out.append(
-                        SlotInfo(len(out), day.id, day_index, block.id, block.tag, position)
-                    )
+                    out.append(SlotInfo(len(out), day.id, day_index, block.id, block.tag, position))
         return out
 
     @property

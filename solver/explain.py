@@ -1,0 +1,205 @@
+"""Why a request is not in the schedule: a machine code and an English sentence.
+
+Static reasons (found before solving, from the request alone) come first, in this order:
+
+* ``no_room``: no room fits its attendees / reservations;
+* ``pin_conflict``: its pinned room does not fit, or its pinned slot is not a valid start
+  (outside its windows, crossing a block end, a party unavailable);
+* ``window_closed``: its allowed blocks / slots (and duration) leave no start time;
+* ``no_common_slot``: inside its windows its parties share no free run of `duration` slots.
+
+Otherwise the request had candidate starts and the reason comes from the meetings that
+were scheduled. For each candidate start we look at what blocks it: a party already in a
+meeting, every fitting room taken, or a scheduled predecessor / successor (precedence).
+
+* ``precedence``: some start is free of party and room conflicts, but breaks an `after` rule;
+* ``party_capacity``: every start is blocked for one of its parties by meetings of higher
+  or equal weight (the party with the most blocked starts is named);
+* ``room_capacity``: every start is blocked by such meetings, in some by rooms;
+* ``optimisation``: the fallback (a free start exists but a fairness / break rule or a
+  later stage kept it out, or it was dropped for several lighter requests of higher
+  total weight).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .models import Assignment, Unscheduled
+from .prep import Prepared, allowed_windows, availability, contiguity
+
+
+def _names(prep: Prepared, parties: list[str]) -> str:
+    names = [prep.inst.party_by_id[p].name or p for p in parties]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def static_reason(prep: Prepared, r: int) -> tuple[str, str] | None:
+    """The reason a request can never be scheduled, or None if it has candidates."""
+    inst = prep.inst
+    req = inst.requests[r]
+    fit = [
+        room
+        for room in inst.rooms
+        if (room.capacity is None or room.capacity >= req.attendees)
+        and (room.reserved_for is None or room.reserved_for in req.parties)
+    ]
+    if not fit:
+        biggest = max((room.capacity or 0) for room in inst.rooms)
+        if all(room.capacity is not None for room in inst.rooms) and biggest < req.attendees:
+            return "no_room", f"no room holds {req.attendees} people (the largest holds {biggest})"
+        return "no_room", f"no room fits {req.attendees} people among the rooms open to it"
+    if req.pin is not None and req.pin.room is not None:
+        if req.pin.room not in {room.id for room in fit}:
+            return "pin_conflict", f"pinned to room {req.pin.room}, which cannot take it"
+    window = contiguity(prep, req) & allowed_windows(prep, req)
+    free = availability(prep, req)
+    if req.pin is not None:
+        s = req.pin.slot
+        if not window >> s & 1:
+            return "pin_conflict", f"pinned to slot {s}, outside its allowed time windows"
+        if not free >> s & 1:
+            busy = [p for p in req.parties if not _free_run(prep, p, s, req.duration)]
+            return "pin_conflict", f"pinned to slot {s}, when {_names(prep, busy)} is unavailable"
+    if not window:
+        return "window_closed", (
+            f"its allowed blocks and slots leave no start time for a {req.duration}-slot meeting"
+        )
+    if not window & free:
+        return "no_common_slot", (
+            f"{_names(prep, req.parties)} share no free time"
+            + (f" of {req.duration} consecutive slots" if req.duration > 1 else " slot")
+            + " in its allowed windows"
+        )
+    if not prep.starts[r] or not prep.rooms[r]:  # pragma: no cover - covered above
+        return "no_common_slot", "no start time satisfies every rule of this request"
+    return None
+
+
+def _free_run(prep: Prepared, p: str, s: int, d: int) -> bool:
+    return all(prep.free_mask[p] >> t & 1 for t in range(s, s + d))
+
+
+def explain_unscheduled(prep: Prepared, assignments: list[Assignment]) -> list[Unscheduled]:
+    """One reason for every request missing from `assignments`."""
+    inst = prep.inst
+    placed = {a.request: a for a in assignments}
+    party_busy: dict[tuple[str, int], str] = {}
+    room_busy: dict[tuple[str, int], str] = {}
+    sector_room: dict[str, str] = {}
+    sectors = {p.id for p in inst.parties if p.kind == "sector"}
+    for a in assignments:
+        req = inst.request_by_id[a.request]
+        for t in range(a.slot, a.slot + req.duration):
+            room_busy[a.room, t] = a.request
+            for p in req.parties:
+                party_busy[p, t] = a.request
+        for p in req.parties:
+            if p in sectors:
+                sector_room[p] = a.room
+    successors: dict[str, list[str]] = defaultdict(list)
+    for req in inst.requests:
+        for q in req.after:
+            successors[q].append(req.id)
+
+    out: list[Unscheduled] = []
+    for r, req in enumerate(inst.requests):
+        if req.id in placed:
+            continue
+        static = static_reason(prep, r)
+        if static is not None:
+            out.append(Unscheduled(request=req.id, code=static[0], reason=static[1]))
+            continue
+        code, reason = _dynamic(
+            prep, r, placed, party_busy, room_busy, sector_room, sectors, successors
+        )
+        out.append(Unscheduled(request=req.id, code=code, reason=reason))
+    return out
+
+
+def _dynamic(prep, r, placed, party_busy, room_busy, sector_room, sectors, successors):
+    inst = prep.inst
+    req = inst.requests[r]
+    by_id = inst.request_by_id
+
+    def heavy(other: str) -> bool:
+        o = by_id[other]
+        return o.mandatory or o.weight >= req.weight
+
+    party_blocks: dict[str, int] = defaultdict(int)
+    all_party_heavy = True
+    all_heavy = True
+    precedence_only: list[str] = []
+    free_start = False
+    for s in prep.starts[r]:
+        span = range(s, s + req.duration)
+        blockers_by_party = {
+            p: {party_busy[p, t] for t in span if (p, t) in party_busy} for p in req.parties
+        }
+        party_hit = [p for p, bl in blockers_by_party.items() if bl]
+        rooms_ok = [
+            k
+            for k in prep.rooms[r]
+            if not any((inst.rooms[k].id, t) in room_busy for t in span)
+            and all(
+                sector_room.get(p, inst.rooms[k].id) == inst.rooms[k].id
+                for p in req.parties
+                if p in sectors
+            )
+        ]
+        room_blockers = {
+            room_busy[inst.rooms[k].id, t]
+            for k in prep.rooms[r]
+            for t in span
+            if (inst.rooms[k].id, t) in room_busy
+        }
+        prec = [q for q in req.after if q in placed and placed[q].slot + by_id[q].duration > s]
+        prec += [q for q in successors[req.id] if q in placed and placed[q].slot < s + req.duration]
+        for p in party_hit:
+            party_blocks[p] += 1
+        heavy_party = any(all(heavy(o) for o in blockers_by_party[p]) for p in party_hit)
+        heavy_room = not rooms_ok and room_blockers and all(heavy(o) for o in room_blockers)
+        if not party_hit and rooms_ok:
+            if prec:
+                precedence_only.extend(prec)
+            else:
+                free_start = True
+        if not heavy_party:
+            all_party_heavy = False
+            if not heavy_room:
+                all_heavy = False
+
+    if free_start:
+        if req.weight == 0:
+            return "optimisation", "has weight 0, so scheduling it would not add weight"
+        if prep.inst.options.break_fairness is not None:
+            return "optimisation", (
+                "a free start exists, but using it would break the break-fairness limit "
+                "or the objectives of the stages after weight"
+            )
+        return "optimisation", "dropped to schedule requests of higher total weight"
+    if precedence_only:
+        names = sorted(set(precedence_only))
+        return "precedence", (
+            "every start left free would break the order with "
+            + ", ".join(names)
+            + " (it must come after its predecessors and before its successors)"
+        )
+    if all_party_heavy and party_blocks:
+        p = max(party_blocks, key=lambda q: (party_blocks[q], q))
+        free_slots = bin(prep.free_mask[p]).count("1")
+        n_heavy = sum(
+            1
+            for o in inst.requests
+            if p in o.parties and o.id != req.id and (o.mandatory or o.weight >= req.weight)
+        )
+        return "party_capacity", (
+            f"{_names(prep, [p])} has {free_slots} free slots and {n_heavy} requests of "
+            "higher or equal weight, which take every start time this request could use"
+        )
+    if all_heavy:
+        return "room_capacity", (
+            "at every start time its parties could use, the rooms are taken by meetings "
+            "of higher or equal weight"
+        )
+    return "optimisation", "dropped to schedule requests of higher total weight"

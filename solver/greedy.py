@@ -1,0 +1,100 @@
+"""The greedy baseline: what a person does by hand.
+
+Requests in order mandatory first, then weight (descending), then input order; each goes
+to the first (start slot, room) in time order that respects every hard rule given the
+meetings already placed (rooms tried smallest capacity first, so big rooms stay free for
+big meetings). Nothing is ever moved back, so it can miss mandatory requests: then the
+status is INFEASIBLE (this greedy found no schedule with all of them; the assignments
+still respect every other rule), otherwise FEASIBLE. `break_fairness` is not enforced
+(the greedy does not look at breaks), so compare it with CP-SAT on weight.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .explain import explain_unscheduled
+from .models import Assignment, Instance, Solution, Status
+from .prep import prepare
+from .solve import count_breaks
+
+
+def greedy(instance: Instance) -> Solution:
+    """Place requests one by one at their first free (slot, room)."""
+    t0 = time.perf_counter()
+    inst = instance
+    prep = prepare(inst)
+    opts = inst.options
+    sectors = {p.id for p in inst.parties if p.kind == "sector"}
+    party_busy: set[tuple[str, int]] = set()
+    room_busy: set[tuple[int, int]] = set()
+    sector_room: dict[str, int] = {}
+    where: dict[str, tuple[int, int]] = {}  # request id -> (start, end)
+    successors: dict[str, list[str]] = {}
+    for req in inst.requests:
+        for q in req.after:
+            successors.setdefault(q, []).append(req.id)
+
+    order = sorted(
+        range(len(inst.requests)),
+        key=lambda r: (not inst.requests[r].mandatory, -inst.requests[r].weight, r),
+    )
+    chosen: list[tuple[int, int, int]] = []
+    for r in order:
+        req = inst.requests[r]
+        rooms = sorted(prep.rooms[r], key=lambda k: (inst.rooms[k].capacity or 10**9, k))
+        for s in prep.starts[r]:
+            end = s + req.duration
+            span = range(s, end)
+            if any((p, t) in party_busy for p in req.parties for t in span):
+                continue
+            if any(q in where and where[q][1] > s for q in req.after):
+                continue
+            if any(q in where and where[q][0] < end for q in successors.get(req.id, [])):
+                continue
+            room = next(
+                (
+                    k
+                    for k in rooms
+                    if not any((k, t) in room_busy for t in span)
+                    and (
+                        not opts.sector_keeps_room
+                        or all(sector_room.get(p, k) == k for p in req.parties if p in sectors)
+                    )
+                ),
+                None,
+            )
+            if room is None:
+                continue
+            for t in span:
+                room_busy.add((room, t))
+                for p in req.parties:
+                    party_busy.add((p, t))
+            if opts.sector_keeps_room:
+                for p in req.parties:
+                    if p in sectors:
+                        sector_room[p] = room
+            where[req.id] = (s, end)
+            chosen.append((r, s, room))
+            break
+
+    assignments = [
+        Assignment(
+            request=inst.requests[r].id,
+            slot=s,
+            room=inst.rooms[k].id,
+            day=inst.grid.slot_info[s].day,
+        )
+        for r, s, k in sorted(chosen, key=lambda c: (c[1], c[0]))
+    ]
+    missing = any(req.mandatory and req.id not in where for req in inst.requests)
+    return Solution(
+        instance=inst.name,
+        status=Status.INFEASIBLE if missing else Status.FEASIBLE,
+        assignments=assignments,
+        unscheduled=explain_unscheduled(prep, assignments),
+        scheduled_weight=sum(inst.requests[r].weight for r, _, _ in chosen),
+        breaks=count_breaks(prep, opts, assignments),
+        seconds=time.perf_counter() - t0,
+        solver="greedy",
+    )

@@ -1,0 +1,378 @@
+"""The CP-SAT model: variables, hard rules and the objective expressions of every stage.
+
+Decomposition
+-------------
+* ``y[r, s]`` (Boolean): request ``r`` starts at slot ``s``. Created only for the
+  candidate starts of :mod:`solver.prep` (every single-request rule already applied:
+  contiguity inside one block, allowed windows, availability of every party, pins).
+* ``sched[r]`` = sum_s y[r, s] (at most one start per request).
+* Rooms. When any room fits every request ("pooled" mode: no reservations, no pinned
+  rooms, capacity fits everyone, no `sector_keeps_room`), rooms are interchangeable and the
+  only room rule is "at most n_rooms meetings cover each slot". Meetings never cross a
+  block, so the covering sets form an interval graph and rooms are assigned afterwards by
+  start time (:func:`assign_pooled_rooms`), which always succeeds; this removes the room
+  symmetry entirely. Otherwise ("full" mode) ``x[r, s, k]`` chooses the room, only for
+  fitting rooms, with ``sum_k x[r, s, k] = y[r, s]`` and one meeting per room and slot.
+* ``busy[p, t]`` (Boolean, for parties whose breaks are counted) equals the number of
+  p's meetings covering slot t: one ``exactly_one(meetings covering t, not busy)``
+  constraint is both the no-overlap rule and the definition of ``busy``.
+
+Implied constraints (redundant, they strengthen propagation / the LP):
+* per party: sum of its scheduled meeting-slots = sum of its busy slots, and <= the
+  number of slots its candidate meetings can cover;
+* per slot: sum of meetings covering it <= n_rooms; and, with busy variables, the number
+  of busy counted parties = sum over covering meetings of their counted parties.
+
+Precedence (`after`) only binds when both requests are scheduled: a request whose
+predecessor is dropped may still be scheduled anywhere.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from .models import Instance, Options
+from .prep import ROOM_FILTERS, START_FILTERS, Prepared
+
+PER_MILLE = 1000
+
+
+@dataclass
+class Built:
+    """The model and handles to its variables."""
+
+    model: cp_model.CpModel
+    prep: Prepared
+    options: Options
+    y: list[dict[int, cp_model.IntVar]] = field(default_factory=list)
+    x: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    sched: list[cp_model.IntVar | None] = field(default_factory=list)
+    party_cover: dict[str, dict[int, list[cp_model.IntVar]]] = field(default_factory=dict)
+    slot_cover: dict[int, list[tuple[int, cp_model.IntVar]]] = field(default_factory=dict)
+    busy: dict[str, dict[int, cp_model.IntVar]] = field(default_factory=dict)
+    counted: list[str] = field(default_factory=list)
+    breaks: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
+    mandatory_lits: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    objectives: dict[str, tuple[cp_model.LinearExprT, str]] = field(default_factory=dict)
+    delegations: list[str] = field(default_factory=list)
+
+    @property
+    def inst(self) -> Instance:
+        return self.prep.inst
+
+
+# ----------------------------------------------------------------------------- hard rules
+
+
+def mandatory(b: Built) -> None:
+    """Mandatory requests are scheduled (through assumption literals when explaining)."""
+    for r, req in enumerate(b.inst.requests):
+        if not req.mandatory:
+            continue
+        sched = b.sched[r]
+        if r in b.mandatory_lits:
+            lit = b.mandatory_lits[r]
+            if sched is None:
+                b.model.add_bool_or([~lit])
+            else:
+                b.model.add_implication(lit, sched)
+        elif sched is None:
+            b.model.add_bool_or([])  # statically impossible: the model is infeasible
+        else:
+            b.model.add(sched == 1)
+
+
+def no_party_overlap(b: Built) -> None:
+    """No party in two meetings at once; defines busy[p, t] for counted parties."""
+    counted = set(b.counted)
+    for p, cover in b.party_cover.items():
+        for t, vars_ in sorted(cover.items()):
+            if p in counted:
+                busy = b.model.new_bool_var(f"busy[{p},{t}]")
+                b.busy[p][t] = busy
+                b.model.add_exactly_one([*vars_, ~busy])
+            elif len(vars_) > 1:
+                b.model.add_at_most_one(vars_)
+
+
+def no_room_overlap(b: Built) -> None:
+    """No room with two meetings at once (pooled: at most n_rooms meetings per slot)."""
+    n_rooms = len(b.inst.rooms)
+    for _t, cover in sorted(b.slot_cover.items()):
+        if len(cover) > n_rooms:
+            b.model.add(sum(v for _, v in cover) <= n_rooms)
+    if b.prep.pooled:
+        return
+    per_room: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+    for (r, s, k), var in b.x.items():
+        for t in range(s, s + b.inst.requests[r].duration):
+            per_room[k, t].append(var)
+    for vars_ in per_room.values():
+        if len(vars_) > 1:
+            b.model.add_at_most_one(vars_)
+
+
+def precedences(b: Built) -> None:
+    """If both are scheduled, every request in `after` ends before this one starts."""
+    index = {req.id: r for r, req in enumerate(b.inst.requests)}
+    for r, req in enumerate(b.inst.requests):
+        for other in req.after:
+            q = index[other]
+            d_q = b.inst.requests[q].duration
+            for s, y_rs in b.y[r].items():
+                late = [y for s2, y in b.y[q].items() if s2 + d_q > s]
+                if late:
+                    b.model.add_at_most_one([*late, y_rs])
+
+
+def sector_keeps_room(b: Built) -> None:
+    """With `options.sector_keeps_room`, each sector holds all its meetings in one room."""
+    if not b.options.sector_keeps_room:
+        return
+    sectors = {p.id for p in b.inst.parties if p.kind == "sector"}
+    holds: dict[tuple[str, int], cp_model.IntVar] = {}
+    for (r, _s, k), var in b.x.items():
+        for p in b.inst.requests[r].parties:
+            if p in sectors:
+                if (p, k) not in holds:
+                    holds[p, k] = b.model.new_bool_var(f"room_of[{p},{b.inst.rooms[k].id}]")
+                b.model.add_implication(var, holds[p, k])
+    by_sector: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    for (p, _k), var in holds.items():
+        by_sector[p].append(var)
+    for vars_ in by_sector.values():
+        b.model.add_at_most_one(vars_)
+
+
+def implied(b: Built) -> None:
+    """Redundant constraints that help the solver (see the module docstring)."""
+    reqs = b.inst.requests
+    by_party: dict[str, list[int]] = defaultdict(list)
+    for r, req in enumerate(reqs):
+        if b.sched[r] is not None:
+            for p in req.parties:
+                by_party[p].append(r)
+    for p, rs in by_party.items():
+        load = sum(reqs[r].duration * b.sched[r] for r in rs)
+        coverable = len(b.party_cover[p])
+        if sum(reqs[r].duration for r in rs) > coverable:
+            b.model.add(load <= coverable)
+        if b.busy.get(p):
+            b.model.add(sum(b.busy[p].values()) == load)
+    counted = set(b.counted)
+    if counted:
+        for t, cover in b.slot_cover.items():
+            busy_t = [b.busy[p][t] for p in counted if t in b.busy[p]]
+            weighted = [(len(counted.intersection(reqs[r].parties)), v) for r, v in cover]
+            b.model.add(sum(busy_t) == sum(c * v for c, v in weighted if c))
+
+
+# The hard rules, in one list. The first seven are single-request filters applied while
+# creating the variables (solver/prep.py); the others are constraints on the variables.
+HARD_RULES: tuple[Callable, ...] = (
+    *START_FILTERS,  # contiguity, allowed_windows, availability, pins
+    *ROOM_FILTERS,  # room_capacity, room_reservation, pinned_room
+    mandatory,
+    no_party_overlap,
+    no_room_overlap,
+    precedences,
+    sector_keeps_room,
+)
+CONSTRAINT_RULES = (mandatory, no_party_overlap, no_room_overlap, precedences, sector_keeps_room)
+
+
+# ----------------------------------------------------------------------------- objectives
+
+
+def weight_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
+    """Stage `weight`: total weight of the scheduled requests (max)."""
+    reqs = b.inst.requests
+    return sum(reqs[r].weight * s for r, s in enumerate(b.sched) if s is not None), "max"
+
+
+def delegations_for_fairness(inst: Instance) -> list[str]:
+    """Delegations with at least one request of positive total weight."""
+    total: dict[str, int] = defaultdict(int)
+    for req in inst.requests:
+        for p in req.parties:
+            total[p] += req.weight
+    return [p.id for p in inst.parties if p.kind == "delegation" and total.get(p.id, 0) > 0]
+
+
+def fairness_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
+    """Stage `fairness`: min over delegations of floor(1000 * scheduled / requested weight)."""
+    m = b.model
+    share = m.new_int_var(0, PER_MILLE, "min_share_per_mille")
+    for d in b.delegations:
+        rs = [r for r, req in enumerate(b.inst.requests) if d in req.parties]
+        requested = sum(b.inst.requests[r].weight for r in rs)
+        got = sum(b.inst.requests[r].weight * b.sched[r] for r in rs if b.sched[r] is not None)
+        m.add(PER_MILLE * got >= requested * share).with_name(f"share[{d}]")
+    return share, "max"
+
+
+def counted_parties(inst: Instance, which: str) -> list[str]:
+    kinds = {"all": None, "delegations": "delegation", "sectors": "sector"}
+    if which == "none":
+        return []
+    kind = kinds[which]
+    with_requests = {p for req in inst.requests for p in req.parties}
+    return [
+        p.id for p in inst.parties if p.id in with_requests and (kind is None or p.kind == kind)
+    ]
+
+
+def _breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
+    """Breaks of p = sum over segments (days, or blocks) of (busy runs - 1 if any).
+
+    A run starts at t when p is busy at t and idle at t-1 (or t opens the segment); the
+    segment's `any` literal is the OR of its busy slots. Equivalent to counting maximal
+    idle runs between two meetings, with fewer auxiliary variables.
+    """
+    m = b.model
+    busy = b.busy[p]
+    terms: list[cp_model.LinearExprT] = []
+    for seg in b.prep.segments(b.options.breaks_span_blocks):
+        slots = [t for t in seg if t in busy]
+        if len(slots) < 2:
+            continue
+        starts = []
+        for t in slots:
+            if t == seg.start or (t - 1) not in busy:
+                starts.append(busy[t])
+                continue
+            st = m.new_bool_var(f"run_start[{p},{t}]")
+            m.add_bool_or([~busy[t], busy[t - 1], st])  # busy t, idle t-1 => start
+            m.add_implication(st, busy[t])
+            m.add_implication(st, ~busy[t - 1])
+            starts.append(st)
+        any_ = m.new_bool_var(f"active[{p},{seg.start}]")
+        for t in slots:
+            m.add_implication(busy[t], any_)
+        m.add_bool_or([busy[t] for t in slots]).only_enforce_if(any_)
+        m.add(sum(starts) >= any_)
+        terms.append(sum(starts) - any_)
+    return sum(terms) if terms else 0
+
+
+def breaks_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
+    """Stage `breaks`: total breaks of the counted parties (min)."""
+    return sum(b.breaks.values()) if b.breaks else 0, "min"
+
+
+def break_fairness(b: Built) -> None:
+    """Hard: breaks(p) - min_q breaks(q) <= d over counted parties with a meeting."""
+    d = b.options.break_fairness
+    if d is None or len(b.breaks) < 2:
+        return
+    m = b.model
+    big = b.prep.n
+    low = m.new_int_var(0, big, "min_breaks")
+    for p, expr in b.breaks.items():
+        has = has_meeting(b, p)
+        if has is True:
+            m.add(low <= expr)
+        else:
+            m.add(low <= expr + big * (1 - has))
+        m.add(expr <= low + d)
+
+
+def has_meeting(b: Built, p: str):
+    """True, or a literal that is true iff p has a scheduled meeting."""
+    rs = [r for r, req in enumerate(b.inst.requests) if p in req.parties]
+    if any(b.inst.requests[r].mandatory and b.sched[r] is not None for r in rs):
+        return True
+    lits = [b.sched[r] for r in rs if b.sched[r] is not None]
+    has = b.model.new_bool_var(f"has_meeting[{p}]")
+    b.model.add_max_equality(has, lits) if lits else b.model.add(has == 0)
+    return has
+
+
+def changes_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
+    """Stage `changes`: requests whose (slot, room) differ from `options.previous` (min)."""
+    prev = {a.request: a for a in b.options.previous or []}
+    room_index = {room.id: k for k, room in enumerate(b.inst.rooms)}
+    terms: list[cp_model.LinearExprT] = []
+    for r, req in enumerate(b.inst.requests):
+        a = prev.get(req.id)
+        if a is None:
+            if b.sched[r] is not None:
+                terms.append(b.sched[r])
+            continue
+        if b.prep.pooled:
+            keep = b.y[r].get(a.slot)
+        else:
+            keep = b.x.get((r, a.slot, room_index[a.room]))
+        terms.append(1 if keep is None else 1 - keep)
+    return sum(terms), "min"
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def build(
+    prep: Prepared,
+    options: Options,
+    stages: list[str],
+    *,
+    assume_mandatory: bool = False,
+) -> Built:
+    """Create variables, add every hard rule, and the objective expressions of `stages`."""
+    inst = prep.inst
+    m = cp_model.CpModel()
+    m.name = inst.name
+    b = Built(model=m, prep=prep, options=options)
+    b.party_cover = {p.id: defaultdict(list) for p in inst.parties}
+    b.slot_cover = defaultdict(list)
+    if "breaks" in stages or options.break_fairness is not None:
+        b.counted = counted_parties(inst, options.break_parties)
+    b.busy = {p: {} for p in b.counted}
+    for r, req in enumerate(inst.requests):
+        ys: dict[int, cp_model.IntVar] = {}
+        rooms = prep.rooms[r]
+        if rooms:
+            for s in prep.starts[r]:
+                y = m.new_bool_var(f"y[{req.id},{s}]")
+                ys[s] = y
+                for t in range(s, s + req.duration):
+                    b.slot_cover[t].append((r, y))
+                    for p in req.parties:
+                        b.party_cover[p][t].append(y)
+                if not prep.pooled:
+                    xs = []
+                    for k in rooms:
+                        x = m.new_bool_var(f"x[{req.id},{s},{inst.rooms[k].id}]")
+                        b.x[r, s, k] = x
+                        xs.append(x)
+                    m.add_exactly_one([*xs, ~y])
+        b.y.append(ys)
+        if ys:
+            sched = m.new_bool_var(f"scheduled[{req.id}]")
+            m.add_exactly_one([*ys.values(), ~sched])
+            b.sched.append(sched)
+        else:
+            b.sched.append(None)
+        if assume_mandatory and req.mandatory:
+            b.mandatory_lits[r] = m.new_bool_var(f"assume_mandatory[{req.id}]")
+    for rule in CONSTRAINT_RULES:
+        rule(b)
+    for p in b.counted:
+        b.breaks[p] = _breaks_of(b, p)
+    break_fairness(b)
+    implied(b)
+    b.delegations = delegations_for_fairness(inst)
+    makers = {
+        "weight": weight_objective,
+        "fairness": fairness_objective,
+        "breaks": breaks_objective,
+        "changes": changes_objective,
+    }
+    for stage in stages:
+        b.objectives[stage] = makers[stage](b)
+    if b.mandatory_lits:
+        m.add_assumptions(list(b.mandatory_lits.values()))
+    return b

@@ -1,0 +1,182 @@
+"""Pre-computation shared by the CP-SAT model, the greedy baseline and the explanations.
+
+Every hard rule that only concerns ONE request (contiguity, allowed windows,
+availability, pins, room capacity, room reservation, pinned room) is applied here, as a
+filter on the request's candidate start slots and rooms, so the model never creates a
+variable for a combination that breaks one of them. Start sets are Python integers used
+as bit masks over the global slot indices (bit ``s`` set = start ``s`` allowed), which
+makes the filters a handful of big-integer operations per request instead of a Python
+loop per (request, slot, room).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import reduce
+
+from .models import Instance, MeetingRequest, Room
+
+# ----------------------------------------------------------------- start filters (one rule each)
+
+
+def contiguity(prep: Prepared, req: MeetingRequest) -> int:
+    """Starts whose `duration` consecutive slots stay inside one block."""
+    return prep.fit_mask(req.duration)
+
+
+def allowed_windows(prep: Prepared, req: MeetingRequest) -> int:
+    """Starts inside `allowed_blocks` and listed in `allowed_slots` (None = no limit)."""
+    mask = prep.full_mask
+    if req.allowed_blocks is not None:
+        mask &= reduce(lambda a, b: a | b, (prep.block_mask[b] for b in req.allowed_blocks), 0)
+    if req.allowed_slots is not None:
+        mask &= reduce(lambda a, s: a | (1 << s), req.allowed_slots, 0)
+    return mask
+
+
+def availability(prep: Prepared, req: MeetingRequest) -> int:
+    """Starts where every party is free during the whole meeting."""
+    free = prep.common_free(req.parties)
+    return prep.run_starts(free, req.duration)
+
+
+def pins(prep: Prepared, req: MeetingRequest) -> int:
+    """A pinned request may only start at its pinned slot."""
+    return prep.full_mask if req.pin is None else 1 << req.pin.slot
+
+
+START_FILTERS: tuple[Callable[[Prepared, MeetingRequest], int], ...] = (
+    contiguity,
+    allowed_windows,
+    availability,
+    pins,
+)
+
+# ----------------------------------------------------------------- room filters (one rule each)
+
+
+def room_capacity(req: MeetingRequest, room: Room) -> bool:
+    """The room holds the request's attendees (capacity None = no limit)."""
+    return room.capacity is None or room.capacity >= req.attendees
+
+
+def room_reservation(req: MeetingRequest, room: Room) -> bool:
+    """A reserved room only takes meetings of the party it is reserved for."""
+    return room.reserved_for is None or room.reserved_for in req.parties
+
+
+def pinned_room(req: MeetingRequest, room: Room) -> bool:
+    """A request pinned to a room may only use that room."""
+    return req.pin is None or req.pin.room is None or req.pin.room == room.id
+
+
+ROOM_FILTERS: tuple[Callable[[MeetingRequest, Room], bool], ...] = (
+    room_capacity,
+    room_reservation,
+    pinned_room,
+)
+
+
+def bits(mask: int) -> list[int]:
+    """The set bits of a mask, in increasing order."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+@dataclass
+class Prepared:
+    """The instance with candidate starts and rooms of every request."""
+
+    inst: Instance
+    n: int = 0
+    full_mask: int = 0
+    slot_day: list[int] = field(default_factory=list)
+    slot_block: list[int] = field(default_factory=list)
+    block_range: list[range] = field(default_factory=list)
+    block_mask: dict[str, int] = field(default_factory=dict)
+    day_ranges: list[range] = field(default_factory=list)
+    free_mask: dict[str, int] = field(default_factory=dict)
+    starts: list[list[int]] = field(default_factory=list)
+    rooms: list[list[int]] = field(default_factory=list)
+    pooled: bool = False
+    _fit: dict[int, int] = field(default_factory=dict)
+
+    # -- helpers
+    def fit_mask(self, duration: int) -> int:
+        if duration not in self._fit:
+            mask = 0
+            for rng in self.block_range:
+                for s in range(rng.start, rng.stop - duration + 1):
+                    mask |= 1 << s
+            self._fit[duration] = mask
+        return self._fit[duration]
+
+    def common_free(self, parties: list[str]) -> int:
+        return reduce(lambda a, p: a & self.free_mask[p], parties, self.full_mask)
+
+    @staticmethod
+    def run_starts(free: int, duration: int) -> int:
+        out = free
+        for k in range(1, duration):
+            out &= free >> k
+        return out
+
+    def segments(self, span_blocks: bool) -> list[range]:
+        """Slot ranges inside which breaks are counted: days, or blocks."""
+        return self.day_ranges if span_blocks else self.block_range
+
+
+def prepare(inst: Instance) -> Prepared:
+    """Candidate starts and rooms for every request (after every single-request rule)."""
+    grid = inst.grid
+    prep = Prepared(inst=inst)
+    prep.n = grid.n_slots
+    prep.full_mask = (1 << prep.n) - 1
+    start = 0
+    for d_index, day in enumerate(grid.days):
+        day_start = start
+        for block in day.blocks:
+            rng = range(start, start + block.slots)
+            b_index = len(prep.block_range)
+            prep.block_range.append(rng)
+            prep.block_mask[block.id] = ((1 << block.slots) - 1) << start
+            prep.slot_day.extend([d_index] * block.slots)
+            prep.slot_block.extend([b_index] * block.slots)
+            start += block.slots
+        prep.day_ranges.append(range(day_start, start))
+    for party in inst.parties:
+        busy = reduce(lambda a, s: a | (1 << s), party.unavailable, 0)
+        prep.free_mask[party.id] = prep.full_mask & ~busy
+    for req in inst.requests:
+        mask = prep.full_mask
+        for rule in START_FILTERS:
+            mask &= rule(prep, req)
+        prep.starts.append(bits(mask))
+        prep.rooms.append(
+            [k for k, room in enumerate(inst.rooms) if all(f(req, room) for f in ROOM_FILTERS)]
+        )
+    prep.pooled = rooms_are_interchangeable(inst, prep)
+    return prep
+
+
+def rooms_are_interchangeable(inst: Instance, prep: Prepared) -> bool:
+    """True when any room will do for every request that has a room at all.
+
+    Then the room assignment reduces to "at most n_rooms meetings per slot" (an interval
+    graph colouring: meetings never cross a block, so assigning rooms by start time always
+    succeeds). Re-planning keeps rooms only for one-slot meetings, so it needs duration 1.
+    """
+    o = inst.options
+    if o.sector_keeps_room:
+        return False
+    n_rooms = len(inst.rooms)
+    if any(rooms and len(rooms) != n_rooms for rooms in prep.rooms):
+        return False
+    if o.previous is not None and any(r.duration != 1 for r in inst.requests):
+        return False
+    return True

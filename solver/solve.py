@@ -1,0 +1,325 @@
+"""Lexicographic solve: one CP-SAT run per objective stage.
+
+Each stage optimises its own objective with every hard rule, the objectives of the
+earlier stages being fixed at their proven optimum (or at the best value found, when the
+stage ran out of time) by a constraint, and the previous stage's solution given as a
+hint (every variable, so the hint is complete and feasible).
+
+Time: stage i may use the time still left minus a reserve of 10 % of the total limit
+for each later stage, so a hard first stage cannot starve the others completely and an
+easy one hands its unused time on.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ortools.sat.python import cp_model
+
+from .explain import explain_unscheduled, static_reason
+from .model import Built, build
+from .models import (
+    Assignment,
+    Instance,
+    Options,
+    ProgressCallback,
+    ProgressEvent,
+    Solution,
+    StageName,
+    StageResult,
+    Status,
+    Unscheduled,
+)
+from .prep import Prepared, prepare
+
+_STATUS = {
+    cp_model.OPTIMAL: Status.OPTIMAL,
+    cp_model.FEASIBLE: Status.FEASIBLE,
+    cp_model.INFEASIBLE: Status.INFEASIBLE,
+    cp_model.UNKNOWN: Status.UNKNOWN,
+    cp_model.MODEL_INVALID: Status.MODEL_INVALID,
+}
+RESERVE_SHARE = 0.10
+CORE_SHRINK_MAX = 16
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution; a failing user callback never stops the solve."""
+
+    def __init__(self, stage: StageName, callback: ProgressCallback) -> None:
+        super().__init__()
+        self.stage = stage
+        self.callback = callback
+
+    def on_solution_callback(self) -> None:
+        event = ProgressEvent(
+            stage=self.stage,
+            seconds=self.wall_time,
+            objective=self.objective_value,
+            bound=self.best_objective_bound,
+        )
+        try:
+            self.callback(event)
+        except Exception:  # noqa: BLE001 - the user's callback must not kill the solve
+            pass
+
+
+def stage_order(inst: Instance, options: Options) -> list[StageName]:
+    """The stages to run: the requested (or default) order minus the inapplicable ones."""
+    from .model import delegations_for_fairness
+
+    if options.stages is not None:
+        order = list(options.stages)
+    else:
+        order = ["weight", "fairness", "breaks"]
+        if options.previous is not None:
+            order.insert(
+                order.index("breaks") + (0 if options.changes_before_breaks else 1), "changes"
+            )
+    out: list[StageName] = []
+    for stage in order:
+        if stage in out:
+            continue
+        if stage == "fairness" and (
+            not options.fairness or len(delegations_for_fairness(inst)) < 2
+        ):
+            continue
+        if stage == "breaks" and options.break_parties == "none":
+            continue
+        if stage == "changes" and options.previous is None:
+            continue
+        out.append(stage)
+    return out
+
+
+def _params(options: Options, seconds: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = options.workers
+    solver.parameters.random_seed = options.seed
+    solver.parameters.max_time_in_seconds = max(0.05, seconds)
+    return solver
+
+
+def solve(
+    instance: Instance, options: Options | None = None, progress: ProgressCallback | None = None
+) -> Solution:
+    """Schedule `instance` with CP-SAT, stage by stage (see the module docstring)."""
+    t0 = time.perf_counter()
+    options = options or instance.options
+    prep = prepare(instance)
+    stages = stage_order(instance, options)
+
+    impossible = [
+        r
+        for r, req in enumerate(instance.requests)
+        if req.mandatory and (not prep.starts[r] or not prep.rooms[r])
+    ]
+    if impossible:
+        conflicts = [instance.requests[r].id for r in impossible]
+        return _infeasible(instance, prep, conflicts, [], t0)
+
+    built = build(prep, options, stages)
+    results: list[StageResult] = []
+    hint: list[int] | None = None
+    total = options.time_limit_s
+    for i, stage in enumerate(stages):
+        left = total - (time.perf_counter() - t0)
+        budget = left - RESERVE_SHARE * total * (len(stages) - i - 1)
+        expr, sense = built.objectives[stage]
+        m = built.model
+        m.minimize(expr) if sense == "min" else m.maximize(expr)
+        if hint is not None:
+            m.clear_hints()
+            m.proto.solution_hint.vars.extend(range(len(hint)))
+            m.proto.solution_hint.values.extend(hint)
+        solver = _params(options, budget)
+        cb = _Progress(stage, progress) if progress is not None else None
+        code = solver.solve(m, cb)
+        status = _STATUS[code]
+        if status in (Status.OPTIMAL, Status.FEASIBLE):
+            obj, bound = solver.objective_value, solver.best_objective_bound
+            results.append(
+                StageResult(
+                    name=stage,
+                    status=status,
+                    objective=obj,
+                    bound=bound,
+                    gap=abs(obj - bound) / max(1.0, abs(obj)),
+                    seconds=solver.wall_time,
+                    sense=sense,
+                )
+            )
+            hint = list(solver.response_proto.solution)
+            value = round(obj)
+            m.add(expr >= value if sense == "max" else expr <= value).with_name(f"fix_{stage}")
+            continue
+        results.append(
+            StageResult(name=stage, status=status, seconds=solver.wall_time, sense=sense)
+        )
+        if status == Status.INFEASIBLE and hint is None:
+            conflicts = find_conflicts(prep, options, stages, total - (time.perf_counter() - t0))
+            return _infeasible(instance, prep, conflicts, results, t0)
+        break  # no solution in this stage: keep the previous stage's solution, if any
+
+    if hint is None:
+        return Solution(
+            instance=instance.name,
+            status=Status.UNKNOWN,
+            stages=results,
+            unscheduled=[
+                Unscheduled(
+                    request=req.id,
+                    code="time_limit",
+                    reason="no schedule was found within the time limit",
+                )
+                for req in instance.requests
+            ],
+            seconds=time.perf_counter() - t0,
+        )
+    assignments = extract(built, hint)
+    all_optimal = len(results) == len(stages) and all(r.status == Status.OPTIMAL for r in results)
+    sol = Solution(
+        instance=instance.name,
+        status=Status.OPTIMAL if all_optimal else Status.FEASIBLE,
+        assignments=assignments,
+        unscheduled=explain_unscheduled(prep, assignments),
+        stages=results,
+        scheduled_weight=sum(instance.request_by_id[a.request].weight for a in assignments),
+        breaks=count_breaks(prep, options, assignments),
+        seconds=time.perf_counter() - t0,
+    )
+    return sol
+
+
+def extract(b: Built, values: list[int]) -> list[Assignment]:
+    """Assignments from a solution vector; pooled rooms are assigned by start time."""
+    inst = b.inst
+    grid = inst.grid
+    chosen: list[tuple[int, int, int | None]] = []  # (request, start, room)
+    for r, ys in enumerate(b.y):
+        for s, y in ys.items():
+            if values[y.index]:
+                room = None
+                if not b.prep.pooled:
+                    room = next(k for k in b.prep.rooms[r] if values[b.x[r, s, k].index])
+                chosen.append((r, s, room))
+                break
+    if b.prep.pooled:
+        chosen = assign_pooled_rooms(inst, chosen)
+    return [
+        Assignment(
+            request=inst.requests[r].id,
+            slot=s,
+            room=inst.rooms[k].id,
+            day=grid.slot_info[s].day,
+        )
+        for r, s, k in sorted(chosen, key=lambda c: (c[1], c[0]))
+    ]
+
+
+def assign_pooled_rooms(
+    inst: Instance, chosen: list[tuple[int, int, int | None]]
+) -> list[tuple[int, int, int]]:
+    """Rooms by start time (interval colouring); re-planned meetings keep their old room."""
+    prev = {a.request: a for a in inst.options.previous or []}
+    room_index = {room.id: k for k, room in enumerate(inst.rooms)}
+    free_at = [0] * len(inst.rooms)  # first slot at which the room is free again
+    out: list[tuple[int, int, int]] = []
+
+    def keeps(c: tuple[int, int, int | None]) -> bool:
+        a = prev.get(inst.requests[c[0]].id)
+        return a is not None and a.slot == c[1]
+
+    for r, s, _ in sorted(chosen, key=lambda c: (c[1], not keeps(c), c[0])):
+        d = inst.requests[r].duration
+        a = prev.get(inst.requests[r].id)
+        k = None
+        if a is not None and a.slot == s and free_at[room_index[a.room]] <= s:
+            k = room_index[a.room]
+        if k is None:
+            k = next(k for k in range(len(free_at)) if free_at[k] <= s)
+        free_at[k] = s + d
+        out.append((r, s, k))
+    return out
+
+
+def count_breaks(prep: Prepared, options: Options, assignments: list[Assignment]) -> int:
+    """Total breaks of the counted parties (same definition as the model)."""
+    from .model import counted_parties
+
+    counted = set(counted_parties(prep.inst, options.break_parties))
+    busy: dict[str, set[int]] = {p: set() for p in counted}
+    for a in assignments:
+        req = prep.inst.request_by_id[a.request]
+        for p in req.parties:
+            if p in counted:
+                busy[p].update(range(a.slot, a.slot + req.duration))
+    total = 0
+    for slots in busy.values():
+        for seg in prep.segments(options.breaks_span_blocks):
+            runs = sum(1 for t in seg if t in slots and (t == seg.start or t - 1 not in slots))
+            total += max(0, runs - 1)
+    return total
+
+
+def find_conflicts(
+    prep: Prepared, options: Options, stages: list[str], seconds: float
+) -> list[str]:
+    """A small set of mandatory requests that cannot all be scheduled together.
+
+    CP-SAT's sufficient assumptions (an unsatisfiable core over one literal per mandatory
+    request), then shrunk by deletion when it is small.
+    """
+    inst = prep.inst
+    seconds = max(1.0, seconds)
+    b = build(prep, options, [], assume_mandatory=True)
+    solver = _params(options, seconds / 2)
+    solver.parameters.num_workers = 1
+    if solver.solve(b.model) != cp_model.INFEASIBLE:
+        return []
+    by_index = {lit.index: r for r, lit in b.mandatory_lits.items()}
+    core = [by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index]
+    if not core:
+        core = list(b.mandatory_lits)
+    if len(core) <= CORE_SHRINK_MAX:
+        per_try = seconds / 2 / max(1, len(core))
+        for r in list(core):
+            trial = [q for q in core if q != r]
+            b.model.clear_assumptions()
+            b.model.add_assumptions([b.mandatory_lits[q] for q in trial])
+            s = _params(options, per_try)
+            s.parameters.num_workers = 1
+            if s.solve(b.model) == cp_model.INFEASIBLE:
+                core = trial
+    return [inst.requests[r].id for r in sorted(core)]
+
+
+def _infeasible(
+    instance: Instance,
+    prep: Prepared,
+    conflicts: list[str],
+    stages: list[StageResult],
+    t0: float,
+) -> Solution:
+    in_core = set(conflicts)
+    unscheduled = []
+    for r, req in enumerate(instance.requests):
+        static = static_reason(prep, r)
+        if static is not None:
+            code, reason = static
+        elif req.id in in_core:
+            others = ", ".join(c for c in conflicts if c != req.id) or "the hard rules"
+            code = "mandatory_conflict"
+            reason = f"mandatory, but cannot be scheduled together with {others}"
+        else:
+            code = "infeasible"
+            reason = "no schedule exists: mandatory requests " + ", ".join(conflicts) + " conflict"
+        unscheduled.append(Unscheduled(request=req.id, code=code, reason=reason))
+    return Solution(
+        instance=instance.name,
+        status=Status.INFEASIBLE,
+        unscheduled=unscheduled,
+        stages=stages,
+        conflicts=conflicts,
+        seconds=time.perf_counter() - t0,
+    )
