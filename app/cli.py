@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-cli = typer.Typer(help="Articula: scheduling and agendas for GORE / MUNI Ejecutivo.", no_args_is_help=True)
+cli = typer.Typer(
+    help="Articula: scheduling and agendas for GORE / MUNI Ejecutivo.", no_args_is_help=True
+)
 
 
 def _register_solver_commands() -> None:

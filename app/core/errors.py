@@ -128,5 +128,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
         return problem(
-            500, "Ocurrió un error inesperado; no se guardó ningún cambio.", instance=request.url.path
+            500,
+            "Ocurrió un error inesperado; no se guardó ningún cambio.",
+            instance=request.url.path,
         )

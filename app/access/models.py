@@ -1,0 +1,69 @@
+"""API keys: who may call the service, and in which role."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import ConfigDict, model_validator
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from app.core.types import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    sd_admin = "sd_admin"  # the SD articulation team (PCM)
+    delegation = "delegation"  # a regional government or municipality
+    sector = "sector"  # a ministry or autonomous body
+    rapporteur = "rapporteur"  # relator: writes down the agreements of each bilateral
+
+
+class ApiKeyBase(SQLModel):
+    name: str = Field(min_length=1, max_length=120)
+    role: Role = Field(sa_type=String(20))
+    delegation_id: int | None = Field(default=None, foreign_key="delegation.id", index=True)
+    sector_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
+
+
+class ApiKey(ApiKeyBase, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_prefix: str = Field(max_length=12, index=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiKeyCreate(ApiKeyBase):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _owner_matches_role(self) -> ApiKeyCreate:
+        if self.role == Role.delegation and (self.delegation_id is None or self.sector_id):
+            raise ValueError("a delegation key needs delegation_id and no sector_id")
+        if self.role == Role.sector and (self.sector_id is None or self.delegation_id):
+            raise ValueError("a sector key needs sector_id and no delegation_id")
+        if self.role in (Role.sd_admin, Role.rapporteur) and (self.delegation_id or self.sector_id):
+            raise ValueError("sd_admin and rapporteur keys belong to no delegation or sector")
+        return self
+
+
+class ApiKeyPublic(ApiKeyBase):
+    id: int
+    key_prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    token: str  # shown once: only its hash is stored
+
+
+class PrincipalPublic(SQLModel):
+    key_id: int
+    role: Role
+    name: str
+    delegation_id: int | None
+    sector_id: int | None

@@ -1,0 +1,38 @@
+"""/api/keys (SD only) and /api/me."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.access import service
+from app.access.deps import CurrentPrincipal, SdAdmin
+from app.access.models import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, PrincipalPublic
+from app.core.db import SessionDep
+from app.core.pagination import Page, PaginationDep
+
+router = APIRouter(prefix="/api", tags=["access"])
+
+
+@router.get("/me", response_model=PrincipalPublic)
+def read_me(principal: CurrentPrincipal) -> PrincipalPublic:
+    """The caller's own identity and role."""
+    return PrincipalPublic(**principal.__dict__)
+
+
+@router.post("/keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+def create_key(key_in: ApiKeyCreate, session: SessionDep, _: SdAdmin) -> ApiKeyCreated:
+    """Issue a key; the token is in this response only."""
+    key, token = service.create_key(session=session, **key_in.model_dump())
+    return ApiKeyCreated.model_validate(key, update={"token": token})
+
+
+@router.get("/keys", response_model=Page[ApiKeyPublic])
+def list_keys(session: SessionDep, page: PaginationDep, _: SdAdmin) -> Page:
+    """Every key (without hashes), newest first."""
+    return service.list_keys(session=session, page=page)
+
+
+@router.post("/keys/{key_id}/revoke", response_model=ApiKeyPublic)
+def revoke_key(key_id: int, session: SessionDep, _: SdAdmin) -> object:
+    """Revoke a key at once."""
+    return service.revoke_key(session=session, key_id=key_id)

@@ -1,0 +1,79 @@
+"""API key service: keys are random tokens of which only the SHA-256 hash is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlmodel import Session, func, select
+
+from app.access.models import ApiKey, ApiKeyCreate, Role
+from app.core import clock
+from app.core.errors import Invalid, NotFound
+from app.core.pagination import Page, Pagination
+
+PREFIX_LENGTH = 8
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of a token (tokens are 256-bit random, so no salt is needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_key(
+    *,
+    session: Session,
+    role: Role | str,
+    name: str,
+    delegation_id: int | None = None,
+    sector_id: int | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its plaintext token (the only time it is visible)."""
+    from app.editions.models import Delegation, Sector
+
+    key_in = ApiKeyCreate(
+        role=Role(role), name=name, delegation_id=delegation_id, sector_id=sector_id
+    )
+    if delegation_id is not None and session.get(Delegation, delegation_id) is None:
+        raise Invalid(f"No existe la delegación {delegation_id}.")
+    if sector_id is not None and session.get(Sector, sector_id) is None:
+        raise Invalid(f"No existe el sector {sector_id}.")
+    token = secrets.token_urlsafe(32)
+    key = ApiKey.model_validate(
+        key_in, update={"key_prefix": token[:PREFIX_LENGTH], "key_hash": hash_token(token)}
+    )
+    session.add(key)
+    session.flush()
+    return key, token
+
+
+def find_active_key(*, session: Session, token: str) -> ApiKey | None:
+    """The unrevoked key whose hash matches the token, if any."""
+    key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_token(token))).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    return key
+
+
+def list_keys(*, session: Session, page: Pagination, include_revoked: bool = True) -> Page[ApiKey]:
+    """Keys, newest first (never their hashes)."""
+    query = select(ApiKey)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    items = session.exec(
+        query.order_by(ApiKey.id.desc()).limit(page.limit).offset(page.offset)  # type: ignore[union-attr]
+    ).all()
+    return Page(items=list(items), total=total, limit=page.limit, offset=page.offset)
+
+
+def revoke_key(*, session: Session, key_id: int) -> ApiKey:
+    """Revoke a key (idempotent: revoking twice keeps the first date)."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"No existe la clave {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+        session.add(key)
+        session.flush()
+    return key

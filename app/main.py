@@ -1,0 +1,44 @@
+"""The FastAPI application factory (`uvicorn --factory app.main:create_app`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.engine import Engine
+
+import app.models  # noqa: F401  (every table registered before the first query)
+from app.access.router import router as access_router
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine
+from app.core.errors import install_error_handlers
+from app.editions.router import catalog as catalog_router
+from app.editions.router import router as editions_router
+
+# Every router of the service, in one visible list.
+ROUTERS: list[APIRouter] = [
+    access_router,
+    catalog_router,
+    editions_router,
+]
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the application: settings, engine, error handlers and routers."""
+    settings = settings or get_settings()
+    application = FastAPI(
+        title="Articula",
+        summary="Agendas y bilaterales del GORE Ejecutivo y del MUNI Ejecutivo",
+        version="0.1.0",
+        docs_url="/docs",
+    )
+    application.state.settings = settings
+    application.state.engine = engine or make_engine(settings.database_url)
+    install_error_handlers(application)
+    for router in ROUTERS:
+        application.include_router(router)
+
+    @application.get("/health", tags=["meta"], response_model=dict[str, str])
+    def health() -> dict[str, str]:
+        """Liveness probe."""
+        return {"status": "ok"}
+
+    return application

@@ -1,0 +1,8 @@
+"""Every package's models, imported so `SQLModel.metadata` is complete (Alembic uses it)."""
+
+from sqlmodel import SQLModel
+
+import app.access.models  # noqa: F401
+import app.editions.models  # noqa: F401
+
+metadata = SQLModel.metadata
