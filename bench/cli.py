@@ -1,0 +1,85 @@
+"""`articula bench ...` and `python -m bench ...` (Typer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from . import b2b as b2bmod
+from . import run
+
+bench_app = typer.Typer(
+    help="Benchmarks: the public B2B family, generated GORE / MUNI editions, smoke.",
+    no_args_is_help=True,
+)
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+@bench_app.command("b2b")
+def b2b_command(
+    directory: Path = typer.Argument(b2bmod.DEFAULT_DIR, help="Folder with the .dzn files"),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds per instance and solver"),
+    workers: int = typer.Option(2, "--workers", help="CP-SAT workers / HiGHS threads"),
+    solutions_dir: Path | None = typer.Option(
+        OUT / "b2b", "--solutions-dir", help="Write OUT/<instance>.json (1-based)"
+    ),
+    only: list[str] = typer.Option([], "--only", help="Instance name (repeatable)"),
+    highs: bool = typer.Option(True, "--highs/--no-highs", help="Also run the HiGHS MIP"),
+) -> None:
+    """Solve the B2B benchmark with CP-SAT, greedy and HiGHS; validate every solution."""
+    rows = run.run_b2b(directory, time_limit, workers, solutions_dir, only, highs, typer.echo)
+    if any(r.problems for r in rows):
+        raise typer.Exit(code=1)
+
+
+def _generated(kind: str, seed: int, time_limit: float, workers: int, highs: bool) -> None:
+    runs = run.run_generated(kind, seed, time_limit, workers, highs, typer.echo)
+    if any(r.error or r.valid is not True for r in runs.values()):
+        raise typer.Exit(code=1)
+
+
+@bench_app.command("gore")
+def gore_command(
+    seed: int = typer.Option(0, "--seed"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds per solver"),
+    workers: int = typer.Option(2, "--workers"),
+    highs: bool = typer.Option(True, "--highs/--no-highs"),
+) -> None:
+    """A generated GORE Ejecutivo edition (26 x 19, ~350 requests): CP-SAT, greedy, HiGHS."""
+    _generated("gore", seed, time_limit, workers, highs)
+
+
+@bench_app.command("muni")
+def muni_command(
+    seed: int = typer.Option(0, "--seed"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds per solver"),
+    workers: int = typer.Option(2, "--workers"),
+    highs: bool = typer.Option(True, "--highs/--no-highs"),
+) -> None:
+    """A generated MUNI Ejecutivo edition (600 x 20, 2 days, ~2,400 requests)."""
+    _generated("muni", seed, time_limit, workers, highs)
+
+
+@bench_app.command("smoke")
+def smoke_command(
+    directory: Path = typer.Option(b2bmod.DEFAULT_DIR, "--dir", help="B2B .dzn folder"),
+    solutions_dir: Path | None = typer.Option(OUT / "smoke", "--solutions-dir"),
+) -> None:
+    """< 3 minutes: 3 small B2B instances (10 s), a GORE instance (10 s); exit 1 on any
+    invalid solution or a break count below a known optimum."""
+    if run.smoke(directory, solutions_dir, typer.echo):
+        raise typer.Exit(code=1)
+
+
+@bench_app.command("all")
+def all_command(
+    directory: Path = typer.Option(b2bmod.DEFAULT_DIR, "--dir", help="B2B .dzn folder"),
+    solutions_dir: Path | None = typer.Option(OUT / "b2b", "--solutions-dir"),
+    b2b_limit: float = typer.Option(60.0, "--b2b-time-limit"),
+    gen_limit: float = typer.Option(30.0, "--gen-time-limit"),
+) -> None:
+    """Everything: B2B at 60 s per instance and solver, GORE and MUNI at 30 s."""
+    if run.run_all(directory, solutions_dir, b2b_limit, gen_limit, typer.echo):
+        raise typer.Exit(code=1)
