@@ -2,11 +2,189 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
+from sqlmodel import Session, select
+
+from app.core.config import Settings
 
 cli = typer.Typer(
     help="Articula: scheduling and agendas for GORE / MUNI Ejecutivo.", no_args_is_help=True
 )
+db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+cli.add_typer(db_app, name="db")
+cli.add_typer(keys_app, name="keys")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """One committed transaction against the configured database."""
+    import app.models  # noqa: F401
+    from app.core.db import make_engine
+
+    engine = make_engine(_settings().database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: str = typer.Option("head", "--revision", help="Target revision"),
+) -> None:
+    """Migrate the database up to REVISION (head by default)."""
+    from app.core.migrations import upgrade
+
+    upgrade(_settings().database_url, revision)
+    typer.echo(f"Database migrated to {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base")) -> None:
+    """Migrate the database down to REVISION."""
+    from app.core.migrations import downgrade
+
+    downgrade(_settings().database_url, revision)
+    typer.echo(f"Database migrated down to {revision}.")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo data (26 delegations, sectors, the 12.º GORE Ejecutivo); idempotent."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from app.demo import load_demo
+
+    try:
+        with _session() as session:
+            result = load_demo(session=session)
+    except (OperationalError, ProgrammingError) as exc:
+        _fail(f"The database is not ready ({exc.orig}); run `articula db upgrade` first.")
+        return
+    typer.echo(
+        f"Delegations created: {result.created_delegations}; sectors created: "
+        f"{result.created_sectors}; edition created: {'yes' if result.edition_created else 'no'}."
+    )
+    if result.keys:
+        typer.echo("\nAPI keys (shown only now; only their hashes are stored):")
+        for label, token in result.keys:
+            typer.echo(f"  {label:<40} {token}")
+    else:
+        typer.echo(
+            "Demo API keys already exist and cannot be shown again; create a new one with "
+            "`articula keys create --role sd_admin --name 'SD'`."
+        )
+
+
+@cli.command()
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (ARTICULA_HOST)"),
+    port: int | None = typer.Option(None, help="Port (ARTICULA_PORT)"),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)"),
+) -> None:
+    """Serve the API with uvicorn (OpenAPI at /docs)."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., help="sd_admin, delegation, sector or rapporteur"),
+    name: str = typer.Option(..., help="Who holds the key"),
+    delegation: str | None = typer.Option(None, help="Delegation code (role delegation)"),
+    sector: str | None = typer.Option(None, help="Sector code (role sector)"),
+) -> None:
+    """Create an API key and print its token (shown only once)."""
+    from pydantic import ValidationError
+
+    from app.access.service import create_key
+    from app.core.errors import DomainError
+    from app.editions.models import Delegation, Sector
+
+    with _session() as session:
+        delegation_id = sector_id = None
+        if delegation:
+            row = session.exec(select(Delegation).where(Delegation.code == delegation)).first()
+            if row is None:
+                _fail(f"No delegation with code {delegation}.")
+            delegation_id = row.id if row else None
+        if sector:
+            found = session.exec(select(Sector).where(Sector.code == sector)).first()
+            if found is None:
+                _fail(f"No sector with code {sector}.")
+            sector_id = found.id if found else None
+        try:
+            key, token = create_key(
+                session=session,
+                role=role,
+                name=name,
+                delegation_id=delegation_id,
+                sector_id=sector_id,
+            )
+        except (ValueError, ValidationError, DomainError) as exc:
+            _fail(f"Cannot create the key: {exc}")
+            return
+        typer.echo(f"Key {key.id} ({key.role}, {key.name}) created. Token (shown only now):")
+        typer.echo(token)
+
+
+@keys_app.command("list")
+def keys_list(
+    all_keys: bool = typer.Option(False, "--all", help="Include revoked keys"),
+) -> None:
+    """List keys (id, prefix, role, name, created, revoked)."""
+    from app.access.service import list_keys
+    from app.core.pagination import Pagination
+
+    with _session() as session:
+        page = list_keys(
+            session=session, page=Pagination(limit=10_000, offset=0), include_revoked=all_keys
+        )
+        for key in page.items:
+            revoked = f" revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
+            typer.echo(
+                f"{key.id:>5}  {key.key_prefix}…  {key.role:<11} {key.name}"
+                f"  (created {key.created_at:%Y-%m-%d %H:%M}){revoked}"
+            )
+        typer.echo(f"{page.total} key(s).")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int = typer.Argument(..., help="Id shown by `articula keys list`")) -> None:
+    """Revoke a key at once."""
+    from app.access.service import revoke_key
+    from app.core.errors import NotFound
+
+    with _session() as session:
+        try:
+            key = revoke_key(session=session, key_id=key_id)
+        except NotFound:
+            _fail(f"No key with id {key_id}.")
+            return
+        typer.echo(f"Key {key.id} ({key.name}) revoked.")
 
 
 def _register_solver_commands() -> None:
