@@ -12,12 +12,16 @@ from app.core.db import make_engine
 from app.core.errors import install_error_handlers
 from app.editions.router import catalog as catalog_router
 from app.editions.router import router as editions_router
+from app.scheduling.router import router as scheduling_router
+from app.submissions.router import router as submissions_router
 
 # Every router of the service, in one visible list.
 ROUTERS: list[APIRouter] = [
     access_router,
     catalog_router,
     editions_router,
+    submissions_router,
+    scheduling_router,
 ]
 
 

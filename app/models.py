@@ -4,5 +4,7 @@ from sqlmodel import SQLModel
 
 import app.access.models  # noqa: F401
 import app.editions.models  # noqa: F401
+import app.scheduling.models  # noqa: F401
+import app.submissions.models  # noqa: F401
 
 metadata = SQLModel.metadata

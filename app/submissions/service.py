@@ -1,0 +1,623 @@
+"""Topic lists: submission (versioned, idempotent), scoped reads and SD review."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from app.access.deps import Principal
+from app.core.errors import Conflict, Invalid, NotFound
+from app.core.pagination import Page
+from app.editions.models import (
+    Delegation,
+    Edition,
+    EditionDelegation,
+    EditionSector,
+    EditionStatus,
+    Sector,
+)
+from app.editions.service import submissions_open
+from app.submissions.models import (
+    CUI_PATTERN,
+    KINDS_WITH_PROJECT,
+    IdempotencyRecord,
+    SectorRankPublic,
+    Topic,
+    TopicKind,
+    TopicListIn,
+    TopicListVersion,
+    TopicListVersionPublic,
+    TopicListVersionSummary,
+    TopicPublic,
+    TopicSector,
+    TopicStatus,
+)
+
+NOT_FOUND_DETAIL = "El recurso solicitado no existe."
+WINDOW_CLOSED = "El plazo de envío de temas para esta edición está cerrado."
+NOT_IN_REVIEW = "La revisión de temas solo es posible cuando la edición está en revisión."
+
+
+def not_found() -> NotFound:
+    """The one 404 for missing and foreign resources alike (same body, no leak)."""
+    return NotFound(NOT_FOUND_DETAIL)
+
+
+# --------------------------------------------------------------------------- access
+
+
+def resolve_delegation(
+    *, session: Session, edition: Edition, code: str, principal: Principal
+) -> Delegation:
+    """The delegation `code` of the edition, if the principal may act for it; 404 otherwise."""
+    if principal.role == "delegation":
+        pass
+    elif principal.role != "sd_admin":
+        raise not_found()
+    delegation = session.exec(
+        select(Delegation)
+        .join(EditionDelegation, col(EditionDelegation.delegation_id) == col(Delegation.id))
+        .where(Delegation.code == code, EditionDelegation.edition_id == edition.id)
+    ).first()
+    if delegation is None:
+        raise not_found()
+    if principal.role == "delegation" and principal.delegation_id != delegation.id:
+        raise not_found()
+    return delegation
+
+
+# --------------------------------------------------------------------------- submission
+
+
+def _item_error(index: int, field: str, msg: str) -> dict[str, Any]:
+    loc = ["body", "topics", str(index)] + ([field] if field else [])
+    return {"loc": loc, "index": index, "msg": msg, "type": "invalid"}
+
+
+def validate_topic_list(
+    *, session: Session, edition: Edition, topics_in: TopicListIn
+) -> dict[str, int]:
+    """Check the list against the edition; return {sector code: sector id}. 422 lists every
+    offending item by index, with a message the region can act on."""
+    sectors = dict(
+        session.exec(
+            select(Sector.code, Sector.id)
+            .join(EditionSector, col(EditionSector.sector_id) == col(Sector.id))
+            .where(EditionSector.edition_id == edition.id)
+        ).all()
+    )
+    requested = {s.sector for t in topics_in.topics for s in t.sectors}
+    known = set(session.exec(select(Sector.code).where(col(Sector.code).in_(requested))).all())
+    errors: list[dict[str, Any]] = []
+    seen_ranks: dict[str, dict[int, int]] = defaultdict(dict)
+    cui_re = re.compile(CUI_PATTERN)
+    for i, topic in enumerate(topics_in.topics):
+        codes = [s.sector for s in topic.sectors]
+        for dup in sorted({c for c in codes if codes.count(c) > 1}):
+            errors.append(
+                _item_error(i, "sectors", f"El sector {dup} aparece más de una vez en el tema.")
+            )
+        for s in topic.sectors:
+            if s.sector not in known:
+                errors.append(_item_error(i, "sectors", f"El sector {s.sector} no existe."))
+                continue
+            if s.sector not in sectors:
+                errors.append(
+                    _item_error(i, "sectors", f"El sector {s.sector} no participa en esta edición.")
+                )
+                continue
+            other = seen_ranks[s.sector].get(s.rank)
+            if other is not None:
+                errors.append(
+                    _item_error(
+                        i,
+                        "sectors",
+                        f"La prioridad {s.rank} para el sector {s.sector} ya se usa en el "
+                        f"tema {other}; cada prioridad debe ser única por sector.",
+                    )
+                )
+            else:
+                seen_ranks[s.sector][s.rank] = i
+        if topic.kind == TopicKind.investment_project and not topic.cui:
+            errors.append(_item_error(i, "cui", "Un proyecto de inversión requiere su código CUI."))
+        if topic.cui is not None:
+            if topic.kind not in KINDS_WITH_PROJECT:
+                errors.append(
+                    _item_error(
+                        i,
+                        "cui",
+                        "El código CUI solo corresponde a proyectos de inversión o "
+                        "demandas presupuestales.",
+                    )
+                )
+            elif not cui_re.match(topic.cui):
+                errors.append(
+                    _item_error(
+                        i, "cui", "El código CUI debe tener exactamente 7 dígitos (p. ej. 2345678)."
+                    )
+                )
+        if topic.amount is not None:
+            if topic.kind not in KINDS_WITH_PROJECT:
+                errors.append(
+                    _item_error(
+                        i,
+                        "amount",
+                        "El monto solo corresponde a proyectos de inversión o demandas "
+                        "presupuestales.",
+                    )
+                )
+            elif topic.amount < 0:
+                errors.append(_item_error(i, "amount", "El monto en soles no puede ser negativo."))
+    for code, ranks in sorted(seen_ranks.items()):
+        expected = set(range(1, len(ranks) + 1))
+        if set(ranks) != expected:
+            first = min(ranks.values())
+            errors.append(
+                _item_error(
+                    first,
+                    "sectors",
+                    f"Las prioridades del sector {code} deben ser consecutivas desde 1 "
+                    f"(1..{len(ranks)}); se recibieron {sorted(ranks)}.",
+                )
+            )
+    if errors:
+        errors.sort(key=lambda e: e["index"])
+        n = len({e["index"] for e in errors})
+        raise Invalid(
+            f"La lista de temas tiene errores en {n} tema(s); corríjalos y vuelva a enviarla.",
+            errors=errors,
+        )
+    return sectors
+
+
+def submit_topics(
+    *,
+    session: Session,
+    edition: Edition,
+    delegation: Delegation,
+    topics_in: TopicListIn,
+    principal: Principal,
+    now: datetime,
+) -> TopicListVersion:
+    """Store the delegation's whole list as a new version, while the window is open."""
+    if not submissions_open(edition, now):
+        raise Conflict(WINDOW_CLOSED)
+    sector_ids = validate_topic_list(session=session, edition=edition, topics_in=topics_in)
+    previous = session.exec(
+        select(TopicListVersion)
+        .where(
+            TopicListVersion.edition_id == edition.id,
+            TopicListVersion.delegation_id == delegation.id,
+        )
+        .order_by(col(TopicListVersion.number).desc())
+        .with_for_update()
+    ).all()
+    for old in previous:
+        old.is_current = False
+        session.add(old)
+    version = TopicListVersion(
+        edition_id=edition.id,
+        delegation_id=delegation.id,
+        number=(previous[0].number + 1) if previous else 1,
+        is_current=True,
+        submitted_at=now,
+        submitted_by=str(principal.key_id),
+    )
+    session.add(version)
+    session.flush()
+    for position, topic_in in enumerate(topics_in.topics):
+        topic = Topic(
+            version_id=version.id,
+            edition_id=edition.id,
+            delegation_id=delegation.id,
+            position=position,
+            title=topic_in.title,
+            description=topic_in.description,
+            kind=topic_in.kind,
+            cui=topic_in.cui,
+            amount=topic_in.amount,
+        )
+        session.add(topic)
+        session.flush()
+        for s in topic_in.sectors:
+            session.add(
+                TopicSector(
+                    topic_id=topic.id,
+                    sector_id=sector_ids[s.sector],
+                    rank=s.rank,
+                    submitted_rank=s.rank,
+                )
+            )
+    session.flush()
+    return version
+
+
+# --------------------------------------------------------------------------- idempotency
+
+
+def request_hash(*, path: str, payload: Any) -> str:
+    """A stable hash of what was asked: the path and the canonical JSON body."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{path}\n{canonical}".encode()).hexdigest()
+
+
+def find_idempotent(
+    *, session: Session, principal: Principal, key: str, digest: str
+) -> IdempotencyRecord | None:
+    """The stored response for this principal's key; 409 if the key was used for another body."""
+    record = session.exec(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.principal_key == str(principal.key_id),
+            IdempotencyRecord.key == key,
+        )
+    ).first()
+    if record is not None and record.request_hash != digest:
+        raise Conflict(
+            "La clave Idempotency-Key ya se usó con otro contenido; use una clave nueva "
+            "para un envío distinto."
+        )
+    return record
+
+
+def store_idempotent(
+    *,
+    session: Session,
+    principal: Principal,
+    key: str,
+    digest: str,
+    status: int,
+    body: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Remember the response sent for this principal's key."""
+    session.add(
+        IdempotencyRecord(
+            principal_key=str(principal.key_id),
+            key=key,
+            request_hash=digest,
+            response_status=status,
+            response_body=body,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def render_topics(*, session: Session, topics: Sequence[Topic]) -> list[TopicPublic]:
+    """Public views of topics, with sector codes, delegation code and version number."""
+    if not topics:
+        return []
+    ids = [t.id for t in topics]
+    links: dict[int, list[SectorRankPublic]] = defaultdict(list)
+    rows = session.exec(
+        select(TopicSector.topic_id, Sector.code, TopicSector.rank, TopicSector.submitted_rank)
+        .join(Sector, col(Sector.id) == col(TopicSector.sector_id))
+        .where(col(TopicSector.topic_id).in_(ids))
+        .order_by(col(Sector.code))
+    ).all()
+    for topic_id, code, rank, submitted in rows:
+        links[topic_id].append(SectorRankPublic(sector=code, rank=rank, submitted_rank=submitted))
+    versions = dict(
+        session.exec(
+            select(TopicListVersion.id, TopicListVersion.number).where(
+                col(TopicListVersion.id).in_({t.version_id for t in topics})
+            )
+        ).all()
+    )
+    codes = dict(
+        session.exec(
+            select(Delegation.id, Delegation.code).where(
+                col(Delegation.id).in_({t.delegation_id for t in topics})
+            )
+        ).all()
+    )
+    return [
+        TopicPublic(
+            id=t.id,
+            edition_id=t.edition_id,
+            delegation=codes[t.delegation_id],
+            version=versions[t.version_id],
+            position=t.position,
+            title=t.title,
+            description=t.description,
+            kind=t.kind,
+            cui=t.cui,
+            amount=t.amount,
+            sectors=links[t.id],
+            status=t.status,
+            review_reason=t.review_reason,
+            reviewed_at=t.reviewed_at,
+            merged_into_id=t.merged_into_id,
+        )
+        for t in topics
+    ]
+
+
+def _summary(version: TopicListVersion, code: str, count: int) -> TopicListVersionSummary:
+    return TopicListVersionSummary(
+        edition_id=version.edition_id,
+        delegation=code,
+        number=version.number,
+        is_current=version.is_current,
+        submitted_at=version.submitted_at,
+        submitted_by=version.submitted_by,
+        topic_count=count,
+    )
+
+
+def list_versions(
+    *, session: Session, edition: Edition, delegation: Delegation
+) -> list[TopicListVersionSummary]:
+    """Every version of the delegation's list, oldest first."""
+    rows = session.exec(
+        select(TopicListVersion, func.count(col(Topic.id)))
+        .outerjoin(Topic, col(Topic.version_id) == col(TopicListVersion.id))
+        .where(
+            TopicListVersion.edition_id == edition.id,
+            TopicListVersion.delegation_id == delegation.id,
+        )
+        .group_by(col(TopicListVersion.id))
+        .order_by(col(TopicListVersion.number))
+    ).all()
+    return [_summary(v, delegation.code, n) for v, n in rows]
+
+
+def get_version(
+    *, session: Session, edition: Edition, delegation: Delegation, number: int | None
+) -> TopicListVersionPublic:
+    """One version (None = the current one) with its topics, in submitted order."""
+    query = select(TopicListVersion).where(
+        TopicListVersion.edition_id == edition.id,
+        TopicListVersion.delegation_id == delegation.id,
+    )
+    if number is None:
+        query = query.where(col(TopicListVersion.is_current).is_(True))
+    else:
+        query = query.where(TopicListVersion.number == number)
+    version = session.exec(query).first()
+    if version is None:
+        raise not_found()
+    topics = session.exec(
+        select(Topic).where(Topic.version_id == version.id).order_by(col(Topic.position))
+    ).all()
+    summary = _summary(version, delegation.code, len(topics))
+    return TopicListVersionPublic(
+        **summary.model_dump(), topics=render_topics(session=session, topics=topics)
+    )
+
+
+def _scoped_topics(*, edition: Edition, principal: Principal) -> Any:
+    """Topics of current versions the principal may read (404 for roles that read none)."""
+    query = (
+        select(Topic)
+        .join(TopicListVersion, col(TopicListVersion.id) == col(Topic.version_id))
+        .where(Topic.edition_id == edition.id, col(TopicListVersion.is_current).is_(True))
+    )
+    if principal.role == "sd_admin":
+        return query
+    if principal.role == "delegation":
+        return query.where(Topic.delegation_id == principal.delegation_id)
+    if principal.role == "sector":
+        addressed = select(TopicSector.topic_id).where(TopicSector.sector_id == principal.sector_id)
+        return query.where(col(Topic.id).in_(addressed))
+    raise not_found()
+
+
+def list_topics(
+    *,
+    session: Session,
+    edition: Edition,
+    principal: Principal,
+    delegation_code: str | None = None,
+    sector_code: str | None = None,
+    status: TopicStatus | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[TopicPublic]:
+    """Current topics the principal may read, filtered and paginated."""
+    query = _scoped_topics(edition=edition, principal=principal)
+    if delegation_code is not None:
+        query = query.where(
+            col(Topic.delegation_id).in_(
+                select(Delegation.id).where(Delegation.code == delegation_code)
+            )
+        )
+    if sector_code is not None:
+        query = query.where(
+            col(Topic.id).in_(
+                select(TopicSector.topic_id)
+                .join(Sector, col(Sector.id) == col(TopicSector.sector_id))
+                .where(Sector.code == sector_code)
+            )
+        )
+    if status is not None:
+        query = query.where(Topic.status == status)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    topics = session.exec(
+        query.order_by(col(Topic.delegation_id), col(Topic.position), col(Topic.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Page[TopicPublic](
+        items=render_topics(session=session, topics=topics),
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def get_topic(
+    *, session: Session, edition: Edition, principal: Principal, topic_id: int
+) -> TopicPublic:
+    """One current topic the principal may read; 404 if missing or foreign."""
+    topic = session.exec(
+        _scoped_topics(edition=edition, principal=principal).where(Topic.id == topic_id)
+    ).first()
+    if topic is None:
+        raise not_found()
+    return render_topics(session=session, topics=[topic])[0]
+
+
+# --------------------------------------------------------------------------- review
+
+
+def _require_review(edition: Edition) -> None:
+    if edition.status != EditionStatus.in_review:
+        raise Conflict(NOT_IN_REVIEW)
+
+
+def _current_topic(*, session: Session, edition: Edition, topic_id: int) -> Topic:
+    topic = session.exec(
+        select(Topic)
+        .join(TopicListVersion, col(TopicListVersion.id) == col(Topic.version_id))
+        .where(
+            Topic.id == topic_id,
+            Topic.edition_id == edition.id,
+            col(TopicListVersion.is_current).is_(True),
+        )
+    ).first()
+    if topic is None:
+        raise not_found()
+    return topic
+
+
+def _mark(topic: Topic, status: TopicStatus, principal: Principal, now: datetime) -> None:
+    topic.status = status
+    topic.reviewed_at = now
+    topic.reviewed_by = str(principal.key_id)
+
+
+def _release_merged(*, session: Session, topic: Topic) -> None:
+    """Topics merged into `topic` go back to pending when `topic` stops being a target."""
+    for child in session.exec(select(Topic).where(Topic.merged_into_id == topic.id)).all():
+        child.merged_into_id = None
+        child.status = TopicStatus.pending
+        child.review_reason = None
+        session.add(child)
+
+
+def accept_topic(
+    *, session: Session, edition: Edition, topic_id: int, principal: Principal, now: datetime
+) -> Topic:
+    """SD accepts a topic of a current version."""
+    _require_review(edition)
+    topic = _current_topic(session=session, edition=edition, topic_id=topic_id)
+    _mark(topic, TopicStatus.accepted, principal, now)
+    topic.review_reason = None
+    topic.merged_into_id = None
+    session.add(topic)
+    session.flush()
+    return topic
+
+
+def reject_topic(
+    *,
+    session: Session,
+    edition: Edition,
+    topic_id: int,
+    reason: str,
+    principal: Principal,
+    now: datetime,
+) -> Topic:
+    """SD rejects a topic with a reason the delegation will read."""
+    _require_review(edition)
+    if not reason.strip():
+        raise Invalid("Indique el motivo del rechazo.")
+    topic = _current_topic(session=session, edition=edition, topic_id=topic_id)
+    _release_merged(session=session, topic=topic)
+    _mark(topic, TopicStatus.rejected, principal, now)
+    topic.review_reason = reason.strip()
+    topic.merged_into_id = None
+    session.add(topic)
+    session.flush()
+    return topic
+
+
+def merge_topic(
+    *,
+    session: Session,
+    edition: Edition,
+    topic_id: int,
+    into_topic_id: int,
+    principal: Principal,
+    now: datetime,
+) -> Topic:
+    """SD marks topic `topic_id` as a duplicate merged into `into_topic_id` (same delegation).
+    Topics already merged into the duplicate follow it to the target (no chains)."""
+    _require_review(edition)
+    topic = _current_topic(session=session, edition=edition, topic_id=topic_id)
+    target = _current_topic(session=session, edition=edition, topic_id=into_topic_id)
+    if topic.id == target.id:
+        raise Invalid("Un tema no puede fusionarse consigo mismo.")
+    if topic.delegation_id != target.delegation_id:
+        raise Invalid("Solo se pueden fusionar temas de la misma delegación.")
+    if target.status == TopicStatus.merged:
+        raise Invalid(
+            f"El tema {target.id} ya está fusionado en el tema {target.merged_into_id}; "
+            "fusione en ese tema."
+        )
+    for child in session.exec(select(Topic).where(Topic.merged_into_id == topic.id)).all():
+        child.merged_into_id = target.id
+        session.add(child)
+    _mark(topic, TopicStatus.merged, principal, now)
+    topic.merged_into_id = target.id
+    topic.review_reason = None
+    session.add(topic)
+    session.flush()
+    return topic
+
+
+def rerank(
+    *,
+    session: Session,
+    edition: Edition,
+    delegation: Delegation,
+    sector_code: str,
+    topic_ids: Iterable[int],
+    principal: Principal,
+    now: datetime,
+) -> list[Topic]:
+    """SD sets a new full order of the delegation's current topics addressed to a sector."""
+    _require_review(edition)
+    sector = session.exec(
+        select(Sector)
+        .join(EditionSector, col(EditionSector.sector_id) == col(Sector.id))
+        .where(Sector.code == sector_code, EditionSector.edition_id == edition.id)
+    ).first()
+    if sector is None:
+        raise not_found()
+    rows = session.exec(
+        select(TopicSector, Topic)
+        .join(Topic, col(Topic.id) == col(TopicSector.topic_id))
+        .join(TopicListVersion, col(TopicListVersion.id) == col(Topic.version_id))
+        .where(
+            TopicSector.sector_id == sector.id,
+            Topic.edition_id == edition.id,
+            Topic.delegation_id == delegation.id,
+            col(TopicListVersion.is_current).is_(True),
+        )
+    ).all()
+    wanted = list(topic_ids)
+    links = {topic.id: link for link, topic in rows}
+    if len(set(wanted)) != len(wanted) or set(wanted) != set(links):
+        raise Invalid(
+            "El nuevo orden debe incluir exactamente una vez cada tema vigente de la "
+            f"delegación {delegation.code} para el sector {sector.code}.",
+            expected_topic_ids=sorted(links),
+        )
+    for rank, topic_id in enumerate(wanted, start=1):
+        links[topic_id].rank = rank
+        session.add(links[topic_id])
+    session.flush()
+    topics = {topic.id: topic for _link, topic in rows}
+    return [topics[i] for i in wanted]
