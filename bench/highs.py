@@ -15,10 +15,13 @@ parties' unavailable slots, the whole duration inside one block). Constraints:
   (upper and lower bounds), so that break counts are exact and the fairness rule
   breaks(p) - min_q breaks(q) <= d is the real one.
 
-Stages are lexicographic as in the product: weight (max), fairness (max the worst delegation's
-share of requested weight), breaks (min); each later stage keeps the earlier objective at the value
-found (not the bound) and starts from the previous solution. The "changes" stage is not modelled.
-The time limit is the total for all stages; unused time rolls over to later stages.
+Progress events (ProgressEvent, seconds since the call) come from HiGHS's improving-solution
+callback. Stages are lexicographic as in the product: weight (max), fairness (max the worst
+delegation's share of requested weight), breaks (min); each later stage keeps the earlier
+objective at the value found (not the bound) and starts from the previous solution's x values.
+The "changes" stage is not modelled.
+The time limit is the total for all stages, split as in solver.solve (each later stage keeps
+10% of it in reserve; unused time rolls over).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class _Model:
 
 
 INF = highspy.kHighsInf
+RESERVE_SHARE = 0.10
 
 
 def feasible_starts(instance: Instance, req_index: int) -> list[int]:
@@ -346,8 +350,9 @@ def solve_highs(
             coef, sense, integral = {fair_var: 1.0}, "max", False
         else:
             coef, sense, integral = dict.fromkeys(break_vars, 1.0), "min", True
+        # the same split as solver.solve: every later stage keeps 10% of the total in reserve
         remaining = deadline - time.perf_counter()
-        budget = max(0.05, remaining / (len(stages) - k))
+        budget = max(0.05, remaining - RESERVE_SHARE * options.time_limit_s * (len(stages) - k - 1))
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
         if coef:
             keys = np.array(list(coef), dtype=np.int32)
@@ -358,12 +363,27 @@ def solve_highs(
         h.setOptionValue("time_limit", float(budget))
         h.setOptionValue("mip_abs_gap", 0.999 if integral else 1e-6)
         if values is not None:
-            sol = highspy.HighsSolution()
-            sol.col_value = values
-            sol.value_valid = True
-            h.setSolution(sol)
+            # a partial start (the x values only): HiGHS completes the auxiliary variables
+            xs = np.array(sorted(x.values()), dtype=np.int32)
+            h.setSolution(len(xs), xs, np.array([round(values[v]) for v in xs], dtype=float))
         ts = time.perf_counter()
+        if progress is not None:
+
+            def _on_improving(_type, _msg, out, _in, _user, stage=stage):  # noqa: ANN001
+                progress(
+                    ProgressEvent(
+                        stage,
+                        time.perf_counter() - t0,
+                        float(out.objective_function_value),
+                        float(out.mip_dual_bound),
+                    )
+                )
+
+            h.setCallback(_on_improving, None)
+            h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
         h.run()
+        if progress is not None:
+            h.stopCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
         status, has = _status_of(h)
         hinfo = h.getInfo()
         obj = hinfo.objective_function_value if has else None
@@ -388,8 +408,6 @@ def solve_highs(
                 sense=sense,
             )
         )
-        if progress is not None and obj is not None:
-            progress(ProgressEvent(stage, time.perf_counter() - t0, obj, bound or obj))
         if not has:
             if values is None:
                 overall = status if status == Status.INFEASIBLE else Status.UNKNOWN
