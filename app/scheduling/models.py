@@ -28,6 +28,8 @@ class RequestSource(StrEnum):
 
 class MeetingRequest(SQLModel, table=True):
     __tablename__ = "meeting_request"
+    # Regeneration deletes requests: never hand a deleted id to a new request on SQLite.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)

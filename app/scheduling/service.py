@@ -371,28 +371,27 @@ def update_request(
     if request.status != RequestStatus.active:
         raise Conflict("La solicitud de reunión fue retirada; no puede modificarse.")
     changes = request_in.model_dump(exclude_unset=True)
-    for field in ("weight", "duration_slots", "mandatory", "attendees"):
-        if field in changes:
-            setattr(request, field, changes[field])
-    if "pin" in request_in.model_fields_set:
-        pin = request_in.pin
-        if pin is None:
-            request.pin_date = request.pin_start_time = request.pin_room_id = None
-        else:
-            request.pin_date, request.pin_start_time = pin.date, pin.start_time
-            request.pin_room_id = pin.room_id
-    if request.pin_date is not None and request.pin_start_time is not None:
+    pin = (request.pin_date, request.pin_start_time, request.pin_room_id)
+    if "pin" in changes:
+        new = request_in.pin
+        pin = (None, None, None) if new is None else (new.date, new.start_time, new.room_id)
+    duration = changes.get("duration_slots", request.duration_slots)
+    # Validate everything before touching the row (no autoflush of a half-made change).
+    pin_date, pin_start, room_id = pin
+    if pin_date is not None and pin_start is not None:
         pin_slot(
             session=session,
             edition=edition,
-            date=request.pin_date,
-            start_time=request.pin_start_time,
-            duration_slots=request.duration_slots,
+            date=pin_date,
+            start_time=pin_start,
+            duration_slots=duration,
         )
-        if request.pin_room_id is not None:
-            _check_room(
-                session=session, edition=edition, request=request, room_id=request.pin_room_id
-            )
+        if room_id is not None:
+            _check_room(session=session, edition=edition, request=request, room_id=room_id)
+    for field in ("weight", "duration_slots", "mandatory", "attendees"):
+        if field in changes:
+            setattr(request, field, changes[field])
+    request.pin_date, request.pin_start_time, request.pin_room_id = pin
     request.edited = True
     request.updated_at = now
     session.add(request)

@@ -175,6 +175,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting_request")),
+        sqlite_autoincrement=True,  # regeneration deletes rows: ids are never reused
     )
     op.create_index(op.f("ix_meeting_request_delegation_id"), "meeting_request", ["delegation_id"])
     op.create_index(op.f("ix_meeting_request_edition_id"), "meeting_request", ["edition_id"])
@@ -214,7 +215,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("request_id", "topic_id", name=op.f("pk_meeting_request_topic")),
     )
-    op.create_index(op.f("ix_meeting_request_topic_topic_id"), "meeting_request_topic", ["topic_id"])
+    op.create_index(
+        op.f("ix_meeting_request_topic_topic_id"), "meeting_request_topic", ["topic_id"]
+    )
 
 
 def downgrade() -> None:
