@@ -26,6 +26,8 @@ The time limit is the total for all stages, split as in solver.solve (each later
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -299,7 +301,7 @@ def solve_highs(
                     m.row([*v, low], [1.0] * len(v) + [-1.0], -INF, float(d))
 
     # ---- build HiGHS model
-    h = highspy.Highs()
+    h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", int(options.seed))
     h.setOptionValue("threads", int(options.workers))
@@ -455,6 +457,20 @@ def solve_highs(
         seconds=round(time.perf_counter() - t0, 3),
         solver="highs",
     )
+
+
+def _new_highs() -> highspy.Highs:
+    """A Highs object without its copyright banner on stdout (printed by the C++ constructor,
+    before any option can be set), so benchmark tables stay clean."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _assign_rooms(instance: Instance, chosen: list[tuple[int, int]]) -> list[Assignment]:

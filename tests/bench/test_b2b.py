@@ -90,15 +90,20 @@ def test_tiny_adapter() -> None:
 
 def test_check_b2b_by_hand() -> None:
     b = tiny()
-    # m1 at 1, m2 at 2 (after m1, morning), m3 at 4 (pm), m4 fixed at 4: p1: 1,2; p2: 1,4 (break);
-    # p3: 2,4 (break); p4: 4,4 -> double booked? no: m3 = (2,4), m4 = (3,4) both at 4 -> clash.
+    # m3 = (p2, p4) and m4 = (p3, p4) both at slot 4: p4 is double-booked
     bad = check_b2b(b, {1: 1, 2: 2, 3: 4, 4: 4})
     assert not bad.ok and any("two meetings" in v for v in bad.violations)
-    good = check_b2b(b, {1: 1, 2: 2, 3: 5, 4: 4})
+    forbidden = check_b2b(b, {1: 1, 2: 2, 3: 5, 4: 4})
     # p2 forbids slot 5 -> m3 (p2, p4) at 5 is forbidden
-    assert any("forbidden" in v for v in good.violations)
-    ok = check_b2b(b, {1: 2, 2: 3, 3: 4, 4: 5})  # m4 must be at 4
-    assert any("fixed" in v for v in ok.violations)
+    assert any("forbidden" in v for v in forbidden.violations)
+    unfixed = check_b2b(b, {1: 2, 2: 3, 3: 4, 4: 5})  # m4 must be at 4
+    assert any("fixed" in v for v in unfixed.violations)
+    early = check_b2b(b, {1: 2, 2: 1, 3: 4, 4: 4})  # m2 must come after m1
+    assert any("after meeting 1" in v for v in early.violations)
+    # m3 (p2, p4, afternoon) has no legal slot: 4 holds p4's fixed m4, p2 forbids 5
+    best = check_b2b(b, {1: 1, 2: 2, 3: 5, 4: 4})
+    assert best.violations == ["meeting 3: slot 5 forbidden for participant 2"]
+    assert best.breaks_by_participant == [0, 1, 1, 0]  # p2: 1 and 5; p3: 2 and 4
 
 
 def test_solution_file_round_trip(tmp_path: Path) -> None:
