@@ -16,6 +16,7 @@ from app.core.pagination import Page, Pagination
 from app.editions.models import (
     BlockKind,
     DayBlock,
+    DayBlockIn,
     Delegation,
     DelegationCreate,
     DelegationRef,
@@ -190,11 +191,12 @@ def list_editions(*, session: Session, principal: Principal, page: Pagination) -
 
 def _days_of(edition: Edition) -> list[EditionDayIn]:
     return [
-        EditionDayIn.model_validate(
-            {
-                "date": day.date,
-                "blocks": [b.model_dump(exclude={"id", "day_id"}) for b in day.blocks],
-            }
+        EditionDayIn(
+            date=day.date,
+            blocks=[
+                DayBlockIn(kind=b.kind, label=b.label, start_time=b.start_time, end_time=b.end_time)
+                for b in day.blocks
+            ],
         )
         for day in edition.days
     ]
@@ -281,6 +283,7 @@ def create_edition(*, session: Session, edition_in: EditionCreate) -> Edition:
     session.add(edition)
     session.flush()
     _replace_days(session=session, edition=edition, days=edition_in.days)
+    session.refresh(edition)  # datetimes back as stored (UTC)
     return edition
 
 
@@ -301,7 +304,15 @@ def update_edition(*, session: Session, edition: Edition, edition_in: EditionUpd
             "pueden cambiar mientras la edición es un borrador."
         )
     days = edition_in.days if edition_in.days is not None else _days_of(edition)
-    merged = {**edition.model_dump(), **{k: v for k, v in changes.items() if k != "days"}}
+    fields = (
+        "slot_minutes",
+        "timezone",
+        "submissions_open_at",
+        "submissions_close_at",
+        "agenda_days_before_min",
+        "agenda_days_before_max",
+    )
+    merged = {f: changes.get(f, getattr(edition, f)) for f in fields}
     validate_schedule(
         days=days,
         slot_minutes=merged["slot_minutes"],
@@ -316,6 +327,7 @@ def update_edition(*, session: Session, edition: Edition, edition_in: EditionUpd
     session.flush()
     if edition_in.days is not None:
         _replace_days(session=session, edition=edition, days=edition_in.days)
+    session.refresh(edition)  # datetimes back as stored (UTC)
     return edition
 
 
@@ -557,6 +569,7 @@ def create_unavailability(
     row = Unavailability.model_validate(u, update={"edition_id": edition.id})
     session.add(row)
     session.flush()
+    session.refresh(row)  # datetimes back as stored (UTC)
     return row
 
 
