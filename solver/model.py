@@ -59,6 +59,7 @@ class Built:
     mandatory_lits: dict[int, cp_model.IntVar] = field(default_factory=dict)
     objectives: dict[str, tuple[cp_model.LinearExprT, str]] = field(default_factory=dict)
     delegations: list[str] = field(default_factory=list)
+    party_requests: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def inst(self) -> Instance:
@@ -250,13 +251,30 @@ def _breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
             m.add_implication(st, busy[t])
             m.add_implication(st, ~busy[t - 1])
             starts.append(st)
-        any_ = m.new_bool_var(f"active[{p},{seg.start}]")
-        for t in slots:
-            m.add_implication(busy[t], any_)
-        m.add_bool_or([busy[t] for t in slots]).only_enforce_if(any_)
+        if _surely_active(b, p, seg):
+            any_ = 1
+        else:
+            any_ = m.new_bool_var(f"active[{p},{seg.start}]")
+            for t in slots:
+                m.add_implication(busy[t], any_)
+            m.add_bool_or([busy[t] for t in slots]).only_enforce_if(any_)
         m.add(sum(starts) >= any_)
         terms.append(sum(starts) - any_)
-    return sum(terms) if terms else 0
+    if not terms:
+        return 0
+    count = m.new_int_var(0, b.prep.n, f"breaks[{p}]")
+    m.add(count == sum(terms))
+    return count
+
+
+def _surely_active(b: Built, p: str, seg: range) -> bool:
+    """p has a mandatory meeting that can only take place inside `seg`."""
+    for r in b.party_requests[p]:
+        if b.inst.requests[r].mandatory and b.prep.starts[r]:
+            starts = b.prep.starts[r]
+            if seg.start <= starts[0] and starts[-1] < seg.stop:
+                return True
+    return False
 
 
 def breaks_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
@@ -283,7 +301,7 @@ def break_fairness(b: Built) -> None:
 
 def has_meeting(b: Built, p: str):
     """True, or a literal that is true iff p has a scheduled meeting."""
-    rs = [r for r, req in enumerate(b.inst.requests) if p in req.parties]
+    rs = b.party_requests[p]
     if any(b.inst.requests[r].mandatory and b.sched[r] is not None for r in rs):
         return True
     lits = [b.sched[r] for r in rs if b.sched[r] is not None]
@@ -331,6 +349,10 @@ def build(
     if "breaks" in stages or options.break_fairness is not None:
         b.counted = counted_parties(inst, options.break_parties)
     b.busy = {p: {} for p in b.counted}
+    b.party_requests = {p.id: [] for p in inst.parties}
+    for r, req in enumerate(inst.requests):
+        for p in req.parties:
+            b.party_requests[p].append(r)
     for r, req in enumerate(inst.requests):
         ys: dict[int, cp_model.IntVar] = {}
         rooms = prep.rooms[r]

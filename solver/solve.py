@@ -122,44 +122,36 @@ def solve(
     results: list[StageResult] = []
     hint: list[int] | None = None
     total = options.time_limit_s
+    # When every schedulable request is mandatory the weight stage has nothing to
+    # optimise: it is not solved separately; the next stage finds the schedule.
+    skip_weight = len(stages) > 1 and stages[0] == "weight" and weight_is_constant(built)
     for i, stage in enumerate(stages):
+        if skip_weight and stage == "weight":
+            continue
         left = total - (time.perf_counter() - t0)
         budget = left - RESERVE_SHARE * total * (len(stages) - i - 1)
-        expr, sense = built.objectives[stage]
-        m = built.model
-        m.minimize(expr) if sense == "min" else m.maximize(expr)
-        if hint is not None:
-            m.clear_hints()
-            m.proto.solution_hint.vars.extend(range(len(hint)))
-            m.proto.solution_hint.values.extend(hint)
-        solver = _params(options, budget)
-        cb = _Progress(stage, progress) if progress is not None else None
-        code = solver.solve(m, cb)
-        status = _STATUS[code]
-        if status in (Status.OPTIMAL, Status.FEASIBLE):
-            obj, bound = solver.objective_value, solver.best_objective_bound
+        result, values = _run_stage(built, stage, options, budget, hint, progress)
+        if skip_weight and not results:
+            w = float(sum(req.weight for req in instance.requests if req.mandatory))
+            found = values is not None
             results.append(
                 StageResult(
-                    name=stage,
-                    status=status,
-                    objective=obj,
-                    bound=bound,
-                    gap=abs(obj - bound) / max(1.0, abs(obj)),
-                    seconds=solver.wall_time,
-                    sense=sense,
+                    name="weight",
+                    status=Status.OPTIMAL if found else result.status,
+                    objective=w if found else None,
+                    bound=w if found else None,
+                    gap=0.0 if found else None,
+                    sense="max",
                 )
             )
-            hint = list(solver.response_proto.solution)
-            value = round(obj)
-            m.add(expr >= value if sense == "max" else expr <= value).with_name(f"fix_{stage}")
-            continue
-        results.append(
-            StageResult(name=stage, status=status, seconds=solver.wall_time, sense=sense)
-        )
-        if status == Status.INFEASIBLE and hint is None:
-            conflicts = find_conflicts(prep, options, stages, total - (time.perf_counter() - t0))
-            return _infeasible(instance, prep, conflicts, results, t0)
-        break  # no solution in this stage: keep the previous stage's solution, if any
+        results.append(result)
+        if values is None:
+            if result.status == Status.INFEASIBLE and hint is None:
+                left = total - (time.perf_counter() - t0)
+                conflicts = find_conflicts(prep, options, left)
+                return _infeasible(instance, prep, conflicts, results, t0)
+            break  # no solution in this stage: keep the previous stage's solution, if any
+        hint = values
 
     if hint is None:
         return Solution(
@@ -189,6 +181,51 @@ def solve(
         seconds=time.perf_counter() - t0,
     )
     return sol
+
+
+def _run_stage(
+    b: Built,
+    stage: StageName,
+    options: Options,
+    seconds: float,
+    hint: list[int] | None,
+    progress: ProgressCallback | None,
+) -> tuple[StageResult, list[int] | None]:
+    """Optimise one stage; on success fix its objective for the stages that follow."""
+    expr, sense = b.objectives[stage]
+    m = b.model
+    m.minimize(expr) if sense == "min" else m.maximize(expr)
+    m.clear_hints()
+    if hint is not None:
+        m.proto.solution_hint.vars.extend(range(len(hint)))
+        m.proto.solution_hint.values.extend(hint)
+    solver = _params(options, seconds)
+    cb = _Progress(stage, progress) if progress is not None else None
+    status = _STATUS[solver.solve(m, cb)]
+    if status not in (Status.OPTIMAL, Status.FEASIBLE):
+        return StageResult(name=stage, status=status, seconds=solver.wall_time, sense=sense), None
+    obj, bound = solver.objective_value, solver.best_objective_bound
+    value = round(obj)
+    m.add(expr >= value if sense == "max" else expr <= value).with_name(f"fix_{stage}")
+    result = StageResult(
+        name=stage,
+        status=status,
+        objective=obj,
+        bound=bound,
+        gap=abs(obj - bound) / max(1.0, abs(obj)),
+        seconds=solver.wall_time,
+        sense=sense,
+    )
+    return result, list(solver.response_proto.solution)
+
+
+def weight_is_constant(b: Built) -> bool:
+    """True when every request that can be scheduled is mandatory."""
+    return all(
+        req.mandatory
+        for req, sched in zip(b.inst.requests, b.sched, strict=True)
+        if sched is not None
+    )
 
 
 def extract(b: Built, values: list[int]) -> list[Assignment]:
@@ -262,9 +299,7 @@ def count_breaks(prep: Prepared, options: Options, assignments: list[Assignment]
     return total
 
 
-def find_conflicts(
-    prep: Prepared, options: Options, stages: list[str], seconds: float
-) -> list[str]:
+def find_conflicts(prep: Prepared, options: Options, seconds: float) -> list[str]:
     """A small set of mandatory requests that cannot all be scheduled together.
 
     CP-SAT's sufficient assumptions (an unsatisfiable core over one literal per mandatory
