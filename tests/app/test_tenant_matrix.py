@@ -1,0 +1,169 @@
+"""The tenant matrix: every demo delegation against every other delegation's topic lists,
+versions and topics, with every verb, and every sector against what is not addressed to it.
+
+A foreign resource must answer exactly like a missing one (404, same problem+json body but
+for `instance`), and nothing stored may change. One edition, one app, data reused.
+"""
+
+from __future__ import annotations
+
+import pytest
+from factories import auth, create_key
+from test_submissions_support import (
+    INSIDE,
+    PROBLEM_KEYS,
+    counts,
+    make_world,
+    sample_list,
+    snapshot,
+    without_instance,
+)
+
+from app.demo_data import DELEGATIONS
+
+CODES = tuple(code for code, *_ in DELEGATIONS)
+MISSING_CODE = "ZZZ"
+MISSING_ID = 999_999_999
+
+
+@pytest.fixture
+def world(client, session, frozen_now):
+    """26 delegations, each with two versions of its list (v2 current)."""
+    assert len(CODES) == 26
+    frozen_now(INSIDE)
+    world = make_world(session, delegation_codes=CODES)
+    world.topics = {}
+    for code in CODES:
+        for prefix in ("v1 ", "v2 "):
+            r = client.post(world.lists(code), json=sample_list(prefix), headers=world.keys[code])
+            assert r.status_code == 201, r.text
+        world.topics[code] = r.json()["topics"]
+    return world
+
+
+def _calls(world, code: str, topic_id: int, other_topic_id: int, minsa_ids: list[int]):
+    """(name, method, url, json) for every verb against delegation `code` / topic `topic_id`."""
+    return [
+        ("list versions", "GET", world.lists(code), None),
+        ("get version", "GET", world.lists(code, "/1"), None),
+        ("get current", "GET", world.lists(code, "/current"), None),
+        ("submit", "POST", world.lists(code), sample_list("intruso ")),
+        ("get topic", "GET", world.url(f"/topics/{topic_id}"), None),
+        ("accept", "POST", world.url(f"/topics/{topic_id}/accept"), None),
+        ("reject", "POST", world.url(f"/topics/{topic_id}/reject"), {"reason": "intruso"}),
+        (
+            "merge",
+            "POST",
+            world.url(f"/topics/{topic_id}/merge"),
+            {"into_topic_id": other_topic_id},
+        ),
+        (
+            "rerank",
+            "PUT",
+            world.url(f"/delegations/{code}/sectors/MINSA/ranking"),
+            {"topic_ids": minsa_ids},
+        ),
+    ]
+
+
+def _minsa_ids(topics):
+    return [t["id"] for t in topics if any(s["sector"] == "MINSA" for s in t["sectors"])]
+
+
+def _missing_bodies(client, world, headers):
+    """What a truly missing resource answers, per verb, for this caller."""
+    out = {}
+    for name, method, url, body in _calls(world, MISSING_CODE, MISSING_ID, MISSING_ID, [1]):
+        r = client.request(method, url, json=body, headers=headers)
+        assert r.status_code == 404, (name, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert set(r.json()) == PROBLEM_KEYS
+        out[name] = without_instance(r.json())
+    return out
+
+
+def _assert_like_missing(client, world, headers, target, missing):
+    topics = world.topics[target]
+    for name, method, url, body in _calls(
+        world, target, topics[0]["id"], topics[1]["id"], _minsa_ids(topics)
+    ):
+        r = client.request(method, url, json=body, headers=headers)
+        assert r.status_code == 404, (name, target, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert without_instance(r.json()) == missing[name], (name, target)
+        assert r.json()["instance"] == url.split("?")[0]
+
+
+def test_every_delegation_against_every_other(client, session, world):
+    before = counts(session), snapshot(session)
+    for actor in CODES:
+        headers = world.keys[actor]
+        missing = _missing_bodies(client, world, headers)
+        for target in CODES:
+            if target != actor:
+                _assert_like_missing(client, world, headers, target, missing)
+        # the scoped topic list never shows a foreign topic, whatever the filter
+        page = client.get(world.url("/topics?limit=500"), headers=headers).json()
+        assert {t["delegation"] for t in page["items"]} == {actor}
+        assert page["total"] == len(world.topics[actor])
+        other = CODES[(CODES.index(actor) + 1) % len(CODES)]
+        assert (
+            client.get(world.url(f"/topics?delegation={other}"), headers=headers).json()["total"]
+            == 0
+        )
+    assert (counts(session), snapshot(session)) == before
+
+
+def test_sectors_rapporteurs_and_outsiders(client, session, world):
+    before = counts(session), snapshot(session)
+    addressed = {"MINSA": 3, "MINEDU": 2, "MTC": 1}  # per delegation, in sample_list
+    for sector, per_delegation in addressed.items():
+        headers = world.keys[sector]
+        missing = _missing_bodies(client, world, headers)
+        page = client.get(world.url("/topics?limit=500"), headers=headers).json()
+        assert page["total"] == per_delegation * len(CODES)
+        assert all(any(s["sector"] == sector for s in t["sectors"]) for t in page["items"])
+        for target in CODES:
+            topics = world.topics[target]
+            # lists, versions and every write are closed to sectors
+            for name, method, url, body in _calls(
+                world, target, topics[0]["id"], topics[1]["id"], _minsa_ids(topics)
+            ):
+                if name == "get topic":
+                    continue
+                r = client.request(method, url, json=body, headers=headers)
+                assert r.status_code == 404, (sector, name, target)
+                assert without_instance(r.json()) == missing[name]
+            for t in topics:
+                r = client.get(world.url(f"/topics/{t['id']}"), headers=headers)
+                mine = any(s["sector"] == sector for s in t["sectors"])
+                assert r.status_code == (200 if mine else 404), (sector, t["title"])
+                if not mine:
+                    assert without_instance(r.json()) == missing["get topic"]
+            # old versions are not "addressed" anymore: a sector reads current topics only
+            v1 = client.get(world.lists(target, "/1"), headers=world.sd).json()["topics"]
+            r = client.get(world.url(f"/topics/{v1[0]['id']}"), headers=headers)
+            assert r.status_code == 404
+    _rapporteurs_outsiders_and_idle_sectors(client, session, world)
+    assert (counts(session), snapshot(session)) == before
+
+
+def _rapporteurs_outsiders_and_idle_sectors(client, session, world):
+    """Rapporteurs read nothing here; a delegation outside the edition gets 404 everywhere;
+    a sector taking part with nothing addressed to it sees an empty list."""
+    from factories import add_participants, create_delegation
+    from sqlmodel import select
+
+    from app.editions.models import Sector
+
+    minem = session.exec(select(Sector).where(Sector.code == "MINEM")).one()
+    add_participants(session, world.edition, sectors=[minem])
+    idle = auth(create_key(session, "sector", sector=minem)[1])
+    assert client.get(world.url("/topics"), headers=idle).json()["total"] == 0
+    rapporteur = auth(create_key(session, "rapporteur")[1])
+    outsider = create_delegation(session, "XYZ")
+    stranger = auth(create_key(session, "delegation", delegation=outsider)[1])
+    for headers in (rapporteur, stranger):
+        missing = _missing_bodies(client, world, headers)
+        _assert_like_missing(client, world, headers, "CUS", missing)
+        assert client.get(world.url("/topics"), headers=headers).status_code == 404
