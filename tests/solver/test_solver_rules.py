@@ -1,0 +1,178 @@
+"""One tiny feasible / infeasible pair per hard rule (all requests mandatory)."""
+
+from __future__ import annotations
+
+import pytest
+from solver_kit import codes, grid, make, req, where
+
+from solver import Pin, Room, Status, solve, validate
+
+
+def check(inst, expected: Status):
+    sol = solve(inst)
+    assert sol.status == expected, (sol.status, sol.unscheduled)
+    report = validate(inst, sol)
+    assert report.ok, report.violations
+    return sol
+
+
+def test_no_party_overlap():
+    two = [req("a", "A", "B", mandatory=True), req("b", "A", "C", mandatory=True)]
+    sol = check(make(two, slots=[1], rooms=2), Status.INFEASIBLE)
+    assert sorted(sol.conflicts) == ["a", "b"]
+    sol = check(make(two, slots=[2], rooms=2), Status.OPTIMAL)
+    assert {where(sol)["a"][0], where(sol)["b"][0]} == {0, 1}
+
+
+def test_no_room_overlap_pooled_and_full():
+    two = [req("a", "A", "B", mandatory=True), req("b", "C", "D", mandatory=True)]
+    check(make(two, slots=[1], rooms=1), Status.INFEASIBLE)
+    sol = check(make(two, slots=[1], rooms=2), Status.OPTIMAL)
+    assert {where(sol)["a"][1], where(sol)["b"][1]} == {"R0", "R1"}
+    # rooms that differ (capacities) use the full room model
+    mixed = [Room(id="big", capacity=10), Room(id="small", capacity=2)]
+    two = [req("a", "A", "B", mandatory=True, attendees=8), req("b", "C", "D", mandatory=True)]
+    sol = check(make(two, slots=[1], rooms=mixed), Status.OPTIMAL)
+    assert where(sol) == {"a": (0, "big"), "b": (0, "small")}
+    three = [*two, req("c", "E", "F", mandatory=True)]
+    check(make(three, slots=[1], rooms=mixed), Status.INFEASIBLE)
+
+
+def test_room_capacity():
+    big = [req("a", "A", "B", mandatory=True, attendees=14)]
+    sol = check(make(big, rooms=[Room(id="R", capacity=10)]), Status.INFEASIBLE)
+    assert sol.conflicts == ["a"] and codes(sol) == {"a": "no_room"}
+    check(make(big, rooms=[Room(id="R", capacity=14)]), Status.OPTIMAL)
+
+
+def test_room_reservation():
+    rooms = [Room(id="R", reserved_for="X")]
+    check(
+        make([req("a", "A", "B", mandatory=True)], rooms=rooms, unavailable={"X": []}),
+        Status.INFEASIBLE,
+    )
+    check(make([req("a", "A", "X", mandatory=True)], rooms=rooms), Status.OPTIMAL)
+
+
+def test_availability():
+    one = [req("a", "A", "B", mandatory=True)]
+    check(make(one, slots=[2], unavailable={"A": [0], "B": [1]}), Status.INFEASIBLE)
+    sol = check(make(one, slots=[2], unavailable={"A": [0]}), Status.OPTIMAL)
+    assert where(sol)["a"][0] == 1
+
+
+def test_allowed_windows():
+    g = grid([2, 2])
+    check(
+        make(
+            [req("a", "A", "B", mandatory=True, allowed_blocks=["d1b1"])],
+            slots=g,
+            unavailable={"A": [2, 3]},
+        ),
+        Status.INFEASIBLE,
+    )
+    sol = check(
+        make([req("a", "A", "B", mandatory=True, allowed_blocks=["d1b1"])], slots=g), Status.OPTIMAL
+    )
+    assert where(sol)["a"][0] in (2, 3)
+    sol = check(
+        make([req("a", "A", "B", mandatory=True, allowed_slots=[3])], slots=g), Status.OPTIMAL
+    )
+    assert where(sol)["a"][0] == 3
+    check(
+        make(
+            [req("a", "A", "B", mandatory=True, allowed_slots=[3], allowed_blocks=["d1b0"])],
+            slots=g,
+        ),
+        Status.INFEASIBLE,
+    )
+
+
+def test_pins():
+    sol = check(
+        make([req("a", "A", "B", mandatory=True, pin=Pin(slot=2, room="R1"))], slots=[3], rooms=2),
+        Status.OPTIMAL,
+    )
+    assert where(sol)["a"] == (2, "R1")
+    two = [
+        req("a", "A", "B", mandatory=True, pin=Pin(slot=0)),
+        req("b", "A", "C", mandatory=True, pin=Pin(slot=0)),
+    ]
+    check(make(two, slots=[2], rooms=2), Status.INFEASIBLE)
+    sol = check(
+        make(
+            [req("a", "A", "B", mandatory=True, pin=Pin(slot=1))], slots=[2], unavailable={"A": [1]}
+        ),
+        Status.INFEASIBLE,
+    )
+    assert codes(sol) == {"a": "pin_conflict"}
+
+
+def test_precedences():
+    # b must end before a starts; both share no party, so only the order binds
+    pair = [req("a", "A", "B", mandatory=True, after=["b"]), req("b", "C", "D", mandatory=True)]
+    sol = check(make(pair, slots=[2], rooms=1), Status.OPTIMAL)
+    assert where(sol)["b"][0] == 0 and where(sol)["a"][0] == 1
+    check(make(pair, slots=[1], rooms=2), Status.INFEASIBLE)
+    cycle = [
+        req("a", "A", "B", mandatory=True, after=["b"]),
+        req("b", "C", "D", mandatory=True, after=["a"]),
+    ]
+    sol = check(make(cycle, slots=[3], rooms=2), Status.INFEASIBLE)
+    assert sorted(sol.conflicts) == ["a", "b"]
+
+
+def test_precedence_only_binds_when_both_are_scheduled():
+    # b can never be scheduled (no room holds it); a is still scheduled, at slot 0
+    pair = [req("a", "A", "B", after=["b"], allowed_slots=[0]), req("b", "C", "D", attendees=50)]
+    sol = check(make(pair, slots=[2], rooms=[Room(id="R", capacity=5)]), Status.OPTIMAL)
+    assert where(sol) == {"a": (0, "R")}
+
+
+def test_contiguity():
+    long = [req("a", "A", "B", mandatory=True, duration=2)]
+    check(make(long, slots=grid([1, 1])), Status.INFEASIBLE)
+    sol = check(make(long, slots=grid([1, 2])), Status.OPTIMAL)
+    assert where(sol)["a"][0] == 1
+    two = [req("a", "A", "B", mandatory=True, duration=2), req("b", "A", "C", mandatory=True)]
+    check(make(two, slots=[2], rooms=2), Status.INFEASIBLE)
+    check(make(two, slots=[3], rooms=2), Status.OPTIMAL)
+
+
+def test_sector_keeps_room():
+    pinned = [
+        req("a", "D1", "S", mandatory=True, pin=Pin(slot=0, room="R0")),
+        req("b", "D2", "S", mandatory=True, pin=Pin(slot=1, room="R1")),
+    ]
+    check(make(pinned, slots=[2], rooms=2), Status.OPTIMAL)
+    check(make(pinned, slots=[2], rooms=2, sector_keeps_room=True), Status.INFEASIBLE)
+    free = [req(f"r{i}", f"D{i}", "S", mandatory=True) for i in range(3)] + [
+        req(f"t{i}", f"D{i}", "T", mandatory=True) for i in range(3)
+    ]
+    sol = check(make(free, slots=[3], rooms=2, sector_keeps_room=True), Status.OPTIMAL)
+    rooms = where(sol)
+    assert len({rooms[f"r{i}"][1] for i in range(3)}) == 1
+    assert len({rooms[f"t{i}"][1] for i in range(3)}) == 1
+
+
+def test_mandatory_beats_weight():
+    pair = [req("heavy", "A", "B", weight=100), req("light", "A", "C", weight=1, mandatory=True)]
+    sol = check(make(pair, slots=[1]), Status.OPTIMAL)
+    assert list(where(sol)) == ["light"]
+    assert sol.scheduled_weight == 1
+    sol = check(
+        make([req("heavy", "A", "B", weight=100), req("light", "A", "C", weight=1)], slots=[1]),
+        Status.OPTIMAL,
+    )
+    assert list(where(sol)) == ["heavy"]
+
+
+@pytest.mark.parametrize("rooms", [1, [Room(id="x", capacity=3), Room(id="y")]])
+def test_conflicts_are_small(rooms):
+    reqs = [req(f"a{i}", "A", f"B{i}", mandatory=True) for i in range(3)] + [
+        req("z", "Y", "Z", mandatory=True)
+    ]
+    sol = solve(make(reqs, slots=[2], rooms=2 if rooms == 1 else rooms))
+    assert sol.status == Status.INFEASIBLE
+    assert sorted(sol.conflicts) == ["a0", "a1", "a2"]
+    assert codes(sol)["a0"] == "mandatory_conflict" and codes(sol)["z"] == "infeasible"
