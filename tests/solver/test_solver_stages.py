@@ -1,0 +1,176 @@
+"""Each objective stage on a tiny instance with a hand-computed optimum."""
+
+from __future__ import annotations
+
+import random
+
+from solver_kit import grid, make, req, where
+
+from solver import Assignment, MeetingRequest, Room, Status, solve, validate
+
+
+def solved(inst):
+    sol = solve(inst)
+    report = validate(inst, sol)
+    assert report.ok, report.violations
+    assert report.scheduled_weight == sol.scheduled_weight
+    assert report.breaks_total == sol.breaks
+    return sol, report
+
+
+def stage(sol, name):
+    return next(s for s in sol.stages if s.name == name)
+
+
+def test_weight_keeps_the_heaviest():
+    reqs = [
+        req("w5", "A", "B", weight=5),
+        req("w3", "A", "C", weight=3),
+        req("w1", "A", "D", weight=1),
+    ]
+    sol, _ = solved(make(reqs, slots=[2], rooms=2))
+    assert sol.status == Status.OPTIMAL
+    assert sorted(where(sol)) == ["w3", "w5"] and sol.scheduled_weight == 8
+    assert stage(sol, "weight").objective == 8 and stage(sol, "weight").gap == 0
+    assert [u.request for u in sol.unscheduled] == ["w1"]
+
+
+def test_fairness_raises_the_worst_delegation():
+    # one sector, two slots: any two meetings give weight 2, fairness picks one per delegation
+    reqs = [req("a1", "D1", "S"), req("a2", "D1", "S"), req("b1", "D2", "S")]
+    sol, report = solved(make(reqs, slots=[2]))
+    assert stage(sol, "fairness").objective == 500 == report.min_share
+    assert "b1" in where(sol)
+    sol, _ = solved(make(reqs, slots=[2], fairness=False))
+    assert [s.name for s in sol.stages] == ["weight", "breaks"]
+
+
+def test_fairness_share_is_per_mille_of_requested_weight():
+    reqs = [req("a1", "D1", "S", weight=1), req("a2", "D1", "S", weight=2), req("b1", "D2", "T")]
+    sol, report = solved(make(reqs, slots=[1], rooms=2))
+    # S has one slot: D1 gets 2 of its 3 requested weight, D2 all of it
+    assert report.min_share == 666 == stage(sol, "fairness").objective
+
+
+def _two_meetings(**kw):
+    return [
+        req("ab", "A", "B", mandatory=True, **kw.get("ab", {})),
+        req("ac", "A", "C", mandatory=True, **kw.get("ac", {})),
+    ]
+
+
+def test_breaks_are_minimised():
+    sol, report = solved(make(_two_meetings(), slots=[3]))
+    assert sol.breaks == 0 == stage(sol, "breaks").objective
+    assert abs(where(sol)["ab"][0] - where(sol)["ac"][0]) == 1
+    forced = make(_two_meetings(), slots=[3], unavailable={"B": [1, 2], "C": [0, 1]})
+    sol, report = solved(forced)
+    assert sol.breaks == 1 == report.breaks_by_party["A"] == stage(sol, "breaks").objective
+
+
+def test_breaks_across_blocks_and_days():
+    apart = _two_meetings(ab={"allowed_slots": [0]}, ac={"allowed_slots": [3]})
+    sol, _ = solved(make(apart, slots=grid([2, 2])))
+    assert sol.breaks == 1
+    sol, _ = solved(make(apart, slots=grid([2, 2]), breaks_span_blocks=False))
+    assert sol.breaks == 0
+    adjacent = _two_meetings(ab={"allowed_slots": [1]}, ac={"allowed_slots": [2]})
+    sol, _ = solved(make(adjacent, slots=grid([2, 2])))
+    assert sol.breaks == 0
+    two_days = _two_meetings(ab={"allowed_slots": [0]}, ac={"allowed_slots": [3]})
+    sol, _ = solved(make(two_days, slots=grid([2], [2])))
+    assert sol.breaks == 0
+
+
+def test_break_parties_selects_who_counts():
+    reqs = [
+        req("ab", "D1", "S1", mandatory=True, allowed_slots=[0]),
+        req("ac", "D1", "S2", mandatory=True, allowed_slots=[2]),
+    ]
+    sol, _ = solved(make(reqs, slots=[3], break_parties="delegations"))
+    assert sol.breaks == 1
+    sol, _ = solved(make(reqs, slots=[3], break_parties="sectors"))
+    assert sol.breaks == 0
+
+
+def test_break_fairness():
+    # A must have one break; B and C have one meeting each, so zero breaks
+    reqs = _two_meetings(ab={"allowed_slots": [0]}, ac={"allowed_slots": [2]})
+    sol = solve(make(reqs, slots=[3], break_fairness=0))
+    assert sol.status == Status.INFEASIBLE and sorted(sol.conflicts) == ["ab", "ac"]
+    sol, _ = solved(make(reqs, slots=[3], break_fairness=1))
+    assert sol.status == Status.OPTIMAL and sol.breaks == 1
+    # optional meetings: fairness 0 forces dropping one (weight 1 instead of 2)
+    optional = [MeetingRequest(**{**r.model_dump(), "mandatory": False}) for r in reqs]
+    sol, _ = solved(make(optional, slots=[3], break_fairness=0))
+    assert sol.scheduled_weight == 1 and sol.breaks == 0
+
+
+def _replan(**kw):
+    previous = [
+        Assignment(request="ab", slot=0, room="R0"),
+        Assignment(request="ac", slot=2, room="R0"),
+    ]
+    return make(_two_meetings(), slots=[3], previous=previous, **kw)
+
+
+def test_changes_after_breaks():
+    sol, report = solved(_replan())
+    assert [s.name for s in sol.stages] == ["weight", "breaks", "changes"]
+    assert sol.breaks == 0 and stage(sol, "changes").objective == 1 == report.changes
+
+
+def test_changes_before_breaks():
+    sol, report = solved(_replan(changes_before_breaks=True))
+    assert [s.name for s in sol.stages] == ["weight", "changes", "breaks"]
+    assert stage(sol, "changes").objective == 0 == report.changes
+    assert sol.breaks == 1
+    assert where(sol) == {"ab": (0, "R0"), "ac": (2, "R0")}
+
+
+def test_changes_count_moves_drops_and_new_requests():
+    rooms = [Room(id="R0", capacity=10), Room(id="R1", capacity=4)]
+    previous = [
+        Assignment(request="ab", slot=0, room="R0"),
+        Assignment(request="gone", slot=1, room="R0"),
+    ]
+    reqs = [req("ab", "A", "B"), req("gone", "A", "C", attendees=50), req("new", "D", "E")]
+    inst = make(reqs, slots=[2], rooms=rooms, previous=previous, changes_before_breaks=True)
+    sol, report = solved(inst)
+    assert where(sol)["ab"] == (0, "R0")  # kept exactly, room included
+    # "gone" cannot be scheduled any more (no room holds 50), "new" is scheduled: 2 changes
+    assert report.changes == 2 == stage(sol, "changes").objective
+
+
+def test_progress_callback_and_failing_callback():
+    events = []
+    reqs = [req(f"r{i}", "A", f"B{i}", weight=i + 1) for i in range(4)]
+    solve(make(reqs, slots=[3]), progress=events.append)
+    assert events and {e.stage for e in events} >= {"weight"}
+    assert any(e.stage == "weight" and e.objective == 9 for e in events)
+
+    def boom(event):
+        raise RuntimeError("user callback failed")
+
+    assert solve(make(reqs, slots=[3]), progress=boom).status == Status.OPTIMAL
+
+
+def random_instance(seed: int, n_requests: int = 40):
+    rnd = random.Random(seed)
+    dels = [f"D{i}" for i in range(8)]
+    secs = [f"S{i}" for i in range(5)]
+    reqs = [
+        req(f"r{i}", rnd.choice(dels), rnd.choice(secs), weight=rnd.randint(1, 5))
+        for i in range(n_requests)
+    ]
+    reqs = list({tuple(sorted(r.parties)): r for r in reqs}.values())
+    unavailable = {p: rnd.sample(range(8), 2) for p in dels}
+    return make(reqs, slots=grid([4, 4]), rooms=3, unavailable=unavailable, seed=7)
+
+
+def test_determinism_with_one_worker_and_a_seed():
+    inst = random_instance(1)
+    first, second = solve(inst), solve(inst)
+    assert first.status == Status.OPTIMAL
+    assert first.assignments == second.assignments
+    assert [s.objective for s in first.stages] == [s.objective for s in second.stages]
