@@ -1,0 +1,118 @@
+"""Property tests on random small instances: every solution passes the validator."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solver import (
+    Block,
+    Day,
+    Instance,
+    MeetingRequest,
+    Options,
+    Party,
+    Pin,
+    Room,
+    Status,
+    TimeGrid,
+    greedy,
+    solve,
+    validate,
+)
+
+
+@st.composite
+def instances(draw):
+    days = [
+        Day(
+            id=f"d{i}",
+            blocks=[
+                Block(id=f"d{i}b{j}", slots=draw(st.integers(1, 3)))
+                for j in range(draw(st.integers(1, 2)))
+            ],
+        )
+        for i in range(draw(st.integers(1, 2)))
+    ]
+    grid = TimeGrid(days=days)
+    n = grid.n_slots
+    kinds = ["delegation", "sector", "other"]
+    parties = [
+        Party(
+            id=f"P{i}",
+            kind=kinds[i % 3],
+            unavailable=draw(st.lists(st.integers(0, n - 1), max_size=2, unique=True)),
+        )
+        for i in range(draw(st.integers(2, 5)))
+    ]
+    capacities = draw(st.lists(st.sampled_from([None, 3, 6]), min_size=1, max_size=3))
+    rooms = [Room(id=f"R{k}", capacity=c) for k, c in enumerate(capacities)]
+    if draw(st.booleans()) and len(rooms) > 1:
+        rooms[0] = Room(id="R0", reserved_for=parties[0].id)
+    block_ids = [b.id for d in days for b in d.blocks]
+    requests = []
+    for r in range(draw(st.integers(1, 8))):
+        members = draw(
+            st.lists(st.sampled_from([p.id for p in parties]), min_size=2, max_size=3, unique=True)
+        )
+        pin = None
+        if draw(st.integers(0, 9)) == 0:
+            pin = Pin(
+                slot=draw(st.integers(0, n - 1)),
+                room=draw(st.sampled_from([None, *[x.id for x in rooms]])),
+            )
+        requests.append(
+            MeetingRequest(
+                id=f"r{r}",
+                parties=members,
+                weight=draw(st.integers(0, 5)),
+                mandatory=draw(st.integers(0, 5)) == 0,
+                duration=draw(st.sampled_from([1, 1, 1, 2])),
+                allowed_blocks=draw(
+                    st.one_of(
+                        st.none(), st.lists(st.sampled_from(block_ids), min_size=1, unique=True)
+                    )
+                ),
+                attendees=draw(st.sampled_from([0, 0, 4])),
+                pin=pin,
+                after=[f"r{q}" for q in range(r) if draw(st.integers(0, 6)) == 0],
+            )
+        )
+    options = Options(
+        time_limit_s=5,
+        workers=1,
+        sector_keeps_room=draw(st.booleans()),
+        break_fairness=draw(st.sampled_from([None, None, 0, 1])),
+        breaks_span_blocks=draw(st.booleans()),
+        break_parties=draw(st.sampled_from(["all", "delegations", "sectors"])),
+    )
+    return Instance(grid=grid, rooms=rooms, parties=parties, requests=requests, options=options)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_cpsat_and_greedy_solutions_are_valid(inst):
+    sol = solve(inst)
+    report = validate(inst, sol)
+    assert report.ok, report.violations
+    g = greedy(inst)
+    g_report = validate(inst, g)
+    g_rules = [v for v in g_report.violations if not v.startswith("break fairness")]
+    assert not g_rules, g_rules
+    assert {u.request for u in sol.unscheduled} == {
+        r.id for r in inst.requests if r.id not in {a.request for a in sol.assignments}
+    }
+    if sol.status in (Status.OPTIMAL, Status.FEASIBLE):
+        assert report.scheduled_weight == sol.scheduled_weight
+        assert report.breaks_total == sol.breaks
+        fairness = next((s for s in sol.stages if s.name == "fairness"), None)
+        if fairness is not None and fairness.status == Status.OPTIMAL:
+            assert fairness.objective == report.min_share
+    greedy_complete = g.status == Status.FEASIBLE and g_report.ok
+    if greedy_complete:
+        # the greedy schedule is feasible for CP-SAT, so CP-SAT does at least as well
+        assert sol.status == Status.OPTIMAL
+        assert sol.scheduled_weight >= g.scheduled_weight
+    if sol.status == Status.INFEASIBLE:
+        assert sol.conflicts
+        assert not greedy_complete
