@@ -1,4 +1,19 @@
-"""Topic lists (delegations submit, versions), scoped topic reads and SD review."""
+"""Topic lists (delegations submit, versions), scoped topic reads and SD review.
+
+- A delegation submits its whole prioritized list (every sector) in one POST; each accepted
+  POST is a new version (1..n), old ones stay readable, `current` is the latest. Allowed
+  while the edition is open_for_submissions and now is in [submissions_open_at,
+  submissions_close_at); otherwise 409. The SD may submit on behalf of a delegation.
+- `Idempotency-Key` (per API key): the same key and body replay the stored response (same
+  version, same status, nothing created, even after the window closed); the same key with
+  another body (or another delegation) is a 409.
+- A topic is addressed to one or more sectors, each with its rank in that delegation+sector
+  list (ranks 1..n, unique, contiguous). A CUI (7 digits) is required for investment
+  projects, optional for budget requests, refused for other kinds; same for the amount.
+- Access: a delegation reads and writes only its own lists; a sector reads only current
+  topics addressed to it (`/topics`), never the lists; rapporteurs nothing; review is SD
+  only. Anything foreign answers the same 404 as something missing.
+"""
 
 from __future__ import annotations
 

@@ -325,3 +325,24 @@ def test_only_the_sd_manages_requests(client, session, world):
         ]
         assert [c.status_code for c in calls] == [404] * 6
     assert counts(session) == before
+
+
+def test_only_accepted_topics_feed_requests(client, world):
+    """Merged and rejected topics add nothing; a delegation with none accepted gets none."""
+    cus = world.cus
+    client.post(
+        world.url(f"/topics/{cus[1]['id']}/merge"),
+        json={"into_topic_id": cus[0]["id"]},
+        headers=world.sd,
+    )
+    client.post(
+        world.url(f"/topics/{cus[2]['id']}/reject"), json={"reason": "No"}, headers=world.sd
+    )
+    client.post(
+        world.url(f"/topics/{world.jun[1]['id']}/reject"), json={"reason": "No"}, headers=world.sd
+    )
+    got = _by_key(_generate(client, world).json())
+    assert set(got) == {("CUS", ("MINSA",)), ("CUS", ("MINEDU",)), ("CUS", ("MINSA", "MTC"))}
+    assert got[("CUS", ("MINSA",))]["topic_ids"] == [cus[0]["id"]]
+    assert got[("CUS", ("MINSA",))]["weight"] == 10
+    assert got[("CUS", ("MINEDU",))]["weight"] == 9  # rank 2 only

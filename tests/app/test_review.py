@@ -199,3 +199,13 @@ def test_only_the_sd_reviews(client, session, world):
         r = client.post(world.url(f"/topics/{t[0]['id']}/accept"), headers=world.keys[who])
         assert r.status_code == 404
     assert snapshot(session) == before
+
+
+def test_rejecting_a_merge_target_releases_its_duplicates(client, world):
+    a, b = _topics(client, world)[:2]
+    client.post(
+        world.url(f"/topics/{b['id']}/merge"), json={"into_topic_id": a["id"]}, headers=world.sd
+    )
+    client.post(world.url(f"/topics/{a['id']}/reject"), json={"reason": "No"}, headers=world.sd)
+    own = {x["id"]: x for x in _topics(client, world)}
+    assert own[b["id"]]["status"] == "pending" and own[b["id"]]["merged_into_id"] is None
