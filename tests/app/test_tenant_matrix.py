@@ -2,11 +2,17 @@
 versions and topics, with every verb, and every sector against what is not addressed to it.
 
 A foreign resource must answer exactly like a missing one (404, same problem+json body but
-for `instance`), and nothing stored may change. One edition, one app, data reused.
+for `instance`), and nothing stored may change. One edition, one app, data reused; the
+thousands of matrix calls go through one ASGI client a few at a time (`_run`), which keeps
+the file fast on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import httpx
 import pytest
 from factories import auth, create_key
 from test_submissions_support import (
@@ -70,6 +76,24 @@ def _minsa_ids(topics):
     return [t["id"] for t in topics if any(s["sector"] == "MINSA" for s in t["sectors"])]
 
 
+def _run(app, calls: list[tuple[str, str, Any, dict[str, str]]], concurrency: int = 8):
+    """Send (method, url, json, headers) calls to the app, `concurrency` at a time; the
+    responses come back in the order of `calls`."""
+
+    async def main() -> list[httpx.Response]:
+        limit = asyncio.Semaphore(concurrency)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as ac:
+
+            async def one(method: str, url: str, body: Any, headers: dict[str, str]):
+                async with limit:
+                    return await ac.request(method, url, json=body, headers=headers)
+
+            return await asyncio.gather(*(one(*call) for call in calls))
+
+    return asyncio.run(main())
+
+
 def _missing_bodies(client, world, headers):
     """What a truly missing resource answers, per verb, for this caller."""
     out = {}
@@ -94,56 +118,82 @@ def _assert_like_missing(client, world, headers, target, missing):
         assert r.json()["instance"] == url.split("?")[0]
 
 
-def test_every_delegation_against_every_other(client, session, world):
+def test_every_delegation_against_every_other(app, client, session, world):
     before = counts(session), snapshot(session)
+    missing = {actor: _missing_bodies(client, world, world.keys[actor]) for actor in CODES}
+    plan = []  # (actor, target, verb name, url), parallel to `calls`
+    calls = []
     for actor in CODES:
-        headers = world.keys[actor]
-        missing = _missing_bodies(client, world, headers)
         for target in CODES:
-            if target != actor:
-                _assert_like_missing(client, world, headers, target, missing)
+            if target == actor:
+                continue
+            topics = world.topics[target]
+            for name, method, url, body in _calls(
+                world, target, topics[0]["id"], topics[1]["id"], _minsa_ids(topics)
+            ):
+                plan.append((actor, target, name, url))
+                calls.append((method, url, body, world.keys[actor]))
         # the scoped topic list never shows a foreign topic, whatever the filter
-        page = client.get(world.url("/topics?limit=500"), headers=headers).json()
-        assert {t["delegation"] for t in page["items"]} == {actor}
-        assert page["total"] == len(world.topics[actor])
         other = CODES[(CODES.index(actor) + 1) % len(CODES)]
-        assert (
-            client.get(world.url(f"/topics?delegation={other}"), headers=headers).json()["total"]
-            == 0
-        )
+        plan.append((actor, None, "topics", None))
+        calls.append(("GET", world.url("/topics?limit=500"), None, world.keys[actor]))
+        plan.append((actor, other, "topics filtered", None))
+        calls.append(("GET", world.url(f"/topics?delegation={other}"), None, world.keys[actor]))
+    assert len(calls) == 26 * 25 * 9 + 26 * 2
+    for (actor, target, name, url), r in zip(plan, _run(app, calls), strict=True):
+        if name == "topics":
+            page = r.json()
+            assert {t["delegation"] for t in page["items"]} == {actor}
+            assert page["total"] == len(world.topics[actor])
+        elif name == "topics filtered":
+            assert r.json()["total"] == 0, (actor, target)
+        else:
+            assert r.status_code == 404, (actor, name, target, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert without_instance(r.json()) == missing[actor][name], (actor, name, target)
+            assert r.json()["instance"] == url.split("?")[0]
     assert (counts(session), snapshot(session)) == before
 
 
-def test_sectors_rapporteurs_and_outsiders(client, session, world):
+def test_sectors_rapporteurs_and_outsiders(app, client, session, world):
     before = counts(session), snapshot(session)
     addressed = {"MINSA": 3, "MINEDU": 2, "MTC": 1}  # per delegation, in sample_list
+    old_topics = {
+        code: client.get(world.lists(code, "/1"), headers=world.sd).json()["topics"]
+        for code in CODES
+    }
     for sector, per_delegation in addressed.items():
         headers = world.keys[sector]
         missing = _missing_bodies(client, world, headers)
         page = client.get(world.url("/topics?limit=500"), headers=headers).json()
         assert page["total"] == per_delegation * len(CODES)
         assert all(any(s["sector"] == sector for s in t["sectors"]) for t in page["items"])
+        plan, calls = [], []
         for target in CODES:
             topics = world.topics[target]
             # lists, versions and every write are closed to sectors
             for name, method, url, body in _calls(
                 world, target, topics[0]["id"], topics[1]["id"], _minsa_ids(topics)
             ):
-                if name == "get topic":
-                    continue
-                r = client.request(method, url, json=body, headers=headers)
-                assert r.status_code == 404, (sector, name, target)
-                assert without_instance(r.json()) == missing[name]
+                if name != "get topic":
+                    plan.append((name, target, False))
+                    calls.append((method, url, body, headers))
+            # current topics: only those addressed to the sector
             for t in topics:
-                r = client.get(world.url(f"/topics/{t['id']}"), headers=headers)
                 mine = any(s["sector"] == sector for s in t["sectors"])
-                assert r.status_code == (200 if mine else 404), (sector, t["title"])
-                if not mine:
-                    assert without_instance(r.json()) == missing["get topic"]
+                plan.append(("get topic", t["title"], mine))
+                calls.append(("GET", world.url(f"/topics/{t['id']}"), None, headers))
             # old versions are not "addressed" anymore: a sector reads current topics only
-            v1 = client.get(world.lists(target, "/1"), headers=world.sd).json()["topics"]
-            r = client.get(world.url(f"/topics/{v1[0]['id']}"), headers=headers)
-            assert r.status_code == 404
+            plan.append(("get topic", "v1", False))
+            calls.append(
+                ("GET", world.url(f"/topics/{old_topics[target][0]['id']}"), None, headers)
+            )
+        for (name, what, readable), r in zip(plan, _run(app, calls), strict=True):
+            if readable:
+                assert r.status_code == 200, (sector, name, what)
+            else:
+                assert r.status_code == 404, (sector, name, what)
+                assert without_instance(r.json()) == missing[name], (sector, name, what)
     _rapporteurs_outsiders_and_idle_sectors(client, session, world)
     assert (counts(session), snapshot(session)) == before
 
