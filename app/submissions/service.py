@@ -57,9 +57,7 @@ def resolve_delegation(
     *, session: Session, edition: Edition, code: str, principal: Principal
 ) -> Delegation:
     """The delegation `code` of the edition, if the principal may act for it; 404 otherwise."""
-    if principal.role == "delegation":
-        pass
-    elif principal.role != "sd_admin":
+    if not (principal.is_sd or principal.is_delegation):
         raise not_found()
     delegation = session.exec(
         select(Delegation)
@@ -68,7 +66,7 @@ def resolve_delegation(
     ).first()
     if delegation is None:
         raise not_found()
-    if principal.role == "delegation" and principal.delegation_id != delegation.id:
+    if principal.is_delegation and principal.delegation_id != delegation.id:
         raise not_found()
     return delegation
 
@@ -403,11 +401,11 @@ def _scoped_topics(*, edition: Edition, principal: Principal) -> Any:
         .join(TopicListVersion, col(TopicListVersion.id) == col(Topic.version_id))
         .where(Topic.edition_id == edition.id, col(TopicListVersion.is_current).is_(True))
     )
-    if principal.role == "sd_admin":
+    if principal.is_sd:
         return query
-    if principal.role == "delegation":
+    if principal.is_delegation:
         return query.where(Topic.delegation_id == principal.delegation_id)
-    if principal.role == "sector":
+    if principal.is_sector:
         addressed = select(TopicSector.topic_id).where(TopicSector.sector_id == principal.sector_id)
         return query.where(col(Topic.id).in_(addressed))
     raise not_found()
