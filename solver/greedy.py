@@ -15,7 +15,7 @@ import time
 
 from .explain import explain_unscheduled
 from .models import Assignment, Instance, Solution, Status
-from .prep import prepare
+from .prep import Prepared, prepare
 from .solve import count_breaks
 
 
@@ -24,6 +24,34 @@ def greedy(instance: Instance) -> Solution:
     t0 = time.perf_counter()
     inst = instance
     prep = prepare(inst)
+    opts = inst.options
+    chosen = place(prep)
+    where = {inst.requests[r].id for r, _, _ in chosen}
+    assignments = [
+        Assignment(
+            request=inst.requests[r].id,
+            slot=s,
+            room=inst.rooms[k].id,
+            day=inst.grid.slot_info[s].day,
+        )
+        for r, s, k in sorted(chosen, key=lambda c: (c[1], c[0]))
+    ]
+    missing = any(req.mandatory and req.id not in where for req in inst.requests)
+    return Solution(
+        instance=inst.name,
+        status=Status.INFEASIBLE if missing else Status.FEASIBLE,
+        assignments=assignments,
+        unscheduled=explain_unscheduled(prep, assignments),
+        scheduled_weight=sum(inst.requests[r].weight for r, _, _ in chosen),
+        breaks=count_breaks(prep, opts, assignments),
+        seconds=time.perf_counter() - t0,
+        solver="greedy",
+    )
+
+
+def place(prep: Prepared) -> list[tuple[int, int, int]]:
+    """The greedy placements (request index, start, room index); also a CP-SAT hint."""
+    inst = prep.inst
     opts = inst.options
     sectors = {p.id for p in inst.parties if p.kind == "sector"}
     party_busy: set[tuple[str, int]] = set()
@@ -78,23 +106,4 @@ def greedy(instance: Instance) -> Solution:
             chosen.append((r, s, room))
             break
 
-    assignments = [
-        Assignment(
-            request=inst.requests[r].id,
-            slot=s,
-            room=inst.rooms[k].id,
-            day=inst.grid.slot_info[s].day,
-        )
-        for r, s, k in sorted(chosen, key=lambda c: (c[1], c[0]))
-    ]
-    missing = any(req.mandatory and req.id not in where for req in inst.requests)
-    return Solution(
-        instance=inst.name,
-        status=Status.INFEASIBLE if missing else Status.FEASIBLE,
-        assignments=assignments,
-        unscheduled=explain_unscheduled(prep, assignments),
-        scheduled_weight=sum(inst.requests[r].weight for r, _, _ in chosen),
-        breaks=count_breaks(prep, opts, assignments),
-        seconds=time.perf_counter() - t0,
-        solver="greedy",
-    )
+    return chosen

@@ -101,12 +101,22 @@ def no_party_overlap(b: Built) -> None:
 
 
 def no_room_overlap(b: Built) -> None:
-    """No room with two meetings at once (pooled: at most n_rooms meetings per slot)."""
+    """No room with two meetings at once.
+
+    Pooled rooms: per slot and per set S_j of the room chain, the meetings whose fitting
+    rooms lie inside S_j number at most |S_j| (Hall's condition for nested sets).
+    """
     n_rooms = len(b.inst.rooms)
     for _t, cover in sorted(b.slot_cover.items()):
         if len(cover) > n_rooms:
             b.model.add(sum(v for _, v in cover) <= n_rooms)
     if b.prep.pooled:
+        chain, cls = b.prep.room_chain, b.prep.room_class
+        for t, cover in sorted(b.slot_cover.items()):
+            for j, rooms in enumerate(chain[:-1]):
+                inside = [v for r, v in cover if cls[r] <= j]
+                if len(inside) > len(rooms):
+                    b.model.add(sum(inside) <= len(rooms)).with_name(f"rooms[{t},{j}]")
         return
     per_room: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
     for (r, s, k), var in b.x.items():

@@ -104,6 +104,8 @@ class Prepared:
     starts: list[list[int]] = field(default_factory=list)
     rooms: list[list[int]] = field(default_factory=list)
     pooled: bool = False
+    room_chain: list[frozenset[int]] = field(default_factory=list)
+    room_class: list[int] = field(default_factory=list)  # index in room_chain, -1 if none
     _fit: dict[int, int] = field(default_factory=dict)
 
     # -- helpers
@@ -160,23 +162,38 @@ def prepare(inst: Instance) -> Prepared:
         prep.rooms.append(
             [k for k, room in enumerate(inst.rooms) if all(f(req, room) for f in ROOM_FILTERS)]
         )
-    prep.pooled = rooms_are_interchangeable(inst, prep)
+    chain = room_chain(inst, prep)
+    prep.pooled = chain is not None
+    prep.room_chain = chain or []
+    prep.room_class = [
+        next((j for j, rooms in enumerate(prep.room_chain) if set(rs) == rooms), -1)
+        for rs in prep.rooms
+    ]
     return prep
 
 
-def rooms_are_interchangeable(inst: Instance, prep: Prepared) -> bool:
-    """True when any room will do for every request that has a room at all.
+def room_chain(inst: Instance, prep: Prepared) -> list[frozenset[int]] | None:
+    """The distinct fitting-room sets of the requests, if they can be pooled; else None.
 
-    Then the room assignment reduces to "at most n_rooms meetings per slot" (an interval
-    graph colouring: meetings never cross a block, so assigning rooms by start time always
-    succeeds). Re-planning keeps rooms only for one-slot meetings, so it needs duration 1.
+    Pooling replaces the room of each meeting by counting constraints. It is exact when
+    the fitting-room sets form a chain S_1 < S_2 < ... (identical rooms give one set;
+    capacity classes, or a room reserved for one party, give nested sets): per slot,
+    Hall's condition for nested sets is "meetings whose set is inside S_j <= |S_j|" for
+    every j, and rooms are then assigned by a greedy pass, most restricted meetings first.
+    With one set, meetings of any duration are an interval graph (they never cross a
+    block), so assigning rooms by start time always succeeds; with several sets we require
+    one-slot meetings. Re-planning keeps rooms of one-slot meetings only, with one set.
+    `sector_keeps_room` always needs the explicit room model.
     """
     o = inst.options
     if o.sector_keeps_room:
-        return False
-    n_rooms = len(inst.rooms)
-    if any(rooms and len(rooms) != n_rooms for rooms in prep.rooms):
-        return False
-    if o.previous is not None and any(r.duration != 1 for r in inst.requests):
-        return False
-    return True
+        return None
+    sets = sorted({frozenset(rooms) for rooms in prep.rooms if rooms}, key=len)
+    if any(not a < b for a, b in zip(sets, sets[1:], strict=False)):
+        return None
+    long_meetings = any(r.duration != 1 for r in inst.requests)
+    if len(sets) > 1 and long_meetings:
+        return None
+    if o.previous is not None and (len(sets) > 1 or long_meetings):
+        return None
+    return sets

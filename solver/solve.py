@@ -120,17 +120,20 @@ def solve(
 
     built = build(prep, options, stages)
     results: list[StageResult] = []
-    hint: list[int] | None = None
     total = options.time_limit_s
     # When every schedulable request is mandatory the weight stage has nothing to
     # optimise: it is not solved separately; the next stage finds the schedule.
+    first_hint = greedy_hint(built)
+    full = complete_hint(built, first_hint, options, 0.1 * total)
+    hint = full
+    any_solution = False
     skip_weight = len(stages) > 1 and stages[0] == "weight" and weight_is_constant(built)
     for i, stage in enumerate(stages):
         if skip_weight and stage == "weight":
             continue
         left = total - (time.perf_counter() - t0)
         budget = left - RESERVE_SHARE * total * (len(stages) - i - 1)
-        result, values = _run_stage(built, stage, options, budget, hint, progress)
+        result, values = _run_stage(built, stage, options, budget, hint, progress, first_hint)
         if skip_weight and not results:
             w = float(sum(req.weight for req in instance.requests if req.mandatory))
             found = values is not None
@@ -146,12 +149,13 @@ def solve(
             )
         results.append(result)
         if values is None:
-            if result.status == Status.INFEASIBLE and hint is None:
+            if result.status == Status.INFEASIBLE and not any_solution:
                 left = total - (time.perf_counter() - t0)
                 conflicts = find_conflicts(prep, options, left)
                 return _infeasible(instance, prep, conflicts, results, t0)
             break  # no solution in this stage: keep the previous stage's solution, if any
         hint = values
+        any_solution = True
 
     if hint is None:
         return Solution(
@@ -190,6 +194,7 @@ def _run_stage(
     seconds: float,
     hint: list[int] | None,
     progress: ProgressCallback | None,
+    greedy_hint: tuple[list[int], list[int]] | None = None,
 ) -> tuple[StageResult, list[int] | None]:
     """Optimise one stage; on success fix its objective for the stages that follow."""
     expr, sense = b.objectives[stage]
@@ -199,12 +204,16 @@ def _run_stage(
     if hint is not None:
         m.proto.solution_hint.vars.extend(range(len(hint)))
         m.proto.solution_hint.values.extend(hint)
+    elif greedy_hint is not None:
+        m.proto.solution_hint.vars.extend(greedy_hint[0])
+        m.proto.solution_hint.values.extend(greedy_hint[1])
     solver = _params(options, seconds)
     cb = _Progress(stage, progress) if progress is not None else None
     status = _STATUS[solver.solve(m, cb)]
     if status not in (Status.OPTIMAL, Status.FEASIBLE):
         return StageResult(name=stage, status=status, seconds=solver.wall_time, sense=sense), None
-    obj, bound = solver.objective_value, solver.best_objective_bound
+    # every objective is integer: drop floating-point noise
+    obj, bound = float(round(solver.objective_value)), float(round(solver.best_objective_bound))
     value = round(obj)
     m.add(expr >= value if sense == "max" else expr <= value).with_name(f"fix_{stage}")
     result = StageResult(
@@ -217,6 +226,47 @@ def _run_stage(
         sense=sense,
     )
     return result, list(solver.response_proto.solution)
+
+
+def greedy_hint(b: Built) -> tuple[list[int], list[int]]:
+    """The greedy schedule as a (partial) hint for the first stage: placement variables only."""
+    from .greedy import place
+
+    placed = {(r, s): k for r, s, k in place(b.prep)}
+    vars_: list[int] = []
+    values: list[int] = []
+    for r, ys in enumerate(b.y):
+        for s, y in ys.items():
+            vars_.append(y.index)
+            values.append(int((r, s) in placed))
+            if not b.prep.pooled:
+                for k in b.prep.rooms[r]:
+                    vars_.append(b.x[r, s, k].index)
+                    values.append(int(placed.get((r, s)) == k))
+    return vars_, values
+
+
+def complete_hint(
+    b: Built, partial: tuple[list[int], list[int]], options: Options, seconds: float
+) -> list[int] | None:
+    """Extend the greedy placements to a full solution vector (pure propagation), or None.
+
+    CP-SAT uses a complete, feasible hint as its first solution; a partial one only
+    guides branching. None when the greedy schedule breaks a rule of the model (a
+    mandatory request missing, break fairness).
+    """
+    probe = b.model.clone()
+    probe.clear_objective()
+    probe.clear_hints()
+    for i, v in zip(*partial, strict=True):
+        domain = probe.proto.variables[i].domain
+        domain.clear()
+        domain.extend([v, v])
+    solver = _params(options, seconds)
+    solver.parameters.num_workers = 1
+    if solver.solve(probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return list(solver.response_proto.solution)
+    return None
 
 
 def weight_is_constant(b: Built) -> bool:
@@ -242,7 +292,7 @@ def extract(b: Built, values: list[int]) -> list[Assignment]:
                 chosen.append((r, s, room))
                 break
     if b.prep.pooled:
-        chosen = assign_pooled_rooms(inst, chosen)
+        chosen = assign_pooled_rooms(b.prep, chosen)
     return [
         Assignment(
             request=inst.requests[r].id,
@@ -255,27 +305,32 @@ def extract(b: Built, values: list[int]) -> list[Assignment]:
 
 
 def assign_pooled_rooms(
-    inst: Instance, chosen: list[tuple[int, int, int | None]]
+    prep: Prepared, chosen: list[tuple[int, int, int | None]]
 ) -> list[tuple[int, int, int]]:
-    """Rooms by start time (interval colouring); re-planned meetings keep their old room."""
+    """Rooms by start time, most restricted meetings first (see prep.room_chain).
+
+    A re-planned meeting that keeps its slot keeps its old room too.
+    """
+    inst = prep.inst
     prev = {a.request: a for a in inst.options.previous or []}
     room_index = {room.id: k for k, room in enumerate(inst.rooms)}
     free_at = [0] * len(inst.rooms)  # first slot at which the room is free again
     out: list[tuple[int, int, int]] = []
 
-    def keeps(c: tuple[int, int, int | None]) -> bool:
-        a = prev.get(inst.requests[c[0]].id)
-        return a is not None and a.slot == c[1]
-
-    for r, s, _ in sorted(chosen, key=lambda c: (c[1], not keeps(c), c[0])):
-        d = inst.requests[r].duration
+    def old_room(r: int, s: int) -> int | None:
         a = prev.get(inst.requests[r].id)
-        k = None
-        if a is not None and a.slot == s and free_at[room_index[a.room]] <= s:
-            k = room_index[a.room]
-        if k is None:
-            k = next(k for k in range(len(free_at)) if free_at[k] <= s)
-        free_at[k] = s + d
+        if a is None or a.slot != s or room_index[a.room] not in prep.rooms[r]:
+            return None
+        return room_index[a.room]
+
+    order = sorted(
+        chosen, key=lambda c: (c[1], prep.room_class[c[0]], old_room(c[0], c[1]) is None, c[0])
+    )
+    for r, s, _ in order:
+        k = old_room(r, s)
+        if k is None or free_at[k] > s:
+            k = next(k for k in prep.rooms[r] if free_at[k] <= s)
+        free_at[k] = s + inst.requests[r].duration
         out.append((r, s, k))
     return out
 
