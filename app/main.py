@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 import app.models  # noqa: F401  (every table registered before the first query)
 from app.access.router import router as access_router
+from app.core import jobs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
@@ -28,7 +32,18 @@ ROUTERS: list[APIRouter] = [
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the application: settings, engine, error handlers and routers."""
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The job engine: in-process threads (embedded) or the procrastinate queue.
+        jobs.start(engine=app.state.engine, database_url=settings.database_url)
+        try:
+            yield
+        finally:
+            jobs.stop()
+
     application = FastAPI(
+        lifespan=lifespan,
         title="Articula",
         summary="Agendas y bilaterales del GORE Ejecutivo y del MUNI Ejecutivo",
         version="0.1.0",

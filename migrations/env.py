@@ -11,6 +11,7 @@ from sqlalchemy import pool
 
 from app.core.config import Settings
 from app.core.db import make_engine
+from app.core.jobs import include_object
 from app.models import metadata
 
 config = context.config
@@ -30,6 +31,7 @@ def _configure(**kwargs: object) -> None:
         target_metadata=metadata,
         render_as_batch=url.startswith("sqlite"),  # SQLite cannot ALTER most things
         compare_type=True,
+        include_object=include_object,  # procrastinate's queue tables are not models
         **kwargs,
     )
 

@@ -118,3 +118,60 @@ class MeetingRequestPublic(SQLModel):
     merged_into_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+# --------------------------------------------------------------------------- solve runs
+
+
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+ACTIVE_RUN_STATUSES = (RunStatus.queued, RunStatus.running)
+_ACTIVE_SQL = "status IN ('queued', 'running')"
+
+
+class RunMode(StrEnum):
+    plan = "plan"
+    replan = "replan"
+
+
+class SolveRun(SQLModel, table=True):
+    """One solver execution for an edition: options in, progress while running, result out.
+
+    Only the job that executes it writes a run after creation (and the SD's cancel):
+    it never touches requests, submissions or the published schedule."""
+
+    __tablename__ = "solve_run"
+    __table_args__ = (
+        # At most one queued or running run per edition, enforced by the database too.
+        sa.Index(
+            "ux_solve_run_active_edition",
+            "edition_id",
+            unique=True,
+            sqlite_where=sa.text(_ACTIVE_SQL),
+            postgresql_where=sa.text(_ACTIVE_SQL),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    status: RunStatus = Field(default=RunStatus.queued, sa_type=sa.String(16), index=True)
+    mode: RunMode = Field(default=RunMode.plan, sa_type=sa.String(8))
+    options: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    progress: list = Field(default_factory=list, sa_type=sa.JSON)
+    result: dict | None = Field(default=None, sa_type=sa.JSON)
+    # [{request_id, room_id, starts_at, ends_at}] with ISO UTC datetimes
+    assignments: list | None = Field(default=None, sa_type=sa.JSON)
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    cancel_requested: bool = False
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
