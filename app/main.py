@@ -10,12 +10,14 @@ from sqlalchemy.engine import Engine
 
 import app.models  # noqa: F401  (every table registered before the first query)
 from app.access.router import router as access_router
+from app.agendas.router import router as agendas_router
 from app.core import jobs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers
 from app.editions.router import catalog as catalog_router
 from app.editions.router import router as editions_router
+from app.mail.router import router as mail_router
 from app.scheduling.router import router as scheduling_router
 from app.submissions.router import router as submissions_router
 
@@ -26,6 +28,8 @@ ROUTERS: list[APIRouter] = [
     editions_router,
     submissions_router,
     scheduling_router,
+    agendas_router,
+    mail_router,
 ]
 
 

@@ -1,0 +1,295 @@
+"""Queueing and sending e-mail, each message exactly once.
+
+Semantics (see also the README section of the report):
+- `queue_message` writes the message and the exact bytes of its attachments in the caller's
+  transaction (a publication): if the publication rolls back, nothing is queued. Its
+  Message-ID is fixed at queue time, so a retry re-sends the same Message-ID.
+- `dispatch_due` claims due messages with ONE guarded statement
+  (`UPDATE ... SET status='sending', attempts=attempts+1 WHERE status='queued' AND id IN
+  (due ids [FOR UPDATE SKIP LOCKED on PostgreSQL]) RETURNING id`) and commits the claim
+  before talking to SMTP: two dispatchers, threads or processes, never claim the same row.
+  After the send it marks the message `sent`. A failure puts it back to `queued` with
+  `next_attempt_at = now + BACKOFF_BASE * 2**(attempts-1)` (capped), or `failed` after
+  MAX_ATTEMPTS or on a permanent (5xx) SMTP refusal. Every step is in `delivery_log`.
+- A crash between the SMTP handover and the `sent` mark leaves the row `sending`: it is not
+  resent automatically (at most once beats a duplicate agenda), and it shows in the log.
+- Without `ARTICULA_SMTP_HOST` the message is written as `<outbox_dir>/<id>-<party>.eml`
+  (temp file + rename) and marked sent the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import smtplib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from app.core import clock
+from app.core.config import Settings
+from app.mail.models import (
+    DeliveryLog,
+    MessageKind,
+    MessageStatus,
+    OutboxAttachment,
+    OutboxMessage,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = dt.timedelta(minutes=1)
+BACKOFF_MAX = dt.timedelta(hours=2)
+SENDER_NAME = "Secretaría de Descentralización - PCM"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf", "text/calendar"
+    content: bytes
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Delay before attempt `attempts + 1`: 1, 2, 4, 8 ... minutes, at most 2 hours."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def new_message_id(settings: Settings | None = None) -> str:
+    domain = (settings.mail_from if settings else "articula.pe").rpartition("@")[2] or "articula.pe"
+    return f"<{uuid.uuid4().hex}.articula@{domain}>"
+
+
+def queue_message(
+    *,
+    session: Session,
+    kind: MessageKind,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    attachments: Sequence[Attachment] = (),
+    due_at: dt.datetime,
+    now: dt.datetime,
+    edition_id: int | None = None,
+    party_kind: str | None = None,
+    party_id: int | None = None,
+    party_code: str | None = None,
+    agenda_version: int | None = None,
+    cc: Sequence[str] = (),
+    settings: Settings | None = None,
+) -> OutboxMessage:
+    """Add a message (and its attachments' bytes) to the outbox in the caller's transaction."""
+    message = OutboxMessage(
+        edition_id=edition_id,
+        kind=kind,
+        party_kind=party_kind,
+        party_id=party_id,
+        party_code=party_code,
+        agenda_version=agenda_version,
+        to_addrs=list(to),
+        cc_addrs=list(cc),
+        subject=subject,
+        body_text=body,
+        message_id=new_message_id(settings),
+        due_at=due_at,
+        next_attempt_at=due_at,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    session.add_all(
+        OutboxAttachment(
+            message_id=message.id,
+            filename=a.filename,
+            content_type=a.content_type,
+            content=a.content,
+        )
+        for a in attachments
+    )
+    session.add(
+        DeliveryLog(
+            message_id=message.id,
+            edition_id=edition_id,
+            at=now,
+            event="queued",
+            detail=f"programado para {due_at.isoformat()}",
+        )
+    )
+    return message
+
+
+def supersede(*, session: Session, message: OutboxMessage, now: dt.datetime, detail: str) -> None:
+    """A queued message replaced by a newer one before it was sent."""
+    message.status = MessageStatus.superseded
+    session.add(message)
+    session.add(
+        DeliveryLog(
+            message_id=message.id,
+            edition_id=message.edition_id,
+            at=now,
+            event="superseded",
+            detail=detail,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build_email(
+    message: OutboxMessage,
+    attachments: Sequence[OutboxAttachment],
+    settings: Settings,
+    now: dt.datetime,
+) -> EmailMessage:
+    """The RFC 5322 message exactly as it is sent (or written to the .eml file)."""
+    email = EmailMessage()
+    email["From"] = formataddr((SENDER_NAME, settings.mail_from))
+    email["To"] = ", ".join(message.to_addrs)
+    if message.cc_addrs:
+        email["Cc"] = ", ".join(message.cc_addrs)
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(now)
+    email["Message-ID"] = message.message_id
+    email["Content-Language"] = "es-PE"
+    email.set_content(message.body_text)
+    for a in attachments:
+        maintype, _, subtype = a.content_type.partition("/")
+        subtype = subtype.split(";")[0].strip()
+        params = {"method": "PUBLISH"} if subtype == "calendar" else {}
+        email.add_attachment(
+            a.content, maintype=maintype, subtype=subtype, filename=a.filename, params=params
+        )
+    return email
+
+
+def _write_eml(email: EmailMessage, message: OutboxMessage, outbox_dir: Path) -> Path:
+    outbox_dir.mkdir(parents=True, exist_ok=True)
+    party = "".join(c for c in (message.party_code or "mensaje") if c.isalnum() or c in "-_")
+    path = outbox_dir / f"{message.id:06d}-{party}-v{message.agenda_version or 0}.eml"
+    tmp = path.with_suffix(".eml.tmp")
+    tmp.write_bytes(email.as_bytes())
+    os.replace(tmp, path)
+    return path
+
+
+def _smtp_send(email: EmailMessage, message: OutboxMessage, settings: Settings) -> None:
+    assert settings.smtp_host
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password or "")
+        smtp.send_message(
+            email, from_addr=settings.mail_from, to_addrs=[*message.to_addrs, *message.cc_addrs]
+        )
+
+
+def deliver(email: EmailMessage, message: OutboxMessage, settings: Settings) -> str:
+    """Hand the message to SMTP, or write the .eml file; returns where it went."""
+    if settings.smtp_host:
+        _smtp_send(email, message, settings)
+        return f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+    return str(_write_eml(email, message, Path(settings.outbox_dir)))
+
+
+def _permanent(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def claim_due(*, engine: Engine, now: dt.datetime, limit: int) -> list[int]:
+    """Atomically move due `queued` messages to `sending`; returns the ids this caller owns."""
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == MessageStatus.queued, OutboxMessage.next_attempt_at <= now)
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claim = (
+        sa.update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
+        .where(col(OutboxMessage.status) == MessageStatus.queued)
+        .values(
+            status=MessageStatus.sending,
+            attempts=col(OutboxMessage.attempts) + 1,
+            claimed_at=now,
+        )
+        .returning(col(OutboxMessage.id))
+    )
+    with engine.begin() as conn:
+        return sorted(row[0] for row in conn.execute(claim))
+
+
+def _send_one(*, engine: Engine, settings: Settings, message_id: int, now: dt.datetime) -> bool:
+    with Session(engine, expire_on_commit=False) as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None and message.status == MessageStatus.sending
+        attachments = session.exec(
+            select(OutboxAttachment)
+            .where(OutboxAttachment.message_id == message_id)
+            .order_by(col(OutboxAttachment.id))
+        ).all()
+        try:
+            where = deliver(build_email(message, attachments, settings, now), message, settings)
+        except Exception as exc:  # SMTP down, refused, disk full: retry or give up, logged
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            give_up = message.attempts >= MAX_ATTEMPTS or _permanent(exc)
+            message.last_error = error
+            if give_up:
+                message.status = MessageStatus.failed
+                event, detail = "failed", error
+            else:
+                message.status = MessageStatus.queued
+                message.next_attempt_at = now + backoff(message.attempts)
+                event = "retry"
+                detail = f"{error}; nuevo intento desde {message.next_attempt_at.isoformat()}"
+            log.warning("outbox message %s attempt %s: %s", message_id, message.attempts, error)
+            sent = False
+        else:
+            message.status = MessageStatus.sent
+            message.sent_at = now
+            message.last_error = None
+            event, detail, sent = "sent", where, True
+        session.add(message)
+        session.add(
+            DeliveryLog(
+                message_id=message_id,
+                edition_id=message.edition_id,
+                at=now,
+                event=event,
+                attempt=message.attempts,
+                detail=detail,
+            )
+        )
+        session.commit()
+        return sent
+
+
+def dispatch_due(
+    *, engine: Engine, settings: Settings, now: dt.datetime | None = None, limit: int = 500
+) -> int:
+    """Send every due message once (claim, send, mark); returns how many were sent."""
+    now = now or clock.now()
+    sent = 0
+    while True:
+        ids = claim_due(engine=engine, now=now, limit=limit)
+        for message_id in ids:
+            sent += _send_one(engine=engine, settings=settings, message_id=message_id, now=now)
+        if len(ids) < limit:
+            return sent
