@@ -270,11 +270,33 @@ def _breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
             m.add_bool_or([busy[t] for t in slots]).only_enforce_if(any_)
         m.add(sum(starts) >= any_)
         terms.append(sum(starts) - any_)
+        _contiguous_when_no_break(b, p, seg, slots, sum(starts) - any_)
     if not terms:
         return 0
     count = m.new_int_var(0, b.prep.n, f"breaks[{p}]")
     m.add(count == sum(terms))
     return count
+
+
+def _contiguous_when_no_break(
+    b: Built, p: str, seg: range, slots: list[int], breaks: cp_model.LinearExprT
+) -> None:
+    """Redundant: no break in the segment <=> its busy slots fit in a window of their count.
+
+    `first <= t <= last` for every busy slot t, and `last - first + 1 <= busy slots` when the
+    segment has no break, so a zero bound on the breaks propagates to the placements.
+    """
+    m = b.model
+    busy = b.busy[p]
+    first = m.new_int_var(seg.start, seg.stop - 1, f"first[{p},{seg.start}]")
+    last = m.new_int_var(seg.start - 1, seg.stop - 1, f"last[{p},{seg.start}]")
+    for t in slots:
+        m.add(first <= t).only_enforce_if(busy[t])
+        m.add(last >= t).only_enforce_if(busy[t])
+    none = m.new_bool_var(f"no_break[{p},{seg.start}]")
+    m.add(breaks == 0).only_enforce_if(none)
+    m.add(breaks >= 1).only_enforce_if(~none)
+    m.add(last - first + 1 <= sum(busy[t] for t in slots)).only_enforce_if(none)
 
 
 def _surely_active(b: Built, p: str, seg: range) -> bool:
