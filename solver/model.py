@@ -6,13 +6,17 @@ Decomposition
   candidate starts of :mod:`solver.prep` (every single-request rule already applied:
   contiguity inside one block, allowed windows, availability of every party, pins).
 * ``sched[r]`` = sum_s y[r, s] (at most one start per request).
-* Rooms. When any room fits every request ("pooled" mode: no reservations, no pinned
-  rooms, capacity fits everyone, no `sector_keeps_room`), rooms are interchangeable and the
-  only room rule is "at most n_rooms meetings cover each slot". Meetings never cross a
-  block, so the covering sets form an interval graph and rooms are assigned afterwards by
-  start time (:func:`assign_pooled_rooms`), which always succeeds; this removes the room
-  symmetry entirely. Otherwise ("full" mode) ``x[r, s, k]`` chooses the room, only for
-  fitting rooms, with ``sum_k x[r, s, k] = y[r, s]`` and one meeting per room and slot.
+* Rooms ("pooled" mode, :func:`solver.prep.room_chain`). When the sets of rooms that fit
+  each request form a chain S_1 < S_2 < ... (identical rooms: one set; capacity classes
+  or a room reserved for one party: nested sets) and, with several sets, every meeting
+  lasts one slot, rooms get no variables: per slot and per S_j, the meetings whose rooms
+  lie inside S_j number at most |S_j| (Hall's condition, exact for nested sets). Rooms are
+  assigned after the solve by start time, most restricted meetings first
+  (``assign_pooled_rooms`` in solve.py), which always succeeds; this removes the room
+  symmetry entirely. Otherwise ("full" mode: pinned rooms, `sector_keeps_room`,
+  non-nested sets, or long meetings with mixed rooms) ``x[r, s, k]`` chooses the room,
+  only for fitting rooms, with ``sum_k x[r, s, k] = y[r, s]`` and one meeting per room
+  and slot.
 * ``busy[p, t]`` (Boolean, for parties whose breaks are counted) equals the number of
   p's meetings covering slot t: one ``exactly_one(meetings covering t, not busy)``
   constraint is both the no-overlap rule and the definition of ``busy``.
@@ -21,7 +25,8 @@ Implied constraints (redundant, they strengthen propagation / the LP):
 * per party: sum of its scheduled meeting-slots = sum of its busy slots, and <= the
   number of slots its candidate meetings can cover;
 * per slot: sum of meetings covering it <= n_rooms; and, with busy variables, the number
-  of busy counted parties = sum over covering meetings of their counted parties.
+  of busy counted parties = sum over covering meetings of their counted parties;
+* per party and break segment: no break <=> its busy slots fit in a window of their count.
 
 Precedence (`after`) only binds when both requests are scheduled: a request whose
 predecessor is dropped may still be scheduled anywhere.

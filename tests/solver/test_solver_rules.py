@@ -176,3 +176,36 @@ def test_conflicts_are_small(rooms):
     assert sol.status == Status.INFEASIBLE
     assert sorted(sol.conflicts) == ["a0", "a1", "a2"]
     assert codes(sol)["a0"] == "mandatory_conflict" and codes(sol)["z"] == "infeasible"
+
+
+def test_room_modes():
+    from solver.prep import prepare
+
+    cap = [Room(id="big", capacity=10), Room(id="mid", capacity=6), Room(id="small", capacity=2)]
+    one_slot = [
+        req("a", "A", "B", attendees=8, mandatory=True),
+        req("b", "C", "D", attendees=5, mandatory=True),
+        req("c", "E", "F", mandatory=True),
+    ]
+    inst = make(one_slot, rooms=cap)
+    assert prepare(inst).pooled  # nested capacity classes: Hall constraints, no room vars
+    sol = check(inst, Status.OPTIMAL)
+    assert where(sol) == {"a": (0, "big"), "b": (0, "mid"), "c": (0, "small")}
+    # two meetings need the big room at once: Hall's condition fails
+    two_big = [*one_slot[:1], req("b", "C", "D", attendees=9, mandatory=True), one_slot[2]]
+    check(make(two_big, rooms=cap), Status.INFEASIBLE)
+    # a room reserved for X: sets {R1} < {R0, R1}... nested, still pooled
+    reserved = [Room(id="R0", reserved_for="X"), Room(id="R1")]
+    inst = make(
+        [req("a", "A", "B", mandatory=True), req("x", "X", "C", mandatory=True)], rooms=reserved
+    )
+    assert prepare(inst).pooled
+    assert where(check(inst, Status.OPTIMAL)) == {"a": (0, "R1"), "x": (0, "R0")}
+    # long meetings with mixed rooms and pinned rooms use explicit room variables
+    long = [req("a", "A", "B", duration=2, attendees=8), req("b", "C", "D")]
+    assert not prepare(make(long, slots=[2], rooms=cap)).pooled
+    pinned = [
+        req("a", "A", "B", pin=Pin(slot=0, room="R0")),
+        req("b", "C", "D", pin=Pin(slot=0, room="R1")),
+    ]
+    assert not prepare(make(pinned, rooms=2)).pooled
