@@ -110,6 +110,44 @@ def serve(
     )
 
 
+@cli.command()
+def worker(
+    concurrency: int = typer.Option(1, min=1, max=64, help="Jobs run at once by this process"),
+    queues: str | None = typer.Option(None, help="Comma-separated queues (default: all)"),
+    wait: bool = typer.Option(True, help="--no-wait: stop once the queue is empty"),
+) -> None:
+    """Run background jobs from the procrastinate queue (ARTICULA_JOBS_BACKEND=procrastinate);
+    start as many workers, on as many machines, as needed."""
+    import logging
+    import socket
+
+    from app.core import jobs
+    from app.core.db import make_engine
+
+    settings = _settings()
+    job_settings = jobs.JobSettings()
+    if job_settings.jobs_backend != "procrastinate" or settings.is_sqlite:
+        _fail(
+            "The worker needs ARTICULA_JOBS_BACKEND=procrastinate and a PostgreSQL "
+            "ARTICULA_DATABASE_URL; with the embedded backend `articula serve` runs the jobs."
+        )
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    jobs.import_task_modules()
+    engine = make_engine(settings.database_url)
+    jobs.use_engine(engine, job_settings)
+    papp = jobs.procrastinate_app(settings.database_url, settings=job_settings)
+    try:
+        papp.run_worker(
+            concurrency=concurrency,
+            queues=[q.strip() for q in queues.split(",") if q.strip()] if queues else None,
+            wait=wait,
+            name=f"articula-{socket.gethostname()}",
+        )
+    finally:
+        engine.dispose()
+
+
 @keys_app.command("create")
 def keys_create(
     role: str = typer.Option(..., help="sd_admin, delegation, sector or rapporteur"),

@@ -19,6 +19,7 @@ from app.editions.router import catalog as catalog_router
 from app.editions.router import router as editions_router
 from app.mail.router import router as mail_router
 from app.scheduling.router import router as scheduling_router
+from app.scheduling.runs_router import router as runs_router
 from app.submissions.router import router as submissions_router
 
 # Every router of the service, in one visible list.
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     editions_router,
     submissions_router,
     scheduling_router,
+    runs_router,
     agendas_router,
     mail_router,
 ]

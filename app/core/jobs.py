@@ -66,6 +66,7 @@ class JobSettings(BaseSettings):
     jobs_tick_s: float = 0.5
     jobs_periodic: bool = True  # False: periodic functions only run when called explicitly
     jobs_retries: int = 2
+    jobs_stalled_after_s: float = 60.0  # procrastinate: worker heartbeat older than this
 
 
 # --------------------------------------------------------------------------- registry
@@ -353,6 +354,20 @@ def procrastinate_app(database_url: str, *, settings: JobSettings, sync: bool = 
         papp.periodic(cron=_cron(p.seconds), periodic_id=p.name)(
             papp.task(name=p.name, pass_context=False)(_periodic_wrapper(p.fn))
         )
+
+    @papp.periodic(cron=_cron(60), periodic_id="retry_stalled_jobs")
+    @papp.task(name="retry_stalled_jobs", pass_context=True, queueing_lock="retry_stalled")
+    async def retry_stalled_jobs(context: Any, timestamp: int) -> int:
+        """Jobs left 'doing' by a worker that stopped beating are queued again (procrastinate's
+        recipe); tasks are idempotent, e.g. a retried solve run finds its run failed or
+        running elsewhere and does nothing."""
+        stalled = await context.app.job_manager.get_stalled_jobs(
+            seconds_since_heartbeat=settings.jobs_stalled_after_s
+        )
+        for job in stalled:
+            await context.app.job_manager.retry_job(job)
+        return len(list(stalled))
+
     return papp
 
 
@@ -383,7 +398,7 @@ def _cron(seconds: int) -> str:
 # --------------------------------------------------------------------------- lifecycle
 
 
-def _import_task_modules() -> None:
+def import_task_modules() -> None:
     import importlib
 
     for module in TASK_MODULES:
@@ -413,7 +428,7 @@ def start(
     with _lock:
         stop()
         if backend_name(url, settings) == "procrastinate":
-            _import_task_modules()
+            import_task_modules()
             backend: _Backend = ProcrastinateBackend(url, settings)
         else:
             backend = EmbeddedBackend(

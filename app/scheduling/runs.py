@@ -1,0 +1,586 @@
+"""Solve runs: start one (a background job), follow its progress, read and compare results.
+
+Lifecycle: queued -> running -> succeeded | failed | cancelled; at most one queued or
+running run per edition (checked here, and by a partial unique index).
+
+- `execute_run` (job "execute_run") moves a run from queued to running with a guarded
+  UPDATE, so a job delivered twice executes the run once; it writes only its own run row.
+- While running, a heartbeat thread refreshes `heartbeat_at` every few seconds and the
+  solver's progress is appended to `progress` (throttled, in short transactions of its own).
+- A run whose process died stops beating: `reap_stale_runs` (periodic, and before every new
+  run of the edition) fails it with "El proceso de cálculo se interrumpió", so the edition
+  is never blocked. A run queued for too long (its job lost with the process, embedded
+  mode) is failed the same way. A retried job finds the run no longer queued and does
+  nothing: a run is never re-executed; the SD starts a new one.
+- Cancel is best effort: a queued run is cancelled at once (its job then does nothing); a
+  running one is marked `cancel_requested` and ends cancelled when the solver returns
+  (its result is discarded). The solver's own time limit bounds that wait.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from app.core import clock, jobs
+from app.core.config import Settings
+from app.core.errors import Conflict, NotFound
+from app.core.pagination import Page
+from app.editions.models import Delegation, Edition, EditionStatus, Room, Sector
+from app.scheduling._solver import solver
+from app.scheduling.mapping import build_instance
+from app.scheduling.models import (
+    ACTIVE_RUN_STATUSES,
+    MeetingRequest,
+    MeetingRequestSector,
+    RunMode,
+    RunStatus,
+    SolveRun,
+)
+from app.scheduling.plan import PlannedMeeting
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "El proceso de cálculo se interrumpió"
+ACTIVE_EXISTS = "Ya hay un cálculo en curso para esta edición; espere a que termine o cancélelo."
+NO_PUBLISHED = "La edición no tiene un cronograma publicado"
+
+
+class RunSettings(BaseSettings):
+    """Timings of solve runs (ARTICULA_RUN_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="ARTICULA_", env_file=".env", extra="ignore")
+
+    run_heartbeat_s: float = 5.0
+    run_stale_after_s: float = 60.0
+    run_queued_timeout_s: float = 3600.0
+    run_progress_every_s: float = 0.5
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+class RunOptionsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: RunMode = RunMode.plan
+    time_limit_s: float | None = Field(
+        default=None, gt=0, le=3600, description="Capped by ARTICULA_SOLVER_TIME_LIMIT_S"
+    )
+    fairness: bool = True
+    break_fairness: int | None = Field(default=None, ge=0, le=100)
+    sector_keeps_room: bool = False
+
+
+class ProgressPoint(BaseModel):
+    stage: str
+    seconds: float
+    objective: float
+    bound: float
+
+
+class SolveRunPublic(BaseModel):
+    id: int
+    edition_id: int
+    status: RunStatus
+    mode: RunMode
+    options: dict[str, Any]
+    progress: list[ProgressPoint]
+    result: dict[str, Any] | None
+    error: str | None
+    cancel_requested: bool
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    heartbeat_at: dt.datetime | None
+    attempts: int
+
+
+class RunMeetingPublic(BaseModel):
+    request_id: int
+    delegation: str
+    sectors: list[str]
+    room_id: int
+    room: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+class MeetingMove(BaseModel):
+    request_id: int
+    from_room_id: int
+    from_starts_at: dt.datetime
+    to_room_id: int
+    to_starts_at: dt.datetime
+
+
+class RunScore(BaseModel):
+    run_id: int
+    status: RunStatus
+    solution_status: str | None
+    scheduled: int
+    scheduled_weight: int | None
+    unscheduled: int
+    stages: dict[str, float | None]
+
+
+class RunComparison(BaseModel):
+    run: RunScore
+    other: RunScore
+    added: list[int] = Field(description="Requests scheduled in the other run only")
+    dropped: list[int] = Field(description="Requests scheduled in this run only")
+    moved: list[MeetingMove]
+    unchanged: int
+
+
+def render_run(run: SolveRun) -> SolveRunPublic:
+    return SolveRunPublic.model_validate(run, from_attributes=True)
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def get_run(*, session: Session, edition: Edition, run_id: int) -> SolveRun:
+    """A run of this edition, or 404."""
+    run = session.get(SolveRun, run_id)
+    if run is None or run.edition_id != edition.id:
+        raise NotFound("El recurso solicitado no existe.")
+    return run
+
+
+def list_runs(*, session: Session, edition: Edition, limit: int, offset: int) -> Page:
+    """The edition's runs, newest first."""
+    query = select(SolveRun).where(SolveRun.edition_id == edition.id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    runs = session.exec(query.order_by(col(SolveRun.id).desc()).limit(limit).offset(offset)).all()
+    return Page[SolveRunPublic](
+        items=[render_run(r) for r in runs], total=total, limit=limit, offset=offset
+    )
+
+
+def run_meetings(*, session: Session, run: SolveRun) -> list[PlannedMeeting]:
+    """The meetings a succeeded run planned (publication publishes these); [] otherwise."""
+    return [
+        PlannedMeeting(
+            request_id=a["request_id"],
+            room_id=a["room_id"],
+            starts_at=dt.datetime.fromisoformat(a["starts_at"]),
+            ends_at=dt.datetime.fromisoformat(a["ends_at"]),
+        )
+        for a in run.assignments or []
+    ]
+
+
+def render_meetings(*, session: Session, meetings: list[PlannedMeeting]) -> list[RunMeetingPublic]:
+    """Planned meetings with delegation and sector codes and room names."""
+    request_ids = [m.request_id for m in meetings]
+    if not request_ids:
+        return []
+    delegation = dict(
+        session.exec(
+            select(MeetingRequest.id, Delegation.code)
+            .join(Delegation, col(Delegation.id) == col(MeetingRequest.delegation_id))
+            .where(col(MeetingRequest.id).in_(request_ids))
+        ).all()
+    )
+    sectors: dict[int, list[str]] = defaultdict(list)
+    for request_id, code in session.exec(
+        select(MeetingRequestSector.request_id, Sector.code)
+        .join(Sector, col(Sector.id) == col(MeetingRequestSector.sector_id))
+        .where(col(MeetingRequestSector.request_id).in_(request_ids))
+        .order_by(col(Sector.code))
+    ).all():
+        sectors[request_id].append(code)
+    rooms = dict(
+        session.exec(
+            select(Room.id, Room.name).where(col(Room.id).in_({m.room_id for m in meetings}))
+        ).all()
+    )
+    return [
+        RunMeetingPublic(
+            request_id=m.request_id,
+            delegation=delegation.get(m.request_id, "?"),
+            sectors=sectors.get(m.request_id, []),
+            room_id=m.room_id,
+            room=rooms.get(m.room_id, str(m.room_id)),
+            starts_at=m.starts_at,
+            ends_at=m.ends_at,
+        )
+        for m in meetings
+    ]
+
+
+def _score(run: SolveRun) -> RunScore:
+    result = run.result or {}
+    return RunScore(
+        run_id=run.id or 0,
+        status=run.status,
+        solution_status=result.get("status"),
+        scheduled=len(run.assignments or []),
+        scheduled_weight=result.get("scheduled_weight"),
+        unscheduled=len(result.get("unscheduled", [])),
+        stages={s["name"]: s.get("objective") for s in result.get("stages", [])},
+    )
+
+
+def compare_runs(*, session: Session, run: SolveRun, other: SolveRun) -> RunComparison:
+    """What changes from `run` to `other`: meetings added, dropped and moved; scores."""
+    mine = {m.request_id: m for m in run_meetings(session=session, run=run)}
+    theirs = {m.request_id: m for m in run_meetings(session=session, run=other)}
+    moved = [
+        MeetingMove(
+            request_id=rid,
+            from_room_id=mine[rid].room_id,
+            from_starts_at=mine[rid].starts_at,
+            to_room_id=theirs[rid].room_id,
+            to_starts_at=theirs[rid].starts_at,
+        )
+        for rid in sorted(mine.keys() & theirs.keys())
+        if (mine[rid].room_id, mine[rid].starts_at) != (theirs[rid].room_id, theirs[rid].starts_at)
+    ]
+    return RunComparison(
+        run=_score(run),
+        other=_score(other),
+        added=sorted(theirs.keys() - mine.keys()),
+        dropped=sorted(mine.keys() - theirs.keys()),
+        moved=moved,
+        unchanged=len(mine.keys() & theirs.keys()) - len(moved),
+    )
+
+
+# --------------------------------------------------------------------------- start / cancel
+
+
+def _published_meetings(*, session: Session, edition: Edition) -> list[PlannedMeeting]:
+    try:
+        from app.agendas.publication import published_meetings  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise Conflict(NO_PUBLISHED) from exc
+    meetings = published_meetings(session=session, edition=edition)
+    if not meetings:
+        raise Conflict(NO_PUBLISHED)
+    return list(meetings)
+
+
+def _meeting_json(m: PlannedMeeting) -> dict[str, Any]:
+    return {
+        "request_id": m.request_id,
+        "room_id": m.room_id,
+        "starts_at": m.starts_at.astimezone(dt.UTC).isoformat(),
+        "ends_at": m.ends_at.astimezone(dt.UTC).isoformat(),
+    }
+
+
+def start_run(
+    *,
+    session: Session,
+    edition: Edition,
+    run_in: RunOptionsIn,
+    created_by: str,
+    settings: Settings,
+) -> SolveRun:
+    """Queue a solve run of the edition (409 if one is already queued or running)."""
+    allowed = (
+        {EditionStatus.published}
+        if run_in.mode == RunMode.replan
+        else {EditionStatus.scheduling, EditionStatus.published}
+    )
+    if edition.status not in allowed:
+        raise Conflict(
+            "Solo se puede calcular un cronograma con la edición en programación"
+            + (
+                " (o publicada)."
+                if run_in.mode == RunMode.plan
+                else "; replanificar exige un cronograma publicado."
+            )
+        )
+    reap_stale_runs_of(session=session, edition_id=edition.id)
+    active = session.exec(
+        select(SolveRun.id).where(
+            SolveRun.edition_id == edition.id, col(SolveRun.status).in_(ACTIVE_RUN_STATUSES)
+        )
+    ).first()
+    if active is not None:
+        raise Conflict(ACTIVE_EXISTS, run_id=active)
+    options: dict[str, Any] = {
+        "time_limit_s": min(
+            run_in.time_limit_s or settings.solver_time_limit_s, settings.solver_time_limit_s
+        ),
+        "workers": settings.solver_workers,
+        "fairness": run_in.fairness,
+        "break_fairness": run_in.break_fairness,
+        "sector_keeps_room": run_in.sector_keeps_room,
+    }
+    previous = None
+    if run_in.mode == RunMode.replan:
+        previous = _published_meetings(session=session, edition=edition)
+        options["previous"] = [_meeting_json(m) for m in previous]
+    # Fail now, not in the job, when the edition cannot be turned into an instance.
+    build_instance(session=session, edition=edition, options_in=options, previous=previous)
+    run = SolveRun(
+        edition_id=edition.id,
+        status=RunStatus.queued,
+        mode=run_in.mode,
+        options=options,
+        created_by=created_by,
+        created_at=clock.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError as exc:  # a concurrent request won the partial unique index
+        raise Conflict(ACTIVE_EXISTS) from exc
+    jobs.defer("execute_run", session=session, run_id=run.id)
+    return run
+
+
+def cancel_run(*, session: Session, run: SolveRun) -> SolveRun:
+    """Cancel a queued run at once; ask a running one to stop (best effort)."""
+    now = clock.now()
+    if run.status == RunStatus.queued:
+        session.exec(  # type: ignore[call-overload]
+            sa.update(SolveRun)
+            .where(col(SolveRun.id) == run.id, col(SolveRun.status) == RunStatus.queued)
+            .values(status=RunStatus.cancelled, finished_at=now, cancel_requested=True)
+        )
+    elif run.status == RunStatus.running:
+        session.exec(  # type: ignore[call-overload]
+            sa.update(SolveRun)
+            .where(col(SolveRun.id) == run.id, col(SolveRun.status) == RunStatus.running)
+            .values(cancel_requested=True)
+        )
+    else:
+        raise Conflict("El cálculo ya terminó; no puede cancelarse.")
+    session.flush()
+    session.refresh(run)
+    return run
+
+
+# --------------------------------------------------------------------------- reaping
+
+
+def reap_stale_runs_of(
+    *, session: Session, edition_id: int | None = None, now: dt.datetime | None = None
+) -> int:
+    """Fail running runs whose heartbeat is too old and queued runs waiting too long."""
+    timing = RunSettings()
+    now = now or clock.now()
+    stale = sa.or_(
+        sa.and_(
+            col(SolveRun.status) == RunStatus.running,
+            sa.or_(
+                col(SolveRun.heartbeat_at).is_(None),
+                col(SolveRun.heartbeat_at) < now - dt.timedelta(seconds=timing.run_stale_after_s),
+            ),
+        ),
+        sa.and_(
+            col(SolveRun.status) == RunStatus.queued,
+            col(SolveRun.created_at) < now - dt.timedelta(seconds=timing.run_queued_timeout_s),
+        ),
+    )
+    query = sa.update(SolveRun).where(stale)
+    if edition_id is not None:
+        query = query.where(col(SolveRun.edition_id) == edition_id)
+    result = session.exec(  # type: ignore[call-overload]
+        query.values(status=RunStatus.failed, error=INTERRUPTED, finished_at=now)
+    )
+    session.flush()
+    if result.rowcount:
+        log.warning("failed %s stale solve run(s)", result.rowcount)
+    return int(result.rowcount or 0)
+
+
+@jobs.periodic("reap_stale_runs", seconds=30)
+def reap_stale_runs() -> int:
+    """Periodic: fail the runs whose process died (every edition)."""
+    with jobs.session_scope() as session:
+        return reap_stale_runs_of(session=session)
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def _update(run_id: int, *where: Any, **values: Any) -> int:
+    """One guarded UPDATE of a run in a transaction of its own; returns the rows changed."""
+    with jobs.session_scope() as session:
+        result = session.exec(  # type: ignore[call-overload]
+            sa.update(SolveRun).where(col(SolveRun.id) == run_id, *where).values(**values)
+        )
+        return int(result.rowcount or 0)
+
+
+class _Progress:
+    """Collects the solver's progress events; writes them (and a heartbeat) to the row at
+    most every `every_s` seconds, from the solver's thread."""
+
+    def __init__(self, run_id: int, every_s: float) -> None:
+        self.run_id = run_id
+        self.every_s = every_s
+        self.points: list[dict[str, Any]] = []
+        self.written = 0
+        self.last = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self, event: solver.ProgressEvent) -> None:
+        with self.lock:
+            self.points.append(
+                {
+                    "stage": event.stage,
+                    "seconds": round(event.seconds, 3),
+                    "objective": event.objective,
+                    "bound": event.bound,
+                }
+            )
+            if time.monotonic() - self.last >= self.every_s:
+                self.flush()
+
+    def flush(self) -> None:
+        if self.written == len(self.points):
+            return
+        points = list(self.points)
+        _update(
+            self.run_id,
+            col(SolveRun.status) == RunStatus.running,
+            progress=points,
+            heartbeat_at=clock.now(),
+        )
+        self.written = len(points)
+        self.last = time.monotonic()
+
+
+def _heartbeat(run_id: int, every_s: float, stop: threading.Event) -> None:
+    while not stop.wait(every_s):
+        try:
+            _update(run_id, col(SolveRun.status) == RunStatus.running, heartbeat_at=clock.now())
+        except Exception:  # a missed beat is harmless; the next one retries
+            log.exception("heartbeat of run %s", run_id)
+
+
+def _summary(solution: solver.Solution, unscheduled: dict[int, dict[str, str]]) -> dict[str, Any]:
+    return {
+        "status": solution.status.value,
+        "scheduled_weight": solution.scheduled_weight,
+        "breaks": solution.breaks,
+        "seconds": round(solution.seconds, 3),
+        "stages": [
+            {
+                "name": s.name,
+                "status": s.status.value,
+                "objective": s.objective,
+                "bound": s.bound,
+                "gap": s.gap,
+                "seconds": round(s.seconds, 3),
+            }
+            for s in solution.stages
+        ],
+        "conflicts": list(solution.conflicts),
+        "unscheduled": [{"request_id": rid} | why for rid, why in sorted(unscheduled.items())],
+    }
+
+
+def solve_run(run_id: int) -> solver.Solution:
+    """Build the instance of a running run and solve it with live progress."""
+    with jobs.session_scope() as session:
+        run = session.get(SolveRun, run_id)
+        edition = session.get(Edition, run.edition_id) if run else None
+        if run is None or edition is None:
+            raise LookupError(f"run {run_id} vanished")
+        previous = None
+        if run.options.get("previous") is not None:
+            previous = [
+                PlannedMeeting(
+                    request_id=p["request_id"],
+                    room_id=p["room_id"],
+                    starts_at=dt.datetime.fromisoformat(p["starts_at"]),
+                    ends_at=dt.datetime.fromisoformat(p["ends_at"]),
+                )
+                for p in run.options["previous"]
+            ]
+        instance, slot_map = build_instance(
+            session=session, edition=edition, options_in=run.options, previous=previous
+        )
+    timing = RunSettings()
+    progress = _Progress(run_id, timing.run_progress_every_s)
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_heartbeat, args=(run_id, timing.run_heartbeat_s, stop), daemon=True
+    )
+    beat.start()
+    try:
+        solution = solver.solve(instance, progress=progress)
+    finally:
+        stop.set()
+        beat.join(timeout=5)
+    with progress.lock:
+        progress.flush()
+    planned = slot_map.to_planned(solution)
+    summary = _summary(solution, slot_map.unscheduled(solution))
+    with jobs.session_scope() as session:
+        run = session.get(SolveRun, run_id)
+        cancelled = bool(run and run.cancel_requested)
+    values: dict[str, Any] = {"finished_at": clock.now(), "progress": progress.points}
+    if cancelled:
+        values |= {"status": RunStatus.cancelled}
+    elif solution.status in (solver.Status.INFEASIBLE, solver.Status.UNKNOWN):
+        values |= {
+            "status": RunStatus.failed,
+            "result": summary,
+            "assignments": [],
+            "error": "No se encontró un cronograma: "
+            + (
+                "las reuniones obligatorias no caben todas."
+                if solution.status == solver.Status.INFEASIBLE
+                else "el límite de tiempo terminó antes de hallar una solución."
+            ),
+        }
+    else:
+        values |= {
+            "status": RunStatus.succeeded,
+            "result": summary,
+            "assignments": [_meeting_json(m) for m in planned],
+        }
+    _update(run_id, col(SolveRun.status) == RunStatus.running, **values)
+    return solution
+
+
+@jobs.task("execute_run")
+def execute_run(*, run_id: int) -> str | None:
+    """Job: run a queued solve run once; returns its final status (None if not queued)."""
+    now = clock.now()
+    claimed = _update(
+        run_id,
+        col(SolveRun.status) == RunStatus.queued,
+        status=RunStatus.running,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=SolveRun.attempts + 1,  # type: ignore[operator]
+    )
+    if not claimed:
+        log.info("run %s is not queued any more; nothing to do", run_id)
+        return None
+    try:
+        solve_run(run_id)
+    except Exception as exc:
+        log.exception("solve run %s failed", run_id)
+        _update(
+            run_id,
+            col(SolveRun.status) == RunStatus.running,
+            status=RunStatus.failed,
+            finished_at=clock.now(),
+            error=f"Error al calcular el cronograma: {exc}"[:2000],
+        )
+    with jobs.session_scope() as session:
+        run = session.get(SolveRun, run_id)
+        return run.status if run else None
