@@ -5,9 +5,13 @@ earlier stages being fixed at their proven optimum (or at the best value found, 
 stage ran out of time) by a constraint, and the previous stage's solution given as a
 hint (every variable, so the hint is complete and feasible).
 
-Time: stage i may use the time still left minus a reserve of 10 % of the total limit
-for each later stage, so a hard first stage cannot starve the others completely and an
-easy one hands its unused time on.
+The first stage is hinted with the greedy schedule (solver/greedy.py), completed to every
+variable by a propagation-only run when it keeps every rule; if CP-SAT then finds nothing
+in time, that greedy schedule is the answer (status FEASIBLE, the stage UNKNOWN).
+
+Time: the hint completion may use 10 % of the limit; stage i may use the time still left
+minus a reserve of 10 % of the total limit for each later stage, so a hard first stage
+cannot starve the others completely and an easy one hands its unused time on.
 """
 
 from __future__ import annotations
@@ -121,12 +125,13 @@ def solve(
     built = build(prep, options, stages)
     results: list[StageResult] = []
     total = options.time_limit_s
+    # The greedy schedule, completed to every variable when it keeps every rule, is the
+    # first stage's hint, and the fallback answer if CP-SAT finds nothing in time.
+    first_hint = greedy_hint(built)
+    hint = complete_hint(built, first_hint, options, 0.1 * total)
+    any_solution = False
     # When every schedulable request is mandatory the weight stage has nothing to
     # optimise: it is not solved separately; the next stage finds the schedule.
-    first_hint = greedy_hint(built)
-    full = complete_hint(built, first_hint, options, 0.1 * total)
-    hint = full
-    any_solution = False
     skip_weight = len(stages) > 1 and stages[0] == "weight" and weight_is_constant(built)
     for i, stage in enumerate(stages):
         if skip_weight and stage == "weight":
@@ -157,7 +162,7 @@ def solve(
         hint = values
         any_solution = True
 
-    if hint is None:
+    if hint is None:  # neither CP-SAT nor the greedy schedule
         return Solution(
             instance=instance.name,
             status=Status.UNKNOWN,
