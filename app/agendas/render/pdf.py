@@ -1,0 +1,358 @@
+"""Printable PDF documents of an agenda (fpdf2, A4, Spanish).
+
+* `render_pdf`: the agenda a ministry (or delegation) receives 2 to 5 days before the edition,
+  one section per meeting in time order with the prioritised topics and open commitments.
+* `render_room_sheet_pdf`: the sheet posted at a room's door, large type, one page per room.
+* `render_grid_pdf`: the edition grid, time x room, A4 landscape.
+
+Fonts: the PDF core fonts (Helvetica) cover latin-1, which holds every Spanish letter and sign
+(á é í ó ú ñ ü ¿ ¡ º ª). All text goes through `to_latin1` at fpdf2's single normalisation point,
+so curly quotes, dashes and the like get their ASCII spelling and anything else becomes `?`
+instead of raising. Core fonts keep the files small and need no font file on the server.
+
+`compress=False` leaves the page content streams readable (used by the tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableCellFillMode, XPos, YPos
+
+from app.agendas.render.fmt import (
+    authority_text,
+    format_date_long,
+    format_soles,
+    format_span,
+    format_time,
+    format_timestamp,
+    to_latin1,
+)
+from app.agendas.render.model import (
+    AUTHORITY_LABELS,
+    COMMITMENT_STATUS_LABELS,
+    DELEGATION_LABELS,
+    TOPIC_KIND_LABELS,
+    Agenda,
+    AgendaMeeting,
+)
+
+FONT = "helvetica"
+ACCENT = (139, 26, 26)  # dark red, the colour of the State's documents
+INK = (33, 33, 33)
+MUTED = (100, 100, 100)
+LIGHT = (242, 236, 236)
+ZEBRA = (248, 246, 246)
+
+OWNER_LABELS = {
+    "sector": "Sector",
+    "delegation": "Delegación",
+    "room": "Sala",
+    "edition": "Edición",
+}
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class _AgendaPDF(FPDF):
+    """A4 document with the edition header and "Página X de N" footer on every page."""
+
+    def __init__(self, agenda: Agenda, *, title: str, landscape: bool = False, compress: bool):
+        super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
+        self.agenda = agenda
+        self.doc_title = title
+        self.set_compression(compress)
+        self.set_margins(15, 15, 15)
+        self.set_auto_page_break(True, margin=18)
+        self.set_title(to_latin1(f"{title} - {agenda.owner_name} - {agenda.edition_name}"))
+        self.set_author("Presidencia del Consejo de Ministros - Secretaría de Descentralización")
+        self.set_creator("Articula")
+        self.set_lang("es-PE")
+        self.set_creation_date(agenda.generated_at)
+        self.set_text_color(*INK)
+
+    def normalize_text(self, text: str) -> str:
+        if not self.is_ttf_font:
+            text = to_latin1(text)
+        return super().normalize_text(text)
+
+    def header(self) -> None:
+        a = self.agenda
+        self.set_font(FONT, "", 8)
+        self.set_text_color(*MUTED)
+        self.cell(
+            self.epw / 2,
+            4,
+            "Presidencia del Consejo de Ministros - Secretaría de Descentralización",
+        )
+        self.cell(
+            self.epw / 2,
+            4,
+            f"Versión {a.version} - generada el {format_timestamp(a.generated_at)}",
+            align="R",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        self.set_font(FONT, "B", 11)
+        self.set_text_color(*ACCENT)
+        venue = f" - {a.edition_venue}" if a.edition_venue else ""
+        self.cell(0, 6, f"{a.edition_name}{venue}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_draw_color(*ACCENT)
+        self.set_line_width(0.6)
+        self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
+        self.set_line_width(0.2)
+        self.set_draw_color(0, 0, 0)
+        self.set_text_color(*INK)
+        self.ln(5)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, "", 8)
+        self.set_text_color(*MUTED)
+        self.cell(
+            self.epw / 2,
+            5,
+            f"{self.doc_title} - {self.agenda.owner_name}",
+        )
+        self.cell(self.epw / 2, 5, f"Página {self.page_no()} de {{nb}}", align="R")
+        self.set_text_color(*INK)
+
+    # building blocks ---------------------------------------------------------------------
+    def title_block(self, title: str, subtitle: str, note: str = "") -> None:
+        self.set_font(FONT, "B", 17)
+        self.cell(0, 9, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, "B", 12)
+        self.multi_cell(0, 6, subtitle, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if note:
+            self.set_font(FONT, "", 9)
+            self.set_text_color(*MUTED)
+            self.multi_cell(0, 4.5, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_text_color(*INK)
+        self.ln(3)
+
+    def band(self, left: str, right: str = "", size: float = 11) -> None:
+        self.set_fill_color(*ACCENT)
+        self.set_text_color(255, 255, 255)
+        self.set_font(FONT, "B", size)
+        h = size * 0.6
+        right_w = self.get_string_width(right) + 4 if right else 0
+        self.cell(self.epw - right_w, h, f" {left}", fill=True)
+        self.cell(right_w, h, right, fill=True, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # fpdf2 tables restore the previous fill colour after each filled cell, and PDF shares
+        # the fill and text colour: leaving the accent as fill colour bleeds into table rows.
+        self.set_fill_color(255, 255, 255)
+        self.set_text_color(*INK)
+
+    def field(self, label: str, value: str, label_w: float = 36) -> None:
+        self.set_font(FONT, "B", 9.5)
+        self.cell(label_w, 5.5, label)
+        self.set_font(FONT, "", 9.5)
+        self.multi_cell(self.epw - label_w, 5.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def subheading(self, text: str) -> None:
+        self.ln(2)
+        self.set_font(FONT, "B", 10.5)
+        self.set_text_color(*ACCENT)
+        self.cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(*INK)
+
+
+def _dates(meetings: Iterable[AgendaMeeting]) -> list[date]:
+    return sorted({m.start.date() for m in meetings})
+
+
+def _heading_style() -> FontFace:
+    return FontFace(emphasis="BOLD", color=INK, fill_color=LIGHT)
+
+
+def _meeting_section(pdf: _AgendaPDF, agenda: Agenda, m: AgendaMeeting, number: int) -> None:
+    if pdf.will_page_break(60):
+        pdf.add_page()
+    pdf.band(f"{format_span(m)}   {m.delegation.name}", f"Reunión {number} ")
+    pdf.ln(1.5)
+    pdf.field("Hora", f"{format_span(m)} ({_cap(format_date_long(m.start.date()))})")
+    pdf.field("Sala", m.room)
+    pdf.field(DELEGATION_LABELS[agenda.summit], m.delegation.name)
+    pdf.field(AUTHORITY_LABELS[agenda.summit], authority_text(m))
+    sectors = "\n".join(
+        f"{s.code} - {s.name}" + (f" (titular: {s.minister})" if s.minister else "")
+        for s in m.sectors
+    )
+    pdf.field("Sector" if len(m.sectors) == 1 else "Sectores", sectors)
+
+    pdf.subheading("Temas priorizados")
+    if not m.topics:
+        pdf.set_font(FONT, "I", 9.5)
+        pdf.cell(0, 5.5, "Sin temas registrados", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.set_font(FONT, "", 8.5)
+        with pdf.table(
+            col_widths=(9, 78, 36, 20, 37),
+            text_align=("CENTER", "LEFT", "LEFT", "CENTER", "RIGHT"),
+            headings_style=_heading_style(),
+            line_height=4.2,
+            padding=1.2,
+            cell_fill_color=ZEBRA,
+            cell_fill_mode=TableCellFillMode.ROWS,
+            v_align="TOP",
+        ) as table:
+            head = table.row()
+            for title in ("N.º", "Tema", "Tipo", "Código CUI", "Monto (S/)"):
+                head.cell(title)
+            for t in m.topics:
+                row = table.row()
+                row.cell(str(t.rank))
+                row.cell(f"{t.title}\n{t.description}" if t.description else t.title)
+                row.cell(TOPIC_KIND_LABELS[t.kind])
+                row.cell(t.cui or "-")
+                row.cell(format_soles(t.amount_soles) if t.amount_soles is not None else "-")
+            amounts = [t.amount_soles for t in m.topics if t.amount_soles is not None]
+            if amounts:
+                row = table.row()
+                row.cell("Total solicitado", colspan=4, align="RIGHT", style=_heading_style())
+                row.cell(format_soles(sum(amounts, Decimal(0))), style=_heading_style())
+
+    pdf.subheading("Compromisos pendientes con esta delegación")
+    if not m.open_commitments:
+        pdf.set_font(FONT, "I", 9.5)
+        pdf.cell(0, 5.5, "Sin compromisos pendientes", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.set_font(FONT, "", 8.5)
+        with pdf.table(
+            col_widths=(88, 50, 20, 22),
+            text_align="LEFT",
+            headings_style=_heading_style(),
+            line_height=4.2,
+            padding=1.2,
+            v_align="TOP",
+        ) as table:
+            head = table.row()
+            for title in ("Compromiso", "Responsable", "Plazo", "Estado"):
+                head.cell(title)
+            for c in m.open_commitments:
+                row = table.row()
+                row.cell(c.description)
+                row.cell(c.responsible or "-")
+                row.cell(c.deadline.strftime("%d/%m/%Y") if c.deadline else "Sin plazo")
+                row.cell(COMMITMENT_STATUS_LABELS[c.status])
+    pdf.ln(7)
+
+
+def render_pdf(agenda: Agenda, *, compress: bool = True) -> bytes:
+    """The agenda with every meeting's prioritised topics and open commitments."""
+    title = "Agenda de reuniones bilaterales"
+    pdf = _AgendaPDF(agenda, title=title, compress=compress)
+    pdf.add_page()
+    meetings = agenda.meetings_in_order()
+    days = ", ".join(format_date_long(d) for d in _dates(meetings))
+    count = f"{len(meetings)} reunión" if len(meetings) == 1 else f"{len(meetings)} reuniones"
+    note = (
+        f"{count}" + (f" - {days}" if days else "") + ". Temas en el orden de prioridad "
+        "presentado por cada delegación; montos en soles."
+    )
+    owner = f"{agenda.owner_name} ({agenda.owner_code})"
+    pdf.title_block(title, f"{OWNER_LABELS[agenda.kind]}: {owner}", note)
+    if not meetings:
+        pdf.set_font(FONT, "I", 11)
+        pdf.cell(0, 8, "No hay reuniones programadas en esta agenda.")
+    current_day: date | None = None
+    for number, m in enumerate(meetings, start=1):
+        if len(_dates(meetings)) > 1 and m.start.date() != current_day:
+            current_day = m.start.date()
+            if pdf.will_page_break(70):
+                pdf.add_page()
+            pdf.set_font(FONT, "B", 13)
+            pdf.cell(0, 8, _cap(format_date_long(current_day)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _meeting_section(pdf, agenda, m, number)
+    return bytes(pdf.output())
+
+
+def render_room_sheet_pdf(agenda: Agenda, *, compress: bool = True) -> bytes:
+    """Door sheet in large type: one page (or more) per room, its meetings and participants."""
+    title = "Programa de la sala"
+    pdf = _AgendaPDF(agenda, title=title, compress=compress)
+    rooms: dict[str, list[AgendaMeeting]] = {}
+    for m in agenda.meetings_in_order():
+        rooms.setdefault(m.room, []).append(m)
+    if not rooms:
+        pdf.add_page()
+        pdf.title_block(title, agenda.owner_name, "No hay reuniones programadas.")
+    for room in sorted(rooms):
+        pdf.add_page()
+        pdf.set_font(FONT, "B", 34)
+        pdf.cell(0, 16, room, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FONT, "", 13)
+        pdf.cell(0, 7, "Reuniones bilaterales", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(4)
+        for day in _dates(rooms[room]):
+            pdf.band(_cap(format_date_long(day)), size=15)
+            pdf.ln(2)
+            pdf.set_font(FONT, "", 13)
+            with pdf.table(
+                col_widths=(44, 84, 52),
+                text_align="LEFT",
+                headings_style=_heading_style(),
+                line_height=6.2,
+                padding=2,
+                v_align="MIDDLE",
+                cell_fill_color=ZEBRA,
+                cell_fill_mode=TableCellFillMode.ROWS,
+            ) as table:
+                head = table.row()
+                for heading in ("Hora", DELEGATION_LABELS[agenda.summit], "Sector"):
+                    head.cell(heading)
+                for m in (m for m in rooms[room] if m.start.date() == day):
+                    row = table.row()
+                    row.cell(format_span(m), style=FontFace(emphasis="BOLD", size_pt=16))
+                    row.cell(f"{m.delegation.name}\n{authority_text(m)}")
+                    row.cell("\n".join(f"{s.code} - {s.name}" for s in m.sectors))
+            pdf.ln(5)
+    return bytes(pdf.output())
+
+
+def render_grid_pdf(agenda: Agenda, *, compress: bool = True, rooms_per_page: int = 7) -> bytes:
+    """The edition grid (A4 landscape): one table per day of start time x room."""
+    title = "Cuadro de reuniones por sala"
+    pdf = _AgendaPDF(agenda, title=title, landscape=True, compress=compress)
+    meetings = agenda.meetings_in_order()
+    rooms = sorted({m.room for m in meetings})
+    chunks = [rooms[i : i + rooms_per_page] for i in range(0, len(rooms), rooms_per_page)]
+    if not meetings:
+        pdf.add_page()
+        pdf.title_block(title, agenda.owner_name, "No hay reuniones programadas.")
+    for day in _dates(meetings):
+        todays = [m for m in meetings if m.start.date() == day]
+        starts = sorted({m.start for m in todays})
+        for part, chunk in enumerate(chunks, start=1):
+            pdf.add_page()
+            suffix = f" (salas, parte {part} de {len(chunks)})" if len(chunks) > 1 else ""
+            pdf.title_block(title, _cap(format_date_long(day)) + suffix)
+            time_w = 18
+            room_w = (pdf.epw - time_w) / rooms_per_page
+            pdf.set_font(FONT, "", 8)
+            with pdf.table(
+                col_widths=(time_w, *([room_w] * len(chunk))),
+                width=time_w + room_w * len(chunk),
+                align="LEFT",
+                text_align="CENTER",
+                headings_style=_heading_style(),
+                line_height=3.8,
+                padding=1,
+                v_align="MIDDLE",
+            ) as table:
+                head = table.row()
+                head.cell("Hora")
+                for room in chunk:
+                    head.cell(room)
+                for start in starts:
+                    row = table.row()
+                    row.cell(format_time(start), style=FontFace(emphasis="BOLD"))
+                    for room in chunk:
+                        cell = [m for m in todays if m.start == start and m.room == room]
+                        row.cell("\n".join(f"{m.delegation.name}\n{m.sector_codes}" for m in cell))
+    return bytes(pdf.output())
