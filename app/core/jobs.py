@@ -183,12 +183,14 @@ def defer(
     if session is None:
         _backend().enqueue(name, kwargs, schedule_at)
         return
+    if not session.in_transaction():
+        session.begin()  # so a rollback() before any statement still drops the job
     pending = session.info.setdefault("articula_jobs", [])
     pending.append((name, kwargs, schedule_at))
     if not session.info.get("articula_jobs_hooked"):
         session.info["articula_jobs_hooked"] = True
         event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_rollback", _after_rollback)
+        event.listen(session, "after_soft_rollback", _after_rollback)
 
 
 def _after_commit(session: Session) -> None:
@@ -200,8 +202,11 @@ def _after_commit(session: Session) -> None:
             log.exception("could not queue job %s", name)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop("articula_jobs", None)
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    # Every rollback() call of the session (even with no transaction begun) drops the
+    # pending jobs; a savepoint's rollback does not.
+    if not getattr(previous_transaction, "nested", False):
+        session.info.pop("articula_jobs", None)
 
 
 # --------------------------------------------------------------------------- backends
