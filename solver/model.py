@@ -65,6 +65,11 @@ class Built:
     objectives: dict[str, tuple[cp_model.LinearExprT, str]] = field(default_factory=dict)
     delegations: list[str] = field(default_factory=list)
     party_requests: dict[str, list[int]] = field(default_factory=dict)
+    # How to compute every auxiliary variable from the placements (for complete hints)
+    defs: list[tuple[cp_model.IntVar, Callable[[list[int]], int]]] = field(default_factory=list)
+
+    def define(self, var: cp_model.IntVar, fn: Callable[[list[int]], int]) -> None:
+        self.defs.append((var, fn))
 
     @property
     def inst(self) -> Instance:
@@ -101,6 +106,7 @@ def no_party_overlap(b: Built) -> None:
                 busy = b.model.new_bool_var(f"busy[{p},{t}]")
                 b.busy[p][t] = busy
                 b.model.add_exactly_one([*vars_, ~busy])
+                b.define(busy, lambda v, vs=vars_: int(any(v[x.index] for x in vs)))
             elif len(vars_) > 1:
                 b.model.add_at_most_one(vars_)
 
@@ -162,6 +168,13 @@ def sector_keeps_room(b: Built) -> None:
         by_sector[p].append(var)
     for vars_ in by_sector.values():
         b.model.add_at_most_one(vars_)
+    used: dict[tuple[str, int], list[cp_model.IntVar]] = defaultdict(list)
+    for (r, _s, k), var in b.x.items():
+        for p in b.inst.requests[r].parties:
+            if (p, k) in holds:
+                used[p, k].append(var)
+    for key, var in holds.items():
+        b.define(var, lambda v, xs=used[key]: int(any(v[x.index] for x in xs)))
 
 
 def implied(b: Built) -> None:
@@ -184,7 +197,8 @@ def implied(b: Built) -> None:
         for t, cover in b.slot_cover.items():
             busy_t = [b.busy[p][t] for p in counted if t in b.busy[p]]
             weighted = [(len(counted.intersection(reqs[r].parties)), v) for r, v in cover]
-            b.model.add(sum(busy_t) == sum(c * v for c, v in weighted if c))
+            if busy_t:
+                b.model.add(sum(busy_t) == sum(c * v for c, v in weighted if c))
 
 
 # The hard rules, in one list. The first seven are single-request filters applied while
@@ -223,11 +237,19 @@ def fairness_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
     """Stage `fairness`: min over delegations of floor(1000 * scheduled / requested weight)."""
     m = b.model
     share = m.new_int_var(0, PER_MILLE, "min_share_per_mille")
+    parts: list[tuple[int, list[tuple[int, cp_model.IntVar]]]] = []
     for d in b.delegations:
-        rs = [r for r, req in enumerate(b.inst.requests) if d in req.parties]
+        rs = b.party_requests[d]
         requested = sum(b.inst.requests[r].weight for r in rs)
-        got = sum(b.inst.requests[r].weight * b.sched[r] for r in rs if b.sched[r] is not None)
-        m.add(PER_MILLE * got >= requested * share).with_name(f"share[{d}]")
+        got = [(b.inst.requests[r].weight, b.sched[r]) for r in rs if b.sched[r] is not None]
+        m.add(PER_MILLE * sum(w * x for w, x in got) >= requested * share).with_name(f"share[{d}]")
+        parts.append((requested, got))
+
+    def value(v: list[int]) -> int:
+        shares = [PER_MILLE * sum(w * v[x.index] for w, x in got) // req for req, got in parts]
+        return min(shares, default=PER_MILLE)
+
+    b.define(share, value)
     return share, "max"
 
 
@@ -252,6 +274,7 @@ def _breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
     m = b.model
     busy = b.busy[p]
     terms: list[cp_model.LinearExprT] = []
+    values: list[Callable[[list[int]], int]] = []
     for seg in b.prep.segments(b.options.breaks_span_blocks):
         slots = [t for t in seg if t in busy]
         if len(slots) < 2:
@@ -266,6 +289,7 @@ def _breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
             m.add_implication(st, busy[t])
             m.add_implication(st, ~busy[t - 1])
             starts.append(st)
+            b.define(st, lambda v, a=busy[t], z=busy[t - 1]: int(v[a.index] and not v[z.index]))
         if _surely_active(b, p, seg):
             any_ = 1
         else:
@@ -273,18 +297,37 @@ def _breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
             for t in slots:
                 m.add_implication(busy[t], any_)
             m.add_bool_or([busy[t] for t in slots]).only_enforce_if(any_)
+            b.define(any_, lambda v, bs=[busy[t] for t in slots]: int(any(v[x.index] for x in bs)))
         m.add(sum(starts) >= any_)
         terms.append(sum(starts) - any_)
-        _contiguous_when_no_break(b, p, seg, slots, sum(starts) - any_)
+        seg_value = _seg_breaks(starts, any_)
+        _contiguous_when_no_break(b, p, seg, slots, sum(starts) - any_, seg_value)
+        values.append(seg_value)
     if not terms:
         return 0
     count = m.new_int_var(0, b.prep.n, f"breaks[{p}]")
     m.add(count == sum(terms))
+    b.define(count, lambda v: sum(f(v) for f in values))
     return count
 
 
+def _seg_breaks(starts: list, any_) -> Callable[[list[int]], int]:
+    """The value of (busy runs - active) of one segment, from a solution vector."""
+
+    def value(v: list[int]) -> int:
+        active = 1 if isinstance(any_, int) else v[any_.index]
+        return sum(v[x.index] for x in starts) - active
+
+    return value
+
+
 def _contiguous_when_no_break(
-    b: Built, p: str, seg: range, slots: list[int], breaks: cp_model.LinearExprT
+    b: Built,
+    p: str,
+    seg: range,
+    slots: list[int],
+    breaks: cp_model.LinearExprT,
+    breaks_value: Callable[[list[int]], int],
 ) -> None:
     """Redundant: no break in the segment <=> its busy slots fit in a window of their count.
 
@@ -302,6 +345,10 @@ def _contiguous_when_no_break(
     m.add(breaks == 0).only_enforce_if(none)
     m.add(breaks >= 1).only_enforce_if(~none)
     m.add(last - first + 1 <= sum(busy[t] for t in slots)).only_enforce_if(none)
+    bs = [(t, busy[t]) for t in slots]
+    b.define(first, lambda v: min((t for t, x in bs if v[x.index]), default=seg.start))
+    b.define(last, lambda v: max((t for t, x in bs if v[x.index]), default=seg.start - 1))
+    b.define(none, lambda v: int(breaks_value(v) == 0))
 
 
 def _surely_active(b: Built, p: str, seg: range) -> bool:
@@ -327,6 +374,7 @@ def break_fairness(b: Built) -> None:
     m = b.model
     big = b.prep.n
     low = m.new_int_var(0, big, "min_breaks")
+    actives = []
     for p, expr in b.breaks.items():
         has = has_meeting(b, p)
         if has is True:
@@ -334,6 +382,33 @@ def break_fairness(b: Built) -> None:
         else:
             m.add(low <= expr + big * (1 - has))
         m.add(expr <= low + d)
+        actives.append((has, expr))
+
+    def value(v: list[int]) -> int:
+        counts = [_value(v, expr) for has, expr in actives if has is True or v[has.index]]
+        return min(counts, default=0)
+
+    b.define(low, value)
+
+
+def _value(v: list[int], x) -> int:
+    return x if isinstance(x, int) else v[x.index]
+
+
+def hint_values(b: Built, placed: dict[tuple[int, int], int | None]) -> list[int]:
+    """A value for every variable from placements {(request, start): room or None}."""
+    # constants that the CP-SAT wrapper created keep their value
+    v = [
+        var.domain[0] if len(var.domain) == 2 and var.domain[0] == var.domain[1] else 0
+        for var in b.model.proto.variables
+    ]
+    for (r, s), k in placed.items():
+        v[b.y[r][s].index] = 1
+        if not b.prep.pooled:
+            v[b.x[r, s, k].index] = 1
+    for var, fn in b.defs:
+        v[var.index] = fn(v)
+    return v
 
 
 def has_meeting(b: Built, p: str):
@@ -344,6 +419,7 @@ def has_meeting(b: Built, p: str):
     lits = [b.sched[r] for r in rs if b.sched[r] is not None]
     has = b.model.new_bool_var(f"has_meeting[{p}]")
     b.model.add_max_equality(has, lits) if lits else b.model.add(has == 0)
+    b.define(has, lambda v: int(any(v[x.index] for x in lits)))
     return has
 
 
@@ -413,10 +489,12 @@ def build(
             sched = m.new_bool_var(f"scheduled[{req.id}]")
             m.add_exactly_one([*ys.values(), ~sched])
             b.sched.append(sched)
+            b.define(sched, lambda v, vs=list(ys.values()): int(any(v[x.index] for x in vs)))
         else:
             b.sched.append(None)
         if assume_mandatory and req.mandatory:
-            b.mandatory_lits[r] = m.new_bool_var(f"assume_mandatory[{req.id}]")
+            b.mandatory_lits[r] = lit = m.new_bool_var(f"assume_mandatory[{req.id}]")
+            b.define(lit, lambda v: 1)
     for rule in CONSTRAINT_RULES:
         rule(b)
     for p in b.counted:

@@ -5,13 +5,13 @@ earlier stages being fixed at their proven optimum (or at the best value found, 
 stage ran out of time) by a constraint, and the previous stage's solution given as a
 hint (every variable, so the hint is complete and feasible).
 
-The first stage is hinted with the greedy schedule (solver/greedy.py), completed to every
-variable by a propagation-only run when it keeps every rule; if CP-SAT then finds nothing
-in time, that greedy schedule is the answer (status FEASIBLE, the stage UNKNOWN).
+The first stage is hinted with the greedy schedule (solver/greedy.py), every auxiliary
+variable computed from it (model.hint_values); if CP-SAT then finds nothing in time and
+that schedule keeps every rule, it is the answer (status FEASIBLE, the stage UNKNOWN).
 
-Time: the hint completion may use 10 % of the limit; stage i may use the time still left
-minus a reserve of 10 % of the total limit for each later stage, so a hard first stage
-cannot starve the others completely and an easy one hands its unused time on.
+Time: stage i may use the time still left minus a reserve of 10 % of the total limit for
+each later stage, so a hard first stage cannot starve the others completely and an easy
+one hands its unused time on.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from ortools.sat.python import cp_model
 
 from .explain import explain_unscheduled, static_reason
-from .model import Built, build
+from .model import Built, build, hint_values
 from .models import (
     Assignment,
     Instance,
@@ -127,9 +127,8 @@ def solve(
     total = options.time_limit_s
     # The greedy schedule, completed to every variable when it keeps every rule, is the
     # first stage's hint, and the fallback answer if CP-SAT finds nothing in time.
-    first_hint = greedy_hint(built)
-    hint = complete_hint(built, first_hint, options, 0.1 * total)
-    any_solution = False
+    hint, greedy_ok = greedy_start(built)
+    best: list[int] | None = hint if greedy_ok else None
     # When every schedulable request is mandatory the weight stage has nothing to
     # optimise: it is not solved separately; the next stage finds the schedule.
     skip_weight = len(stages) > 1 and stages[0] == "weight" and weight_is_constant(built)
@@ -138,7 +137,7 @@ def solve(
             continue
         left = total - (time.perf_counter() - t0)
         budget = left - RESERVE_SHARE * total * (len(stages) - i - 1)
-        result, values = _run_stage(built, stage, options, budget, hint, progress, first_hint)
+        result, values = _run_stage(built, stage, options, budget, hint, progress)
         if skip_weight and not results:
             w = float(sum(req.weight for req in instance.requests if req.mandatory))
             found = values is not None
@@ -154,15 +153,14 @@ def solve(
             )
         results.append(result)
         if values is None:
-            if result.status == Status.INFEASIBLE and not any_solution:
+            if result.status == Status.INFEASIBLE and best is None:
                 left = total - (time.perf_counter() - t0)
                 conflicts = find_conflicts(prep, options, left)
                 return _infeasible(instance, prep, conflicts, results, t0)
             break  # no solution in this stage: keep the previous stage's solution, if any
-        hint = values
-        any_solution = True
+        hint = best = values
 
-    if hint is None:  # neither CP-SAT nor the greedy schedule
+    if best is None:  # neither CP-SAT nor the greedy schedule
         return Solution(
             instance=instance.name,
             status=Status.UNKNOWN,
@@ -177,7 +175,7 @@ def solve(
             ],
             seconds=time.perf_counter() - t0,
         )
-    assignments = extract(built, hint)
+    assignments = extract(built, best)
     all_optimal = len(results) == len(stages) and all(r.status == Status.OPTIMAL for r in results)
     sol = Solution(
         instance=instance.name,
@@ -199,7 +197,6 @@ def _run_stage(
     seconds: float,
     hint: list[int] | None,
     progress: ProgressCallback | None,
-    greedy_hint: tuple[list[int], list[int]] | None = None,
 ) -> tuple[StageResult, list[int] | None]:
     """Optimise one stage; on success fix its objective for the stages that follow."""
     expr, sense = b.objectives[stage]
@@ -209,9 +206,6 @@ def _run_stage(
     if hint is not None:
         m.proto.solution_hint.vars.extend(range(len(hint)))
         m.proto.solution_hint.values.extend(hint)
-    elif greedy_hint is not None:
-        m.proto.solution_hint.vars.extend(greedy_hint[0])
-        m.proto.solution_hint.values.extend(greedy_hint[1])
     solver = _params(options, seconds)
     cb = _Progress(stage, progress) if progress is not None else None
     status = _STATUS[solver.solve(m, cb)]
@@ -233,45 +227,26 @@ def _run_stage(
     return result, list(solver.response_proto.solution)
 
 
-def greedy_hint(b: Built) -> tuple[list[int], list[int]]:
-    """The greedy schedule as a (partial) hint for the first stage: placement variables only."""
+def greedy_start(b: Built) -> tuple[list[int], bool]:
+    """The greedy schedule as a value for every variable, and whether it keeps every rule.
+
+    The greedy keeps every hard rule except, possibly, mandatory requests it could not
+    place and break fairness, which it ignores; those two are checked here.
+    """
     from .greedy import place
 
-    placed = {(r, s): k for r, s, k in place(b.prep)}
-    vars_: list[int] = []
-    values: list[int] = []
-    for r, ys in enumerate(b.y):
-        for s, y in ys.items():
-            vars_.append(y.index)
-            values.append(int((r, s) in placed))
-            if not b.prep.pooled:
-                for k in b.prep.rooms[r]:
-                    vars_.append(b.x[r, s, k].index)
-                    values.append(int(placed.get((r, s)) == k))
-    return vars_, values
-
-
-def complete_hint(
-    b: Built, partial: tuple[list[int], list[int]], options: Options, seconds: float
-) -> list[int] | None:
-    """Extend the greedy placements to a full solution vector (pure propagation), or None.
-
-    CP-SAT uses a complete, feasible hint as its first solution; a partial one only
-    guides branching. None when the greedy schedule breaks a rule of the model (a
-    mandatory request missing, break fairness).
-    """
-    probe = b.model.clone()
-    probe.clear_objective()
-    probe.clear_hints()
-    for i, v in zip(*partial, strict=True):
-        domain = probe.proto.variables[i].domain
-        domain.clear()
-        domain.extend([v, v])
-    solver = _params(options, seconds)
-    solver.parameters.num_workers = 1
-    if solver.solve(probe) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return list(solver.response_proto.solution)
-    return None
+    chosen = place(b.prep)
+    values = hint_values(b, {(r, s): k for r, s, k in chosen})
+    placed = {r for r, _, _ in chosen}
+    ok = all(r in placed for r, req in enumerate(b.inst.requests) if req.mandatory)
+    d = b.options.break_fairness
+    if ok and d is not None and len(b.breaks) >= 2:
+        counts = {
+            p: expr if isinstance(expr, int) else values[expr.index] for p, expr in b.breaks.items()
+        }
+        active = [counts[p] for p in counts if any(r in placed for r in b.party_requests[p])]
+        ok = not active or max(counts.values()) - min(active) <= d
+    return values, ok
 
 
 def weight_is_constant(b: Built) -> bool:

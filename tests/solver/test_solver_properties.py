@@ -116,3 +116,31 @@ def test_cpsat_and_greedy_solutions_are_valid(inst):
     if sol.status == Status.INFEASIBLE:
         assert sol.conflicts
         assert not greedy_complete
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_greedy_hint_is_a_complete_feasible_assignment(inst):
+    from ortools.sat.python import cp_model
+
+    from solver.model import build
+    from solver.prep import prepare
+    from solver.solve import greedy_start, stage_order
+
+    opts = inst.options
+    built = build(prepare(inst), opts, stage_order(inst, opts))
+    values, ok = greedy_start(built)
+    model = built.model
+    model.clear_hints()
+    model.proto.solution_hint.vars.extend(range(len(values)))
+    model.proto.solution_hint.values.extend(values)
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 5
+    status = solver.solve(model)
+    if ok:
+        assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        assert list(solver.response_proto.solution) == values
+    else:
+        assert status == cp_model.INFEASIBLE
