@@ -18,8 +18,11 @@ Decomposition
   only for fitting rooms, with ``sum_k x[r, s, k] = y[r, s]`` and one meeting per room
   and slot.
 * ``busy[p, t]`` (Boolean, for parties whose breaks are counted) equals the number of
-  p's meetings covering slot t: one ``exactly_one(meetings covering t, not busy)``
-  constraint is both the no-overlap rule and the definition of ``busy``.
+  p's meetings covering slot t (``exactly_one(meetings covering t, not busy)``). The
+  busy and break variables are added only for the breaks stage (:func:`add_breaks`), or
+  from the start when break fairness (a hard rule) needs them, so the earlier stages
+  solve a smaller model; every auxiliary variable is registered with its definition
+  (``Built.define``) so a complete hint can be computed from placements alone.
 
 Implied constraints (redundant, they strengthen propagation / the LP):
 * per party: sum of its scheduled meeting-slots = sum of its busy slots, and <= the
@@ -98,16 +101,10 @@ def mandatory(b: Built) -> None:
 
 
 def no_party_overlap(b: Built) -> None:
-    """No party in two meetings at once; defines busy[p, t] for counted parties."""
-    counted = set(b.counted)
-    for p, cover in b.party_cover.items():
-        for t, vars_ in sorted(cover.items()):
-            if p in counted:
-                busy = b.model.new_bool_var(f"busy[{p},{t}]")
-                b.busy[p][t] = busy
-                b.model.add_exactly_one([*vars_, ~busy])
-                b.define(busy, lambda v, vs=vars_: int(any(v[x.index] for x in vs)))
-            elif len(vars_) > 1:
+    """No party in two meetings at once."""
+    for cover in b.party_cover.values():
+        for _t, vars_ in sorted(cover.items()):
+            if len(vars_) > 1:
                 b.model.add_at_most_one(vars_)
 
 
@@ -190,15 +187,49 @@ def implied(b: Built) -> None:
         coverable = len(b.party_cover[p])
         if sum(reqs[r].duration for r in rs) > coverable:
             b.model.add(load <= coverable)
-        if b.busy.get(p):
-            b.model.add(sum(b.busy[p].values()) == load)
+
+
+def add_busy(b: Built) -> None:
+    """busy[p, t] for counted parties: 1 iff one of p's meetings covers t.
+
+    ``exactly_one(meetings of p covering t, not busy)`` defines it; implied: per party,
+    busy slots = scheduled meeting-slots; per slot, busy counted parties = sum over the
+    covering meetings of their counted parties.
+    """
+    reqs = b.inst.requests
     counted = set(b.counted)
-    if counted:
-        for t, cover in b.slot_cover.items():
-            busy_t = [b.busy[p][t] for p in counted if t in b.busy[p]]
-            weighted = [(len(counted.intersection(reqs[r].parties)), v) for r, v in cover]
-            if busy_t:
-                b.model.add(sum(busy_t) == sum(c * v for c, v in weighted if c))
+    for p in b.counted:
+        for t, vars_ in sorted(b.party_cover[p].items()):
+            busy = b.model.new_bool_var(f"busy[{p},{t}]")
+            b.busy[p][t] = busy
+            b.model.add_exactly_one([*vars_, ~busy])
+            b.define(busy, lambda v, vs=vars_: int(any(v[x.index] for x in vs)))
+        if b.busy[p]:
+            rs = [r for r in b.party_requests[p] if b.sched[r] is not None]
+            load = sum(reqs[r].duration * b.sched[r] for r in rs)
+            b.model.add(sum(b.busy[p].values()) == load)
+    for t, cover in b.slot_cover.items():
+        busy_t = [b.busy[p][t] for p in counted if t in b.busy[p]]
+        weighted = [(len(counted.intersection(reqs[r].parties)), v) for r, v in cover]
+        if busy_t:
+            b.model.add(sum(busy_t) == sum(c * v for c, v in weighted if c))
+
+
+def add_breaks(b: Built) -> None:
+    """Busy variables, breaks per counted party, break fairness and the breaks objective.
+
+    Created only when needed (the breaks stage, or from the start with break fairness,
+    a hard rule), so the earlier stages solve a smaller model.
+    """
+    if "breaks" in b.objectives:
+        return
+    b.counted = counted_parties(b.inst, b.options.break_parties)
+    b.busy = {p: {} for p in b.counted}
+    add_busy(b)
+    for p in b.counted:
+        b.breaks[p] = _breaks_of(b, p)
+    break_fairness(b)
+    b.objectives["breaks"] = breaks_objective(b)
 
 
 # The hard rules, in one list. The first seven are single-request filters applied while
@@ -395,6 +426,16 @@ def _value(v: list[int], x) -> int:
     return x if isinstance(x, int) else v[x.index]
 
 
+def extend_values(b: Built, values: list[int]) -> list[int]:
+    """A solution vector extended to the variables created after it (add_breaks)."""
+    n = len(b.model.proto.variables)
+    v = values + [0] * (n - len(values))
+    for var, fn in b.defs:
+        if var.index >= len(values):
+            v[var.index] = fn(v)
+    return v
+
+
 def hint_values(b: Built, placed: dict[tuple[int, int], int | None]) -> list[int]:
     """A value for every variable from placements {(request, start): room or None}."""
     # constants that the CP-SAT wrapper created keep their value
@@ -459,9 +500,6 @@ def build(
     b = Built(model=m, prep=prep, options=options)
     b.party_cover = {p.id: defaultdict(list) for p in inst.parties}
     b.slot_cover = defaultdict(list)
-    if "breaks" in stages or options.break_fairness is not None:
-        b.counted = counted_parties(inst, options.break_parties)
-    b.busy = {p: {} for p in b.counted}
     b.party_requests = {p.id: [] for p in inst.parties}
     for r, req in enumerate(inst.requests):
         for p in req.parties:
@@ -497,19 +535,18 @@ def build(
             b.define(lit, lambda v: 1)
     for rule in CONSTRAINT_RULES:
         rule(b)
-    for p in b.counted:
-        b.breaks[p] = _breaks_of(b, p)
-    break_fairness(b)
     implied(b)
     b.delegations = delegations_for_fairness(inst)
     makers = {
         "weight": weight_objective,
         "fairness": fairness_objective,
-        "breaks": breaks_objective,
         "changes": changes_objective,
     }
     for stage in stages:
-        b.objectives[stage] = makers[stage](b)
+        if stage in makers:
+            b.objectives[stage] = makers[stage](b)
+    if options.break_fairness is not None:
+        add_breaks(b)  # a hard rule: part of the model from the start
     if b.mandatory_lits:
         m.add_assumptions(list(b.mandatory_lits.values()))
     return b

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import time
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from .explain import explain_unscheduled, static_reason
-from .model import Built, build, hint_values
+from .model import Built, add_breaks, build, extend_values, hint_values
 from .models import (
     Assignment,
     Instance,
@@ -135,9 +135,15 @@ def solve(
     for i, stage in enumerate(stages):
         if skip_weight and stage == "weight":
             continue
+        if stage == "breaks" and "breaks" not in built.objectives:
+            add_breaks(built)
+            hint = extend_values(built, hint)
+            best = extend_values(built, best) if best is not None else None
         left = total - (time.perf_counter() - t0)
         budget = left - RESERVE_SHARE * total * (len(stages) - i - 1)
-        result, values = _run_stage(built, stage, options, budget, hint, progress)
+        result, values = _run_stage(
+            built, stage, options, budget, hint, progress, hint_is_feasible=best is not None
+        )
         if skip_weight and not results:
             w = float(sum(req.weight for req in instance.requests if req.mandatory))
             found = values is not None
@@ -197,8 +203,13 @@ def _run_stage(
     seconds: float,
     hint: list[int] | None,
     progress: ProgressCallback | None,
+    hint_is_feasible: bool = False,
 ) -> tuple[StageResult, list[int] | None]:
-    """Optimise one stage; on success fix its objective for the stages that follow."""
+    """Optimise one stage; on success fix its objective for the stages that follow.
+
+    When CP-SAT stops before reporting any solution (e.g. its presolve used the whole
+    time) but the hint is feasible, the hint is this stage's solution: FEASIBLE, no bound.
+    """
     expr, sense = b.objectives[stage]
     m = b.model
     m.minimize(expr) if sense == "min" else m.maximize(expr)
@@ -209,6 +220,17 @@ def _run_stage(
     solver = _params(options, seconds)
     cb = _Progress(stage, progress) if progress is not None else None
     status = _STATUS[solver.solve(m, cb)]
+    if status == Status.UNKNOWN and hint is not None and hint_is_feasible:
+        value = evaluate(expr, hint)
+        m.add(expr >= value if sense == "max" else expr <= value).with_name(f"fix_{stage}")
+        result = StageResult(
+            name=stage,
+            status=Status.FEASIBLE,
+            objective=float(value),
+            seconds=solver.wall_time,
+            sense=sense,
+        )
+        return result, hint
     if status not in (Status.OPTIMAL, Status.FEASIBLE):
         return StageResult(name=stage, status=status, seconds=solver.wall_time, sense=sense), None
     # every objective is integer: drop floating-point noise
@@ -225,6 +247,16 @@ def _run_stage(
         sense=sense,
     )
     return result, list(solver.response_proto.solution)
+
+
+def evaluate(expr: cp_model.LinearExprT, values: list[int]) -> int:
+    """The value of a linear expression in a solution vector."""
+    if isinstance(expr, int):
+        return expr
+    flat = cp_model_helper.FlatIntExpr(expr)
+    return flat.offset + sum(
+        c * values[v.index] for v, c in zip(flat.vars, flat.coeffs, strict=True)
+    )
 
 
 def greedy_start(b: Built) -> tuple[list[int], bool]:

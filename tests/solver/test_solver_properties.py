@@ -123,13 +123,16 @@ def test_cpsat_and_greedy_solutions_are_valid(inst):
 def test_greedy_hint_is_a_complete_feasible_assignment(inst):
     from ortools.sat.python import cp_model
 
-    from solver.model import build
+    from solver.model import add_breaks, build, extend_values
     from solver.prep import prepare
     from solver.solve import greedy_start, stage_order
 
     opts = inst.options
     built = build(prepare(inst), opts, stage_order(inst, opts))
     values, ok = greedy_start(built)
+    # the breaks variables come later (as in solve) and are computed from the earlier values
+    add_breaks(built)
+    values = extend_values(built, values)
     model = built.model
     model.clear_hints()
     model.proto.solution_hint.vars.extend(range(len(values)))
