@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 import app.models  # noqa: F401  (every table registered before the first query)
 from app.access.router import router as access_router
 from app.agendas.router import router as agendas_router
+from app.commitments.router import editions_router as commitments_editions_router
+from app.commitments.router import router as commitments_router
 from app.core import jobs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
@@ -32,6 +34,8 @@ ROUTERS: list[APIRouter] = [
     runs_router,
     agendas_router,
     mail_router,
+    commitments_editions_router,
+    commitments_router,
 ]
 
 

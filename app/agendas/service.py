@@ -58,11 +58,11 @@ _CUI = re.compile(r"^\d{7}$")
 def open_commitments_for(
     *, session: Session, sector_id: int, delegation_id: int
 ) -> list[AgendaCommitment]:
-    """Open commitments between a sector and a delegation from earlier editions.
+    """Open commitments (pending / in process) between a sector and a delegation, from
+    earlier editions and the imported history (`app.commitments.service.open_for_agenda`)."""
+    from app.commitments.service import open_for_agenda
 
-    Hook for the commitments issue: returns [] until commitments are tracked.
-    """
-    return []
+    return open_for_agenda(session=session, sector_id=sector_id, delegation_id=delegation_id)
 
 
 # --------------------------------------------------------------------------- versions

@@ -1,0 +1,1 @@
+"""Commitments: rapporteurs' records, commitments and their follow-up (issue 5)."""

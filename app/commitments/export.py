@@ -1,0 +1,93 @@
+"""The follow-up summary as a spreadsheet (XLSX) or CSV (UTF-8 with BOM), headers in Spanish.
+
+Text cells that start with = + - @ are neutralised (a leading quote; in XLSX also stored as
+text), so a sector or edition name can never become a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from app.agendas.render.fmt import neutralise_formula
+from app.commitments.models import SummaryPublic, SummaryRow
+
+BOM = "\ufeff"
+GROUP_ES = {
+    None: "Total",
+    "sector": "Sector",
+    "delegation": "Delegación",
+    "type": "Tipo",
+    "edition": "Edición",
+}
+HEADER = [
+    "Código",
+    "Nombre",
+    "Total",
+    "Ejecutados",
+    "% ejecutados",
+    "En proceso",
+    "% en proceso",
+    "Pendientes",
+    "% pendientes",
+    "Cancelados",
+    "% cancelados",
+    "Vencidos",
+]
+_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+
+
+def _values(r: SummaryRow) -> list[str | int | float]:
+    return [
+        neutralise_formula(r.key),
+        neutralise_formula(r.name),
+        r.total,
+        r.executed,
+        r.pct_executed,
+        r.in_process,
+        r.pct_in_process,
+        r.pending,
+        r.pct_pending,
+        r.cancelled,
+        r.pct_cancelled,
+        r.overdue,
+    ]
+
+
+def _rows(s: SummaryPublic) -> list[SummaryRow]:
+    return [*s.groups, s.total]
+
+
+def summary_csv(s: SummaryPublic) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for r in _rows(s):
+        writer.writerow(_values(r))
+    return (BOM + buf.getvalue()).encode("utf-8")
+
+
+def summary_xlsx(s: SummaryPublic) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Seguimiento"
+    sheet.append([f"Seguimiento de compromisos al {s.as_of:%d/%m/%Y}"])
+    sheet.append([f"Agrupado por: {GROUP_ES.get(s.group_by, s.group_by)}"])
+    sheet.append(HEADER)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for r in _rows(s):
+        sheet.append([v.translate(_ILLEGAL) if isinstance(v, str) else v for v in _values(r)])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never "f"
+    sheet[sheet.max_row][0].font = Font(bold=True)
+    widths = (12, 44, 9, 11, 12, 11, 12, 11, 12, 11, 12, 10)
+    for letter, width in zip("ABCDEFGHIJKL", widths, strict=True):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,318 @@
+"""Rapporteurs' records, commitments, follow-up summary and history import.
+
+Who may call what (anything not allowed answers the same 404 as something missing):
+
+- POST /api/editions/{id}/rapporteur-assignments: SD.
+- GET  /api/editions/{id}/rapporteur-assignments: SD (all), rapporteur (its own).
+- PUT/GET /api/editions/{id}/meetings/{rid}/record, POST/GET .../meetings/{rid}/commitments:
+  SD; the meeting's own rapporteur (writes: 409 once the records are closed).
+- POST /api/editions/{id}/records/close: SD.
+- GET  /api/commitments (filters, pages): SD all; sector / delegation the commitments it is
+  responsible for; rapporteur those of its meetings.
+- POST /api/commitments, POST /api/commitments/import: SD.
+- GET  /api/commitments/summary (json, xlsx, csv): SD all; sector / delegation its own.
+- GET  /api/commitments/{id}, /{id}/history: SD, responsible party, meeting's rapporteur.
+- PATCH /api/commitments/{id}: SD; the meeting's rapporteur until the records close (409).
+- POST /api/commitments/{id}/status: SD (also reopens final ones), responsible party.
+
+A delegation preparing its topics reads its open commitments with the list filter:
+`GET /api/commitments?open=true` (its scope is applied automatically; add `sector_id=` to
+narrow to one ministry). A ministry's agenda lists them per delegation it meets.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from app.access.deps import CurrentPrincipal, SdAdmin
+from app.commitments import export, importing, service
+from app.commitments.models import (
+    AssignmentCreate,
+    AssignmentPublic,
+    CommitmentCreate,
+    CommitmentEventPublic,
+    CommitmentPublic,
+    CommitmentSource,
+    CommitmentStatus,
+    CommitmentType,
+    CommitmentUpdate,
+    ImportResult,
+    MeetingCommitmentCreate,
+    MeetingRecordIn,
+    MeetingRecordPublic,
+    RecordsClosurePublic,
+    StatusChangeIn,
+    SummaryPublic,
+)
+from app.core.db import SessionDep
+from app.core.errors import Invalid, NotFound
+from app.core.pagination import Page, PaginationDep
+from app.editions.deps import EditionDep
+
+editions_router = APIRouter(prefix="/api/editions/{edition_id}", tags=["commitments"])
+router = APIRouter(prefix="/api/commitments", tags=["commitments"])
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+@editions_router.post("/rapporteur-assignments", response_model=list[AssignmentPublic])
+def assign_rapporteur(
+    assignment_in: AssignmentCreate, edition: EditionDep, session: SessionDep, principal: SdAdmin
+) -> list[AssignmentPublic]:
+    """Assign a rapporteur key to meetings (request ids) of the published schedule."""
+    return service.assign_rapporteur(
+        session=session, edition=edition, assignment_in=assignment_in, principal=principal
+    )
+
+
+@editions_router.get("/rapporteur-assignments", response_model=list[AssignmentPublic])
+def list_assignments(
+    edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
+) -> list[AssignmentPublic]:
+    """The SD: every assignment of the edition; a rapporteur: its own meetings."""
+    return service.list_assignments(session=session, edition=edition, principal=principal)
+
+
+@editions_router.put("/meetings/{request_id}/record", response_model=MeetingRecordPublic)
+def record_meeting(
+    request_id: int,
+    record_in: MeetingRecordIn,
+    edition: EditionDep,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> MeetingRecordPublic:
+    """Write (or rewrite) the meeting's record: held or not and why, attendees, notes."""
+    return service.record_meeting(
+        session=session,
+        edition=edition,
+        request_id=request_id,
+        record_in=record_in,
+        principal=principal,
+    )
+
+
+@editions_router.get("/meetings/{request_id}/record", response_model=MeetingRecordPublic)
+def read_record(
+    request_id: int, edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
+) -> MeetingRecordPublic:
+    return service.get_record(
+        session=session, edition=edition, request_id=request_id, principal=principal
+    )
+
+
+@editions_router.post(
+    "/meetings/{request_id}/commitments",
+    response_model=CommitmentPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def create_meeting_commitment(
+    request_id: int,
+    commitment_in: MeetingCommitmentCreate,
+    edition: EditionDep,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> CommitmentPublic:
+    """A commitment agreed in the meeting (status pending)."""
+    c = service.create_meeting_commitment(
+        session=session,
+        edition=edition,
+        request_id=request_id,
+        commitment_in=commitment_in,
+        principal=principal,
+    )
+    return service.to_public(session=session, commitments=[c])[0]
+
+
+@editions_router.get("/meetings/{request_id}/commitments", response_model=list[CommitmentPublic])
+def list_meeting_commitments(
+    request_id: int, edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
+) -> list[CommitmentPublic]:
+    rows = service.meeting_commitments(
+        session=session, edition=edition, request_id=request_id, principal=principal
+    )
+    return service.to_public(session=session, commitments=rows)
+
+
+@editions_router.post("/records/close", response_model=RecordsClosurePublic)
+def close_records(edition: EditionDep, session: SessionDep, principal: SdAdmin) -> object:
+    """Close the edition's records: rapporteurs can no longer write (409)."""
+    return service.close_records(session=session, edition=edition, principal=principal)
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+@router.get("", response_model=Page[CommitmentPublic])
+def list_commitments(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PaginationDep,
+    edition_id: int | None = None,
+    sector_id: int | None = None,
+    delegation_id: int | None = None,
+    status: Annotated[list[CommitmentStatus] | None, Query()] = None,
+    type: CommitmentType | None = None,
+    overdue: bool | None = None,
+    open: Annotated[bool | None, Query(description="pending or in process")] = None,
+    source: CommitmentSource | None = None,
+) -> Page[CommitmentPublic]:
+    """Commitments the caller may read (SD all; sectors and delegations their own)."""
+    filters = service.Filters(
+        edition_id=edition_id,
+        sector_id=sector_id,
+        delegation_id=delegation_id,
+        status=tuple(status or ()),
+        type=type,
+        overdue=overdue,
+        open=open,
+        source=source,
+    )
+    return service.list_commitments(
+        session=session, principal=principal, filters=filters, page=page
+    )
+
+
+@router.post("", response_model=CommitmentPublic, status_code=status.HTTP_201_CREATED)
+def create_commitment(
+    commitment_in: CommitmentCreate, session: SessionDep, principal: SdAdmin
+) -> CommitmentPublic:
+    """SD: a commitment in a meeting, in an edition, or outside any edition."""
+    c = service.create_commitment(session=session, commitment_in=commitment_in, principal=principal)
+    return service.to_public(session=session, commitments=[c])[0]
+
+
+@router.get(
+    "/summary",
+    response_model=SummaryPublic,
+    responses={
+        200: {
+            "content": {
+                "application/json": {},
+                "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
+)
+def commitments_summary(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    edition_id: int | None = None,
+    group_by: Literal["sector", "delegation", "type", "edition"] | None = None,
+    format: Literal["json", "xlsx", "csv"] = "json",
+) -> object:
+    """Counts and percentages executed / in process / pending / cancelled (+ overdue)."""
+    if principal.is_rapporteur:
+        raise NotFound("El recurso solicitado no existe.")
+    result = service.summary(
+        session=session, principal=principal, edition_id=edition_id, group_by=group_by
+    )
+    if format == "json":
+        return result
+    name = f"seguimiento-compromisos-{group_by or 'total'}-{result.as_of:%Y%m%d}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "csv":
+        return Response(
+            export.summary_csv(result), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    return Response(
+        export.summary_xlsx(result),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
+    )
+
+
+async def _upload(request: Request) -> tuple[bytes, str]:
+    """The uploaded file: the `file` part of a multipart/form-data body, or the raw body
+    (Content-Type text/csv or the XLSX type). More than MAX_BYTES is a 413."""
+    limit = importing.MAX_BYTES + 64 * 1024  # room for the multipart envelope
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise importing.TooLarge("El archivo supera el límite de 5 MB.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise importing.TooLarge("El archivo supera el límite de 5 MB.")
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        return bytes(body), request.query_params.get("filename", "archivo")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + bytes(body)
+    )
+    if message.is_multipart():
+        for part in message.iter_parts():
+            if part.get_param("name", header="content-disposition") == "file":
+                data = part.get_payload(decode=True) or b""
+                return data, part.get_filename() or "archivo"
+    raise Invalid("Envíe el archivo en el campo 'file' de un formulario multipart.")
+
+
+@router.post("/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
+async def import_commitments(
+    request: Request, session: SessionDep, principal: SdAdmin
+) -> ImportResult:
+    """SD: import the history from an XLSX or CSV file; all rows or none (columns in
+    `app.commitments.importing`). 422 lists the rejected rows; 413 over 5 MB or 20,000
+    rows; 409 if the same file was already imported."""
+    data, filename = await _upload(request)
+    return await run_in_threadpool(
+        importing.import_file, session=session, data=data, filename=filename, principal=principal
+    )
+
+
+@router.get("/{commitment_id}", response_model=CommitmentPublic)
+def read_commitment(
+    commitment_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> CommitmentPublic:
+    c = service.get_commitment(session=session, commitment_id=commitment_id, principal=principal)
+    return service.to_public(session=session, commitments=[c])[0]
+
+
+@router.patch("/{commitment_id}", response_model=CommitmentPublic)
+def update_commitment(
+    commitment_id: int,
+    update_in: CommitmentUpdate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> CommitmentPublic:
+    """Edit a commitment's fields (SD; the meeting's rapporteur until the records close)."""
+    c = service.get_commitment(
+        session=session, commitment_id=commitment_id, principal=principal, action="edit"
+    )
+    c = service.update_commitment(
+        session=session, commitment=c, update_in=update_in, principal=principal
+    )
+    return service.to_public(session=session, commitments=[c])[0]
+
+
+@router.post("/{commitment_id}/status", response_model=CommitmentPublic)
+def change_status(
+    commitment_id: int,
+    change_in: StatusChangeIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> CommitmentPublic:
+    """Change the status (the responsible sector or delegation, or the SD)."""
+    c = service.get_commitment(
+        session=session, commitment_id=commitment_id, principal=principal, action="status"
+    )
+    c = service.change_status(
+        session=session, commitment=c, change_in=change_in, principal=principal
+    )
+    return service.to_public(session=session, commitments=[c])[0]
+
+
+@router.get("/{commitment_id}/history", response_model=list[CommitmentEventPublic])
+def commitment_history(
+    commitment_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> object:
+    """Every change of the commitment, oldest first (who and when)."""
+    c = service.get_commitment(session=session, commitment_id=commitment_id, principal=principal)
+    return service.history(session=session, commitment=c)
