@@ -498,3 +498,37 @@ def test_runs_are_sd_only(client, session, setup, sd):
     other = schedulable_edition(session)
     assert client.get(_url(other, f"/{run_id}"), headers=sd).status_code == 404
     assert session.exec(sa.select(sa.func.count()).select_from(SolveRun)).scalar_one() == 1
+
+
+# --------------------------------------------------------------------------- replan
+
+
+def test_replan_keeps_the_published_schedule(client, session, setup, sd, monkeypatch):
+    from app.agendas import publication
+    from app.editions.models import Edition
+
+    first = client.post(_url(setup), json=FAST, headers=sd).json()["id"]
+    assert jobs.drain(60)
+    published = runs.run_meetings(session=session, run=session.get(SolveRun, first))
+    # The published schedule is publication's business: stand in for it with run 1.
+    monkeypatch.setattr(publication, "published_meetings", lambda **kw: published)
+    edition = session.get(Edition, setup.edition.id)
+    edition.status = "published"
+    session.add(edition)
+    withdrawn = setup.requests[0]
+    withdrawn.status = "withdrawn"
+    session.add(withdrawn)
+    session.commit()
+    new = add_request(session, edition, setup.delegations[0], [setup.sectors[0]], weight=9)
+
+    r = client.post(_url(setup), json=FAST | {"mode": "replan"}, headers=sd)
+    assert r.status_code == 202, r.text
+    assert len(r.json()["options"]["previous"]) == 6
+    assert jobs.drain(60)
+    replan = client.get(_url(setup, f"/{r.json()['id']}"), headers=sd).json()
+    assert replan["status"] == "succeeded" and replan["mode"] == "replan"
+    assert [s["name"] for s in replan["result"]["stages"]][:2] == ["weight", "changes"]
+    body = client.get(_url(setup, f"/{first}/compare/{replan['id']}"), headers=sd).json()
+    assert body["dropped"] == [withdrawn.id] and body["added"] == [new.id]
+    assert body["moved"] == [] and body["unchanged"] == 5
+    assert _validate_stored(session, replan["id"]).ok
