@@ -282,29 +282,17 @@ def publish_run(
     reason: str | None = None,
 ) -> ScheduleVersion:
     """Publish a succeeded solve run of the edition (404 for an unknown or foreign run)."""
-    from app.scheduling import models as scheduling_models
-    from app.scheduling import service as scheduling_service
+    from app.scheduling.models import RunStatus, SolveRun
+    from app.scheduling.runs import run_meetings
 
-    solve_run = getattr(scheduling_models, "SolveRun", None)
-    run = session.get(solve_run, run_id) if solve_run is not None else None
+    run = session.get(SolveRun, run_id)
     if run is None or run.edition_id != edition.id:
         raise NotFound(f"No existe la corrida {run_id} en la edición {edition.id}.")
-    status = str(getattr(run.status, "value", run.status))
-    if status != "succeeded":
-        raise Conflict(f"Solo se publica una corrida terminada con éxito; esta está en «{status}».")
-    run_meetings = getattr(scheduling_service, "run_meetings", None)
-    if run_meetings is not None:
-        meetings = run_meetings(session=session, run=run)
-    else:  # the run's stored assignments: [{request_id, room_id, starts_at, ends_at}]
-        meetings = [
-            PlannedMeeting(
-                int(a["request_id"]),
-                int(a["room_id"]),
-                dt.datetime.fromisoformat(a["starts_at"]),
-                dt.datetime.fromisoformat(a["ends_at"]),
-            )
-            for a in run.assignments or []
-        ]
+    if run.status != RunStatus.succeeded:
+        raise Conflict(
+            f"Solo se publica una corrida terminada con éxito; esta está en «{run.status}»."
+        )
+    meetings = run_meetings(session=session, run=run)
     return publish_meetings(
         session=session,
         edition=edition,
