@@ -1,4 +1,5 @@
-"""`articula demo`: the 26 delegations, the sectors and the "12.º GORE Ejecutivo" edition.
+"""`articula demo`: the 26 delegations, the sectors and the "12.º GORE Ejecutivo" edition,
+plus the commitment history of the 1st..11th editions (5,712 commitments).
 
 Idempotent: rows are looked up by code or name and only missing ones are created. Keys are
 created only on the first load (only their hashes are stored, so they can be printed once).
@@ -40,6 +41,7 @@ class DemoResult:
     created_sectors: int = 0
     edition_created: bool = False
     keys: list[tuple[str, str]] = field(default_factory=list)  # (name, token), first load only
+    commitments_imported: int = 0  # the 2016-2019 history, first load only
 
 
 def _delegations(session: Session, result: DemoResult) -> dict[str, Delegation]:
@@ -245,4 +247,49 @@ def load_demo(*, session: Session) -> DemoResult:
     if demo_keys is None:
         demo_delegations = {code: delegations[code] for code, *_ in DELEGATIONS}
         result.keys = _keys(session, demo_delegations, sectors)
+    result.commitments_imported = _history(session, sectors, delegations, result)
     return result
+
+
+def _history(
+    session: Session,
+    sectors: dict[str, Sector],
+    delegations: dict[str, Delegation],
+    result: DemoResult,
+) -> int:
+    """The 5,712 commitments of the 1st..11th GORE Ejecutivo (app/demo_data/commitments.py),
+    bulk inserted as one import batch; skipped when that batch already exists."""
+    import hashlib
+
+    from app.commitments.models import CommitmentImport
+    from app.commitments.service import bulk_insert
+    from app.demo_data import commitments as history
+
+    digest = hashlib.sha256(history.MARKER.encode()).hexdigest()
+    if session.exec(select(CommitmentImport).where(CommitmentImport.sha256 == digest)).first():
+        return 0
+    for code, name, slug in history.EXTRA_SECTORS:
+        if code in sectors:
+            continue
+        sectors[code] = service.create_sector(
+            session=session,
+            sector_in=SectorCreate(
+                code=code, name=name, contact_emails=[f"articulacion@{slug}.gob.example"]
+            ),
+        )
+        result.created_sectors += 1
+    rows = history.history_rows(
+        sector_ids={code: s.id for code, s in sectors.items()},  # type: ignore[misc]
+        delegations={code: (d.id, d.name) for code, d in delegations.items()},  # type: ignore[misc]
+    )
+    batch = CommitmentImport(
+        filename=history.FILENAME, sha256=digest, rows=len(rows), imported_by="articula demo"
+    )
+    return bulk_insert(
+        session=session,
+        rows=rows,
+        batch=batch,
+        actor_name="articula demo",
+        actor_role="sd_admin",
+        actor_key_id=None,
+    )
