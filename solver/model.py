@@ -17,18 +17,18 @@ Decomposition
   non-nested sets, or long meetings with mixed rooms) ``x[r, s, k]`` chooses the room,
   only for fitting rooms, with ``sum_k x[r, s, k] = y[r, s]`` and one meeting per room
   and slot.
-* ``busy[p, t]`` (Boolean, for parties whose breaks are counted) equals the number of
-  p's meetings covering slot t (``exactly_one(meetings covering t, not busy)``). The
-  busy and break variables are added only for the breaks stage (:func:`add_breaks`), or
-  from the start when break fairness (a hard rule) needs them, so the earlier stages
-  solve a smaller model; every auxiliary variable is registered with its definition
-  (``Built.define``) so a complete hint can be computed from placements alone.
+* ``busy[p, t]`` (Boolean, every party) equals the number of p's meetings covering slot t
+  (``exactly_one(meetings covering t, not busy)``). The break variables are added only
+  for the breaks stage (:func:`add_breaks`), or from the start when break fairness (a
+  hard rule) needs them, so the earlier stages solve a smaller model; every auxiliary
+  variable is registered with its definition (``Built.define``) so a complete hint can be
+  computed from the placements alone.
 
 Implied constraints (redundant, they strengthen propagation / the LP):
 * per party: sum of its scheduled meeting-slots = sum of its busy slots, and <= the
   number of slots its candidate meetings can cover;
-* per slot: sum of meetings covering it <= n_rooms; and, with busy variables, the number
-  of busy counted parties = sum over covering meetings of their counted parties;
+* per slot: sum of meetings covering it <= n_rooms, and busy parties = sum over the
+  covering meetings of their number of parties;
 * per party and break segment: no break <=> its busy slots fit in a window of their count.
 
 Precedence (`after`) only binds when both requests are scheduled: a request whose
@@ -101,11 +101,19 @@ def mandatory(b: Built) -> None:
 
 
 def no_party_overlap(b: Built) -> None:
-    """No party in two meetings at once."""
-    for cover in b.party_cover.values():
-        for _t, vars_ in sorted(cover.items()):
-            if len(vars_) > 1:
-                b.model.add_at_most_one(vars_)
+    """No party in two meetings at once; defines busy[p, t].
+
+    ``exactly_one(meetings of p covering t, not busy[p, t])`` is both the rule and the
+    definition of busy; as an equality it also enters CP-SAT's LP relaxation (a plain
+    at_most_one does not at the default linearization level), which gives the weight
+    stage its bound.
+    """
+    for p, cover in b.party_cover.items():
+        for t, vars_ in sorted(cover.items()):
+            busy = b.model.new_bool_var(f"busy[{p},{t}]")
+            b.busy[p][t] = busy
+            b.model.add_exactly_one([*vars_, ~busy])
+            b.define(busy, lambda v, vs=vars_: int(any(v[x.index] for x in vs)))
 
 
 def no_room_overlap(b: Built) -> None:
@@ -187,36 +195,15 @@ def implied(b: Built) -> None:
         coverable = len(b.party_cover[p])
         if sum(reqs[r].duration for r in rs) > coverable:
             b.model.add(load <= coverable)
-
-
-def add_busy(b: Built) -> None:
-    """busy[p, t] for counted parties: 1 iff one of p's meetings covers t.
-
-    ``exactly_one(meetings of p covering t, not busy)`` defines it; implied: per party,
-    busy slots = scheduled meeting-slots; per slot, busy counted parties = sum over the
-    covering meetings of their counted parties.
-    """
-    reqs = b.inst.requests
-    counted = set(b.counted)
-    for p in b.counted:
-        for t, vars_ in sorted(b.party_cover[p].items()):
-            busy = b.model.new_bool_var(f"busy[{p},{t}]")
-            b.busy[p][t] = busy
-            b.model.add_exactly_one([*vars_, ~busy])
-            b.define(busy, lambda v, vs=vars_: int(any(v[x.index] for x in vs)))
-        if b.busy[p]:
-            rs = [r for r in b.party_requests[p] if b.sched[r] is not None]
-            load = sum(reqs[r].duration * b.sched[r] for r in rs)
+        if b.busy.get(p):
             b.model.add(sum(b.busy[p].values()) == load)
     for t, cover in b.slot_cover.items():
-        busy_t = [b.busy[p][t] for p in counted if t in b.busy[p]]
-        weighted = [(len(counted.intersection(reqs[r].parties)), v) for r, v in cover]
-        if busy_t:
-            b.model.add(sum(busy_t) == sum(c * v for c, v in weighted if c))
+        busy_t = [b.busy[p][t] for p in b.busy if t in b.busy[p]]
+        b.model.add(sum(busy_t) == sum(len(reqs[r].parties) * v for r, v in cover))
 
 
 def add_breaks(b: Built) -> None:
-    """Busy variables, breaks per counted party, break fairness and the breaks objective.
+    """Breaks per counted party, break fairness and the breaks objective.
 
     Created only when needed (the breaks stage, or from the start with break fairness,
     a hard rule), so the earlier stages solve a smaller model.
@@ -224,8 +211,6 @@ def add_breaks(b: Built) -> None:
     if "breaks" in b.objectives:
         return
     b.counted = counted_parties(b.inst, b.options.break_parties)
-    b.busy = {p: {} for p in b.counted}
-    add_busy(b)
     for p in b.counted:
         b.breaks[p] = _breaks_of(b, p)
     break_fairness(b)
@@ -500,6 +485,7 @@ def build(
     b = Built(model=m, prep=prep, options=options)
     b.party_cover = {p.id: defaultdict(list) for p in inst.parties}
     b.slot_cover = defaultdict(list)
+    b.busy = {p.id: {} for p in inst.parties}
     b.party_requests = {p.id: [] for p in inst.parties}
     for r, req in enumerate(inst.requests):
         for p in req.parties:
