@@ -12,6 +12,7 @@ Tables:
 
 # No `from __future__ import annotations`: SQLModel needs real annotations.
 import datetime as dt
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -236,6 +237,12 @@ class CommitmentEvent(SQLModel, table=True):
 # --------------------------------------------------------------------------- API schemas
 
 
+def _check_cui(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(CUI_PATTERN, value):
+        raise ValueError("a CUI has exactly 7 digits")
+    return value
+
+
 def _check_amount(value: Decimal | None) -> Decimal | None:
     if value is None:
         return None
@@ -253,7 +260,7 @@ class CommitmentFields(SQLModel):
 
     model_config = _INPUT
     topic_id: int | None = None
-    cui: str | None = Field(default=None, regex=CUI_PATTERN)
+    cui: str | None = Field(default=None, max_length=7, schema_extra={"pattern": CUI_PATTERN})
     description: str = Field(min_length=3, max_length=DESCRIPTION_MAX)
     sector_id: int | None = None
     delegation_id: int | None = None
@@ -262,6 +269,7 @@ class CommitmentFields(SQLModel):
     amount: Decimal | None = Field(default=None, description="Soles; required for budgetary")
 
     _amount = field_validator("amount")(_check_amount)
+    _cui = field_validator("cui")(_check_cui)
 
     @model_validator(mode="after")
     def _rules(self) -> "CommitmentFields":
@@ -296,7 +304,7 @@ class CommitmentUpdate(SQLModel):
 
     model_config = _INPUT
     topic_id: int | None = None
-    cui: str | None = Field(default=None, regex=CUI_PATTERN)
+    cui: str | None = Field(default=None, max_length=7, schema_extra={"pattern": CUI_PATTERN})
     description: str | None = Field(default=None, min_length=3, max_length=DESCRIPTION_MAX)
     sector_id: int | None = None
     delegation_id: int | None = None
@@ -305,6 +313,7 @@ class CommitmentUpdate(SQLModel):
     amount: Decimal | None = None
 
     _amount = field_validator("amount")(_check_amount)
+    _cui = field_validator("cui")(_check_cui)
 
 
 class StatusChangeIn(SQLModel):
