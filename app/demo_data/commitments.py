@@ -176,7 +176,7 @@ def history_rows(
     # older editions: mostly executed; open commitments mostly from the recent ones
     keyed = sorted(
         range(len(items)),
-        key=lambda i: rng.random() + (0.9 if items[i][1] != "executed" else 0.0),
+        key=lambda i: rng.random() + (0.45 if items[i][1] != "executed" else 0.0),
     )
     editions = [e for e in EDITIONS for _ in range(e[2])]
     rows: list[dict[str, Any]] = []
