@@ -44,7 +44,7 @@ def test_demo_is_idempotent(session, database_url, monkeypatch):
     counts = _counts(session)
     assert counts == {
         "Delegation": 26,
-        "Sector": 20,
+        "Sector": 23,
         "Edition": 1,
         "EditionDelegation": 26,
         "EditionSector": 9,
