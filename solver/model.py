@@ -521,6 +521,8 @@ def build(
             b.define(lit, lambda v: 1)
     for rule in CONSTRAINT_RULES:
         rule(b)
+    if options.break_fairness is not None:
+        add_breaks(b)  # a hard rule: part of the model from the start
     implied(b)
     b.delegations = delegations_for_fairness(inst)
     makers = {
@@ -531,8 +533,6 @@ def build(
     for stage in stages:
         if stage in makers:
             b.objectives[stage] = makers[stage](b)
-    if options.break_fairness is not None:
-        add_breaks(b)  # a hard rule: part of the model from the start
     if b.mandatory_lits:
         m.add_assumptions(list(b.mandatory_lits.values()))
     return b

@@ -128,6 +128,8 @@ def solve(
     # The greedy schedule, completed to every variable when it keeps every rule, is the
     # first stage's hint, and the fallback answer if CP-SAT finds nothing in time.
     hint, greedy_ok = greedy_start(built)
+    if not greedy_ok:
+        hint = None  # an infeasible hint misleads the search more than it helps
     best: list[int] | None = hint if greedy_ok else None
     # When every schedulable request is mandatory the weight stage has nothing to
     # optimise: it is not solved separately; the next stage finds the schedule.
@@ -137,7 +139,7 @@ def solve(
             continue
         if stage == "breaks" and "breaks" not in built.objectives:
             add_breaks(built)
-            hint = extend_values(built, hint)
+            hint = extend_values(built, hint) if hint is not None else None
             best = extend_values(built, best) if best is not None else None
         left = total - (time.perf_counter() - t0)
         budget = left - RESERVE_SHARE * total * (len(stages) - i - 1)
