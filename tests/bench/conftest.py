@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from bench.b2b import DEFAULT_DIR, SUFFIX
+# `pytest tests/bench` alone puts tests/ (not the repo) on sys.path, where tests/solver would make
+# `solver` a namespace package; the repository root first keeps the real packages.
+_REPO = str(Path(__file__).resolve().parents[2])
+if _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
+
+from bench.b2b import DEFAULT_DIR, SUFFIX  # noqa: E402
 
 
 @pytest.fixture(scope="session")
