@@ -28,12 +28,12 @@ test-postgres: install
 		$(BIN)/pytest -q -m "not nodb"
 
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check app solver bench tests migrations
+	$(BIN)/ruff format --check app solver bench tests migrations
 
 format: install
-	$(BIN)/ruff format .
-	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format app solver bench tests migrations
+	$(BIN)/ruff check --fix app solver bench tests migrations
 
 bench: install
 	$(BIN)/python -m bench all

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+import solver
 from app.core.errors import Conflict
 from app.editions.models import (
     BlockKind,
@@ -30,7 +31,6 @@ from app.editions.models import (
     Sector,
     Unavailability,
 )
-from app.scheduling._solver import solver
 from app.scheduling.models import MeetingRequest, MeetingRequestSector, RequestStatus
 from app.scheduling.plan import PlannedMeeting
 

@@ -32,12 +32,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+import solver
 from app.core import clock, jobs
 from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import Page
 from app.editions.models import Delegation, Edition, EditionStatus, Room, Sector
-from app.scheduling._solver import solver
 from app.scheduling.mapping import build_instance
 from app.scheduling.models import (
     ACTIVE_RUN_STATUSES,

@@ -14,11 +14,11 @@ from runs_support import LIMA, add_request, schedulable_edition, wait_for
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+import solver
 from app.access.models import Role
 from app.core import jobs
 from app.editions.models import Unavailability
 from app.scheduling import runs
-from app.scheduling._solver import solver
 from app.scheduling.mapping import build_instance
 from app.scheduling.models import MeetingRequest, RunStatus, SolveRun
 
