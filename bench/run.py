@@ -77,6 +77,8 @@ def header(echo: Echo, what: str) -> None:
     echo(f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     echo(f"- machine: {machine()}")
     echo(f"- code: {_git_state()}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    echo(f"- load average at start (1, 5, 15 min): {load} (other processes share the cores)")
     echo("")
 
 
@@ -240,7 +242,7 @@ def _cell_status(run: Timed, b: b2bmod.B2BInstance) -> tuple[str, str, str, str]
     complete = _complete(run, b)
     breaks = str(sol.breaks) if complete else f"{len(sol.assignments)}/{b.n_meetings} placed"
     status = str(st.status) if st is not None else str(sol.status)
-    valid = "yes" if run.valid else "NO"
+    valid = "-" if not sol.assignments else "yes" if run.valid else "NO"
     return status, breaks, _fmt(st.bound if st else None), valid
 
 
