@@ -125,7 +125,7 @@ def worker(
     from app.core.db import make_engine
 
     settings = _settings()
-    job_settings = jobs.JobSettings()
+    job_settings = Settings()
     if job_settings.jobs_backend != "procrastinate" or settings.is_sqlite:
         _fail(
             "The worker needs ARTICULA_JOBS_BACKEND=procrastinate and a PostgreSQL "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,20 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "articulacion@pcm.gob.pe"
     outbox_dir: Path = Path("outbox")
+
+    # Background jobs: in-process threads (embedded) or procrastinate on PostgreSQL.
+    jobs_backend: Literal["embedded", "procrastinate"] = "embedded"
+    jobs_workers: int = Field(default=2, ge=1, le=64)
+    jobs_tick_s: float = Field(default=0.5, gt=0)
+    jobs_periodic: bool = True  # False: periodic functions only run when called explicitly
+    jobs_retries: int = Field(default=2, ge=0)
+    jobs_stalled_after_s: float = 60.0  # procrastinate: worker heartbeat older than this
+
+    # Solve runs: heartbeat, when a silent run counts as dead, progress throttling.
+    run_heartbeat_s: float = Field(default=5.0, gt=0)
+    run_stale_after_s: float = Field(default=60.0, gt=0)
+    run_queued_timeout_s: float = Field(default=3600.0, gt=0)
+    run_progress_every_s: float = Field(default=0.5, ge=0)  # 0: write every point
 
     @property
     def is_sqlite(self) -> bool:

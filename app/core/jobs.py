@@ -40,33 +40,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from app.core import clock
+from app.core.config import Settings
 
 log = logging.getLogger(__name__)
 
 # Modules whose import registers tasks (imported by `articula worker` and by `start`).
 TASK_MODULES: list[str] = ["app.main"]
 QUEUE_TABLE_PREFIX = "procrastinate_"
-
-
-class JobSettings(BaseSettings):
-    """The job engine's settings (ARTICULA_JOBS_*; kept apart from app Settings)."""
-
-    model_config = SettingsConfigDict(env_prefix="ARTICULA_", env_file=".env", extra="ignore")
-
-    jobs_backend: Literal["embedded", "procrastinate"] = "embedded"
-    jobs_workers: int = 2
-    jobs_tick_s: float = 0.5
-    jobs_periodic: bool = True  # False: periodic functions only run when called explicitly
-    jobs_retries: int = 2
-    jobs_stalled_after_s: float = 60.0  # procrastinate: worker heartbeat older than this
 
 
 # --------------------------------------------------------------------------- registry
@@ -121,7 +108,7 @@ def run_task(name: str, **kwargs: Any) -> Any:
 @dataclass
 class _Context:
     engine: Engine
-    settings: JobSettings
+    settings: Settings
     backend: _Backend
 
 
@@ -322,7 +309,7 @@ def _run_logged(name: str, kwargs: dict[str, Any]) -> Any:
 class ProcrastinateBackend(_Backend):
     """Defers into procrastinate's PostgreSQL queue (synchronous connector)."""
 
-    def __init__(self, database_url: str, settings: JobSettings) -> None:
+    def __init__(self, database_url: str, settings: Settings) -> None:
         import procrastinate
 
         self.app = procrastinate_app(database_url, settings=settings, sync=True)
@@ -339,7 +326,7 @@ class ProcrastinateBackend(_Backend):
         self.app.close()
 
 
-def procrastinate_app(database_url: str, *, settings: JobSettings, sync: bool = False) -> Any:
+def procrastinate_app(database_url: str, *, settings: Settings, sync: bool = False) -> Any:
     """A procrastinate App with every registered task and periodic function."""
     import procrastinate
 
@@ -416,19 +403,19 @@ def _backend() -> _Backend:
     return _context.backend
 
 
-def backend_name(database_url: str, settings: JobSettings | None = None) -> str:
-    settings = settings or JobSettings()
+def backend_name(database_url: str, settings: Settings | None = None) -> str:
+    settings = settings or Settings()
     if settings.jobs_backend == "procrastinate" and not database_url.startswith("postgresql"):
         raise ValueError("ARTICULA_JOBS_BACKEND=procrastinate needs a PostgreSQL database")
     return settings.jobs_backend
 
 
 def start(
-    *, engine: Engine, database_url: str | None = None, settings: JobSettings | None = None
+    *, engine: Engine, database_url: str | None = None, settings: Settings | None = None
 ) -> None:
     """Start the job engine of this process (the FastAPI lifespan calls it)."""
     global _context
-    settings = settings or JobSettings()
+    settings = settings or Settings()
     url = database_url or engine.url.render_as_string(hide_password=False)
     with _lock:
         stop()
@@ -453,11 +440,11 @@ def stop() -> None:
             _context = None
 
 
-def use_engine(engine: Engine, settings: JobSettings | None = None) -> None:
+def use_engine(engine: Engine, settings: Settings | None = None) -> None:
     """Bind the engine for tasks run by a procrastinate worker (no embedded threads)."""
     global _context
     with _lock:
-        _context = _Context(engine=engine, settings=settings or JobSettings(), backend=_Backend())
+        _context = _Context(engine=engine, settings=settings or Settings(), backend=_Backend())
 
 
 def drain(timeout: float = 30.0) -> bool:

@@ -28,7 +28,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -54,17 +53,6 @@ log = logging.getLogger(__name__)
 INTERRUPTED = "El proceso de cálculo se interrumpió"
 ACTIVE_EXISTS = "Ya hay un cálculo en curso para esta edición; espere a que termine o cancélelo."
 NO_PUBLISHED = "La edición no tiene un cronograma publicado"
-
-
-class RunSettings(BaseSettings):
-    """Timings of solve runs (ARTICULA_RUN_*)."""
-
-    model_config = SettingsConfigDict(env_prefix="ARTICULA_", env_file=".env", extra="ignore")
-
-    run_heartbeat_s: float = 5.0
-    run_stale_after_s: float = 60.0
-    run_queued_timeout_s: float = 3600.0
-    run_progress_every_s: float = 0.5
 
 
 # --------------------------------------------------------------------------- schemas
@@ -375,7 +363,7 @@ def reap_stale_runs_of(
     *, session: Session, edition_id: int | None = None, now: dt.datetime | None = None
 ) -> int:
     """Fail running runs whose heartbeat is too old and queued runs waiting too long."""
-    timing = RunSettings()
+    timing = Settings()
     now = now or clock.now()
     stale = sa.or_(
         sa.and_(
@@ -511,7 +499,7 @@ def solve_run(run_id: int) -> solver.Solution:
         instance, slot_map = build_instance(
             session=session, edition=edition, options_in=run.options, previous=previous
         )
-    timing = RunSettings()
+    timing = Settings()
     progress = _Progress(run_id, timing.run_progress_every_s)
     stop = threading.Event()
     beat = threading.Thread(

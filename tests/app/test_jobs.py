@@ -20,6 +20,7 @@ from runs_support import schedulable_edition, wait_for
 from sqlmodel import Session, select
 
 from app.core import jobs
+from app.core.config import Settings
 from app.editions.models import Edition
 from app.scheduling import runs
 from app.scheduling.models import MeetingRequest, SolveRun
@@ -43,9 +44,7 @@ def _count_editions() -> None:
 def embedded(engine):
     calls.clear()
     seen_rows.clear()
-    jobs.start(
-        engine=engine, settings=jobs.JobSettings(jobs_backend="embedded", jobs_periodic=False)
-    )
+    jobs.start(engine=engine, settings=Settings(jobs_backend="embedded", jobs_periodic=False))
     yield
     jobs.stop()
 
@@ -97,7 +96,7 @@ def test_periodic_loop_runs_registered_functions(engine):
         ticks.set()
 
     try:
-        jobs.start(engine=engine, settings=jobs.JobSettings(jobs_tick_s=0.1))
+        jobs.start(engine=engine, settings=Settings(jobs_tick_s=0.1))
         assert ticks.wait(5)
     finally:
         jobs.stop()
@@ -117,7 +116,7 @@ def test_registry_and_helpers():
     with pytest.raises(ValueError):
         jobs.conninfo("sqlite:///x.db")
     with pytest.raises(ValueError):
-        jobs.backend_name("sqlite:///x.db", jobs.JobSettings(jobs_backend="procrastinate"))
+        jobs.backend_name("sqlite:///x.db", Settings(jobs_backend="procrastinate"))
 
 
 # --------------------------------------------------------------------------- procrastinate
@@ -157,7 +156,7 @@ def procrastinate_mode(engine, database_url):
     jobs.start(
         engine=engine,
         database_url=database_url,
-        settings=jobs.JobSettings(jobs_backend="procrastinate"),
+        settings=Settings(jobs_backend="procrastinate"),
     )
     yield
     jobs.stop()
@@ -219,7 +218,7 @@ def test_worker_killed_mid_run(session, settings, database_url, procrastinate_mo
 
     # The reaper (periodic job, and before every new run) fails it once the beat is stale.
     assert runs.reap_stale_runs_of(session=session, now=row.heartbeat_at) == 0
-    later = row.heartbeat_at + dt.timedelta(seconds=runs.RunSettings().run_stale_after_s + 1)
+    later = row.heartbeat_at + dt.timedelta(seconds=Settings().run_stale_after_s + 1)
     assert runs.reap_stale_runs_of(session=session, now=later) == 1
     session.commit()
     session.expire_all()
