@@ -23,7 +23,6 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,17 +35,17 @@ from app.core import clock, jobs
 from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import Page
-from app.editions.models import Delegation, Edition, EditionStatus, Room, Sector
+from app.editions.models import Delegation, Edition, EditionStatus, Room
 from app.scheduling.mapping import build_instance
 from app.scheduling.models import (
     ACTIVE_RUN_STATUSES,
     MeetingRequest,
-    MeetingRequestSector,
     RunMode,
     RunStatus,
     SolveRun,
 )
 from app.scheduling.plan import PlannedMeeting
+from app.scheduling.service import sector_codes_by_request
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +181,7 @@ def render_meetings(*, session: Session, meetings: list[PlannedMeeting]) -> list
             .where(col(MeetingRequest.id).in_(request_ids))
         ).all()
     )
-    sectors: dict[int, list[str]] = defaultdict(list)
-    for request_id, code in session.exec(
-        select(MeetingRequestSector.request_id, Sector.code)
-        .join(Sector, col(Sector.id) == col(MeetingRequestSector.sector_id))
-        .where(col(MeetingRequestSector.request_id).in_(request_ids))
-        .order_by(col(Sector.code))
-    ).all():
-        sectors[request_id].append(code)
+    sectors = sector_codes_by_request(session=session, request_ids=request_ids)
     rooms = dict(
         session.exec(
             select(Room.id, Room.name).where(col(Room.id).in_({m.room_id for m in meetings}))
