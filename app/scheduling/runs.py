@@ -271,19 +271,12 @@ def start_run(
     settings: Settings,
 ) -> SolveRun:
     """Queue a solve run of the edition (409 if one is already queued or running)."""
-    allowed = (
-        {EditionStatus.published}
-        if run_in.mode == RunMode.replan
-        else {EditionStatus.scheduling, EditionStatus.published}
-    )
-    if edition.status not in allowed:
+    # A re-plan starts from the published schedule (checked below), usually after the SD
+    # took the edition back from published to scheduling to withdraw or edit requests
+    # (requests can only change while scheduling), so both statuses allow both modes.
+    if edition.status not in {EditionStatus.scheduling, EditionStatus.published}:
         raise Conflict(
-            "Solo se puede calcular un cronograma con la edición en programación"
-            + (
-                " (o publicada)."
-                if run_in.mode == RunMode.plan
-                else "; replanificar exige un cronograma publicado."
-            )
+            "Solo se puede calcular un cronograma con la edición en programación (o publicada)."
         )
     reap_stale_runs_of(session=session, edition_id=edition.id)
     active = session.exec(
