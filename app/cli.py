@@ -78,7 +78,8 @@ def demo() -> None:
         return
     typer.echo(
         f"Delegations created: {result.created_delegations}; sectors created: "
-        f"{result.created_sectors}; edition created: {'yes' if result.edition_created else 'no'}."
+        f"{result.created_sectors}; edition created: {'yes' if result.edition_created else 'no'}; "
+        f"past commitments imported: {result.commitments_imported}."
     )
     if result.keys:
         typer.echo("\nAPI keys (shown only now; only their hashes are stored):")
