@@ -64,6 +64,10 @@ class Built:
     busy: dict[str, dict[int, cp_model.IntVar]] = field(default_factory=dict)
     counted: list[str] = field(default_factory=list)
     breaks: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
+    # per counted party: breaks as a linear expression of Booleans (run starts - active)
+    break_terms: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
+    min_breaks: cp_model.IntVar | None = None  # min_q breaks(q), with break fairness
+    sure_active: list[str] = field(default_factory=list)  # counted parties surely meeting
     mandatory_lits: dict[int, cp_model.IntVar] = field(default_factory=dict)
     objectives: dict[str, tuple[cp_model.LinearExprT, str]] = field(default_factory=dict)
     delegations: list[str] = field(default_factory=list)
@@ -212,7 +216,8 @@ def add_breaks(b: Built) -> None:
         return
     b.counted = counted_parties(b.inst, b.options.break_parties)
     for p in b.counted:
-        b.breaks[p] = _breaks_of(b, p)
+        b.breaks[p] = (_gap_breaks_of if BREAK_ENCODING == "gaps" else _breaks_of)(b, p)
+    b.sure_active = [p for p in b.breaks if has_meeting(b, p, create=False) is True]
     break_fairness(b)
     b.objectives["breaks"] = breaks_objective(b)
 
@@ -280,6 +285,67 @@ def counted_parties(inst: Instance, which: str) -> list[str]:
     ]
 
 
+BREAK_ENCODING = "gaps"
+CONTIGUITY_CUTS = False
+
+
+def _gap_breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
+    """Breaks of p = number of gap starts: slots t with p busy at t-1, idle at t and busy
+    again later in the segment (`later[t]` = OR of busy from t to the segment end).
+
+    With every gap literal false (a zero bound), unit propagation alone fills the slots
+    between two meetings of p: busy[t-1] and later[t+1] force busy[t].
+    """
+    m = b.model
+    busy = b.busy[p]
+    terms: list[cp_model.IntVar] = []
+    for seg in b.prep.segments(b.options.breaks_span_blocks):
+        slots = [t for t in seg if t in busy]
+        if len(slots) < 2:
+            continue
+        first, end = slots[0], slots[-1]
+        later: dict[int, cp_model.IntVar] = {end: busy[end]}
+        for t in range(end - 1, first, -1):
+            nxt = later[t + 1]
+            if t not in busy:
+                later[t] = nxt
+                continue
+            v = m.new_bool_var(f"later[{p},{t}]")
+            m.add_bool_or([~v, busy[t], nxt])
+            m.add_implication(busy[t], v)
+            m.add_implication(nxt, v)
+            b.define(v, lambda val, a=busy[t], z=nxt: int(val[a.index] or val[z.index]))
+            later[t] = v
+        for t in range(first + 1, end):
+            if (t - 1) not in busy:
+                continue
+            prev, nxt = busy[t - 1], later[t + 1]
+            g = m.new_bool_var(f"gap_start[{p},{t}]")
+            if t in busy:
+                cur = busy[t]
+                m.add_bool_or([~prev, cur, ~nxt, g])
+                m.add_implication(g, ~cur)
+                b.define(
+                    g,
+                    lambda v, a=prev, c=cur, z=nxt: int(
+                        v[a.index] and not v[c.index] and v[z.index]
+                    ),
+                )
+            else:
+                m.add_bool_or([~prev, ~nxt, g])
+                b.define(g, lambda v, a=prev, z=nxt: int(v[a.index] and v[z.index]))
+            m.add_implication(g, prev)
+            m.add_implication(g, nxt)
+            terms.append(g)
+    if not terms:
+        return 0
+    b.break_terms[p] = sum(terms)
+    count = m.new_int_var(0, b.prep.n, f"breaks[{p}]")
+    m.add(count == sum(terms))
+    b.define(count, lambda v: sum(v[g.index] for g in terms))
+    return count
+
+
 def _breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
     """Breaks of p = sum over segments (days, or blocks) of (busy runs - 1 if any).
 
@@ -321,6 +387,7 @@ def _breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
         values.append(seg_value)
     if not terms:
         return 0
+    b.break_terms[p] = sum(terms)
     count = m.new_int_var(0, b.prep.n, f"breaks[{p}]")
     m.add(count == sum(terms))
     b.define(count, lambda v: sum(f(v) for f in values))
@@ -378,8 +445,14 @@ def _surely_active(b: Built, p: str, seg: range) -> bool:
 
 
 def breaks_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
-    """Stage `breaks`: total breaks of the counted parties (min)."""
-    return sum(b.breaks.values()) if b.breaks else 0, "min"
+    """Stage `breaks`: total breaks of the counted parties (min).
+
+    Written over the run-start Booleans (not the per-party counts), which suits CP-SAT's
+    core-based lower-bound search.
+    """
+    if not b.breaks:
+        return 0, "min"
+    return sum(b.break_terms.get(p, expr) for p, expr in b.breaks.items()), "min"
 
 
 def break_fairness(b: Built) -> None:
@@ -390,6 +463,7 @@ def break_fairness(b: Built) -> None:
     m = b.model
     big = b.prep.n
     low = m.new_int_var(0, big, "min_breaks")
+    b.min_breaks = low
     actives = []
     for p, expr in b.breaks.items():
         has = has_meeting(b, p)
@@ -399,6 +473,11 @@ def break_fairness(b: Built) -> None:
             m.add(low <= expr + big * (1 - has))
         m.add(expr <= low + d)
         actives.append((has, expr))
+    # implied: every party surely meeting has at least min_breaks breaks, so a total below
+    # their number forces min_breaks = 0 (then simply breaks(p) <= d for all)
+    sure = [expr for has, expr in actives if has is True]
+    if sure:
+        m.add(sum(sure) >= len(sure) * low)
 
     def value(v: list[int]) -> int:
         counts = [_value(v, expr) for has, expr in actives if has is True or v[has.index]]
@@ -437,11 +516,13 @@ def hint_values(b: Built, placed: dict[tuple[int, int], int | None]) -> list[int
     return v
 
 
-def has_meeting(b: Built, p: str):
-    """True, or a literal that is true iff p has a scheduled meeting."""
+def has_meeting(b: Built, p: str, create: bool = True):
+    """True, or a literal that is true iff p has a scheduled meeting (None: create=False)."""
     rs = b.party_requests[p]
     if any(b.inst.requests[r].mandatory and b.sched[r] is not None for r in rs):
         return True
+    if not create:
+        return None
     lits = [b.sched[r] for r in rs if b.sched[r] is not None]
     has = b.model.new_bool_var(f"has_meeting[{p}]")
     b.model.add_max_equality(has, lits) if lits else b.model.add(has == 0)
