@@ -303,8 +303,9 @@ def _solve_once(
 # 26-60 after 10 s of minimisation).
 BREAKS_FIRST_SHARE = 0.15
 BREAKS_FIRST_MAX_S = 1.5
-TARGET_GAP = 10**9  # plain minimisation instead when the gap is wider
+TARGET_GAP = 12  # without the fairness restriction: plain minimisation when the gap is wider
 TARGET_SUBSOLVERS = ("no_lp", "max_lp")
+FIRST_SUBSOLVERS = ("no_lp", "max_lp")
 TARGET_SLICE_SHARE = 0.3  # a target that is neither found nor refuted in its slice: try the next
 TARGET_SLICE_MIN_S = 1.0
 
@@ -355,7 +356,7 @@ def _target_search(
     bound up. With `limit`, stop once the target reaches it (the caller falls back)."""
     t0 = time.perf_counter()
     first = min(BREAKS_FIRST_MAX_S, BREAKS_FIRST_SHARE * seconds)
-    out = _solve_once(m, options, first, cb)
+    out = _solve_once(m, options, first, cb, FIRST_SUBSOLVERS if limit is not None else ())
     best = out.values if out.values is not None else hint
     if out.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID):
         return out
@@ -363,7 +364,7 @@ def _target_search(
     target = out.bound if out.bound is not None else 0
     if out.status == Status.UNKNOWN:
         target = 0
-    if ub is not None and ub - target > TARGET_GAP:
+    if limit is None and ub is not None and ub - target > TARGET_GAP:
         left = seconds - (time.perf_counter() - t0)
         m.clear_hints()
         m.proto.solution_hint.vars.extend(range(len(best)))
@@ -394,8 +395,8 @@ def _target_search(
             t = lo
         elif res.status == Status.INFEASIBLE:
             lo = t = max(lo, t + 1)
-        else:
-            t += 1
+        else:  # neither found nor refuted: jump halfway to the incumbent
+            t += 1 if ub is None else max(1, (ub - t) // 2)
     if best is None:
         return _Outcome(Status.UNKNOWN, None, lo)
     status = Status.OPTIMAL if lo >= ub else Status.FEASIBLE
