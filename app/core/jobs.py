@@ -372,7 +372,9 @@ def _procrastinate_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _periodic_wrapper(fn: Callable[[], Any]) -> Callable[..., Any]:
-    def run(timestamp: int) -> Any:
+    # procrastinate's periodic deferrer passes the tick's `timestamp`; `jobs.defer(name)` of a
+    # periodic function (e.g. sending the outbox now) passes nothing.
+    def run(timestamp: int | None = None) -> Any:
         return fn()
 
     run.__name__ = getattr(fn, "__name__", "periodic")
