@@ -4,6 +4,7 @@ A 7th-edition-size GORE Ejecutivo (1-2 Mar 2018: 196 bilaterals, 19 ministries, 
 delegations) on a temporary SQLite database built by the migrations. Measured:
 1. publish: `publish_meetings` in one transaction (version + meetings + pointer + status)
    including queueing every e-mail, which renders each party's PDF and .ics (45 parties);
+   `publish_write_lock` is the part from the transaction's first write to its commit;
 2. render: every format (json, pdf, ics, xlsx, csv) of every sector and delegation agenda,
    plus every room's door sheet and the edition grid, from the database;
 3. dispatch: every queued e-mail written as an .eml file (no SMTP server), exactly once.
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event
 from sqlmodel import Session, func, select
 
 LIMA = ZoneInfo("America/Lima")
@@ -191,9 +193,24 @@ def run(*, meetings: int = 196, sectors: int = 19, delegations: int = 26) -> Res
                         now=publish_at, settings=settings,
                     )  # fmt: skip
                     session.commit()
+                    committed.append(time.perf_counter())
                     return version
 
-                _timed(timings, "publish_and_queue", publish)
+                writes: list[float] = []
+                committed: list[float] = []
+
+                def first_write(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+                    if not writes and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE"):
+                        writes.append(time.perf_counter())
+
+                event.listen(engine, "before_cursor_execute", first_write)
+                try:
+                    _timed(timings, "publish_and_queue", publish)
+                finally:
+                    event.remove(engine, "before_cursor_execute", first_write)
+                # from the transaction's first INSERT/UPDATE to its commit: how long SQLite's
+                # write lock is held (other writers wait on the busy timeout meanwhile)
+                timings["publish_write_lock"] = committed[0] - writes[0]
                 counts["emails_queued"] = session.exec(
                     select(func.count()).select_from(OutboxMessage)
                 ).one()

@@ -15,6 +15,9 @@ Decisions:
   a party that never received one gets its full agenda. Messages still queued for a party
   are superseded by the new version's (nobody gets a stale agenda later).
 - Parties without a contact e-mail get no message (the agenda stays downloadable).
+- Rendering before writing: the e-mails and their PDF / .ics attachments are rendered from
+  the not yet written version (`prepare_notifications`) before the transaction's first
+  write, so the writes (version, meetings, status, pointer, outbox rows) are short.
 """
 
 from __future__ import annotations
@@ -235,6 +238,20 @@ def publish_meetings(
         delivery_due_at=window.due_at,
         meeting_count=len(rows),
     )
+    old = (
+        session.exec(
+            select(ScheduledMeeting).where(ScheduledMeeting.version_id == previous.id)
+        ).all()
+        if previous
+        else []
+    )
+    # Reads and rendering (PDF + .ics of every party) happen before the first write: the
+    # write part below only inserts and updates rows, so it holds its locks (SQLite: the
+    # database's write lock) for a fraction of a second instead of the whole rendering.
+    notifications = prepare_notifications(
+        session=session, edition=edition, version=version, meetings=rows, old=list(old)
+    )
+
     session.add(version)
     session.flush()
     for row in rows:
@@ -250,18 +267,11 @@ def publish_meetings(
     pointer.updated_at = now
     session.add(pointer)
     session.flush()
-    old = (
-        session.exec(
-            select(ScheduledMeeting).where(ScheduledMeeting.version_id == previous.id)
-        ).all()
-        if previous
-        else []
-    )
     queue_notifications(
         session=session,
         edition=edition,
         version=version,
-        old=list(old),
+        notifications=notifications,
         due_at=window.due_at,
         now=now,
         settings=settings,
@@ -417,18 +427,37 @@ def _attachments(ctx: AgendaContext, kind: str, party_id: int) -> list[Attachmen
     ]
 
 
-def queue_notifications(
+@dataclass(frozen=True)
+class Notification:
+    """One e-mail of a publication, rendered and ready to queue."""
+
+    kind: MessageKind
+    party_kind: str
+    party_id: int
+    party_code: str
+    to: list[str]
+    subject: str
+    body: str
+    attachments: list[Attachment]
+
+
+@dataclass
+class Notifications:
+    messages: list[Notification]
+    superseded: list[OutboxMessage]  # still queued for the edition: replaced by the new ones
+
+
+def prepare_notifications(
     *,
     session: Session,
     edition: Edition,
     version: ScheduleVersion,
+    meetings: Sequence[ScheduledMeeting],
     old: Sequence[ScheduledMeeting],
-    due_at: dt.datetime,
-    now: dt.datetime,
-    settings: Settings,
-) -> int:
-    """Queue version N's e-mails: full agendas for new recipients, changes for the others."""
-    ctx = load_context(session=session, edition=edition, version=version)
+) -> Notifications:
+    """Version N's e-mails, rendered (full agendas for new recipients, changes for the
+    others) from the database and the not yet written `version` and `meetings`; no writes."""
+    ctx = load_context(session=session, edition=edition, version=version, pending=meetings)
     diffs = diff_versions(old, ctx.meetings)
     new_parties = _by_party(ctx.meetings)
     earlier = session.exec(
@@ -439,25 +468,16 @@ def queue_notifications(
             ),
         )
     ).all()
-    delivered: set[Party] = set()
-    for message in earlier:
-        party = (message.party_kind or "", message.party_id or 0)
-        if message.status == MessageStatus.queued:
-            supersede(
-                session=session,
-                message=message,
-                now=now,
-                detail=f"reemplazado por la versión {version.number}",
-            )
-        else:
-            delivered.add(party)
+    delivered: set[Party] = {
+        (m.party_kind or "", m.party_id or 0) for m in earlier if m.status != MessageStatus.queued
+    }
     old_sectors, old_delegations = parties_of(old)
     new_sectors, new_delegations = parties_of(ctx.meetings)
     parties: list[Party] = sorted(
         [("sector", s) for s in old_sectors | new_sectors]
         + [("delegation", d) for d in old_delegations | new_delegations]
     )
-    queued = 0
+    out: list[Notification] = []
     for party in parties:
         kind, party_id = party
         owner = ctx.sectors.get(party_id) if kind == "sector" else ctx.delegations.get(party_id)
@@ -470,30 +490,65 @@ def queue_notifications(
             body = changes_body(ctx, kind, owner.name, owner.code, diffs[party])
         elif party in new_parties:
             message_kind = MessageKind.agenda
-            meetings = sorted(new_parties[party].values(), key=lambda m: (m.starts_at, m.room_id))
-            body = agenda_body(ctx, kind, owner.name, owner.code, meetings)
+            mine = sorted(new_parties[party].values(), key=lambda m: (m.starts_at, m.room_id))
+            body = agenda_body(ctx, kind, owner.name, owner.code, mine)
         else:
             continue
+        out.append(
+            Notification(
+                kind=message_kind,
+                party_kind=kind,
+                party_id=party_id,
+                party_code=owner.code,
+                to=list(owner.contact_emails),
+                subject=subject_for(
+                    edition, owner.code, version.number, changes=message_kind == MessageKind.changes
+                ),
+                body=body,
+                attachments=_attachments(ctx, kind, party_id),
+            )
+        )
+    return Notifications(
+        messages=out, superseded=[m for m in earlier if m.status == MessageStatus.queued]
+    )
+
+
+def queue_notifications(
+    *,
+    session: Session,
+    edition: Edition,
+    version: ScheduleVersion,
+    notifications: Notifications,
+    due_at: dt.datetime,
+    now: dt.datetime,
+    settings: Settings,
+) -> int:
+    """Write the prepared e-mails to the outbox (and supersede the ones still queued)."""
+    for message in notifications.superseded:
+        supersede(
+            session=session,
+            message=message,
+            now=now,
+            detail=f"reemplazado por la versión {version.number}",
+        )
+    for n in notifications.messages:
         queue_message(
             session=session,
-            kind=message_kind,
-            to=owner.contact_emails,
-            subject=subject_for(
-                edition, owner.code, version.number, changes=message_kind == MessageKind.changes
-            ),
-            body=body,
-            attachments=_attachments(ctx, kind, party_id),
+            kind=n.kind,
+            to=n.to,
+            subject=n.subject,
+            body=n.body,
+            attachments=n.attachments,
             due_at=due_at,
             now=now,
             edition_id=edition.id,
-            party_kind=kind,
-            party_id=party_id,
-            party_code=owner.code,
+            party_kind=n.party_kind,
+            party_id=n.party_id,
+            party_code=n.party_code,
             agenda_version=version.number,
             settings=settings,
         )
-        queued += 1
-    return queued
+    return len(notifications.messages)
 
 
 # --------------------------------------------------------------------------- reads

@@ -143,14 +143,30 @@ class AgendaContext:
     commitments: dict[tuple[int, int], list[AgendaCommitment]] = field(default_factory=dict)
 
 
-def load_context(*, session: Session, edition: Edition, version: ScheduleVersion) -> AgendaContext:
-    """Read a version, its predecessors' meetings and every referenced row."""
-    rows = session.exec(
-        select(ScheduleVersion.number, ScheduledMeeting)
-        .join(ScheduledMeeting, col(ScheduledMeeting.version_id) == col(ScheduleVersion.id))
-        .where(ScheduleVersion.edition_id == edition.id, ScheduleVersion.number <= version.number)
-        .order_by(col(ScheduleVersion.number))
-    ).all()
+def load_context(
+    *,
+    session: Session,
+    edition: Edition,
+    version: ScheduleVersion,
+    pending: Sequence[ScheduledMeeting] | None = None,
+) -> AgendaContext:
+    """Read a version, its predecessors' meetings and every referenced row.
+
+    `pending`: the meetings of `version` when neither is written yet (a publication renders
+    its agendas before its first write, so the write transaction stays short); only the
+    earlier versions are then read from the database."""
+    upto = version.number - 1 if pending is not None else version.number
+    rows: list[tuple[int, ScheduledMeeting]] = [
+        (number, m)
+        for number, m in session.exec(
+            select(ScheduleVersion.number, ScheduledMeeting)
+            .join(ScheduledMeeting, col(ScheduledMeeting.version_id) == col(ScheduleVersion.id))
+            .where(ScheduleVersion.edition_id == edition.id, ScheduleVersion.number <= upto)
+            .order_by(col(ScheduleVersion.number))
+        ).all()
+    ]
+    if pending is not None:
+        rows += [(version.number, m) for m in pending]
     history: dict[int, dict[int, ScheduledMeeting]] = defaultdict(dict)
     for number, m in rows:
         history[m.request_id][number] = m

@@ -167,3 +167,24 @@ def test_pdftotext_reads_the_compressed_pdf(tmp_path, agenda):
     assert "Gobierno Regional de Huánuco" in out
     assert "S/ 45,678,901.25" in out
     assert "Página 1 de" in out
+
+
+def test_long_words_are_cut_and_long_tables_repeat_their_heading(make_agenda):
+    """The agenda's own table layout: a word wider than its column is cut (not drawn over
+    the next column), and a table that continues on the next page repeats its heading."""
+    word = "PROYECTO" * 30
+    agenda = make_agenda(1, first_topic_title=word)
+    first, second, third = agenda.meetings[0].topics
+    long_description = " ".join(["Saldo de obra y equipamiento biomédico."] * 60)
+    topics = (
+        first,
+        *(t.model_copy(update={"description": long_description}) for t in (second, third)),
+    )
+    meeting = agenda.meetings[0].model_copy(update={"topics": topics})
+    data = render_pdf(agenda.model_copy(update={"meetings": (meeting,)}), compress=False)
+    text = stream(data)
+    pieces = re.findall(r"\(([PROYECT]{4,})\) Tj", text)
+    assert len(pieces) > 1 and "".join(pieces) == word
+    assert pages(data) >= 2
+    assert text.count("(Código CUI) Tj") == pages(data)  # the heading on every page
+    assert "Total solicitado" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -109,12 +110,18 @@ _LATIN1_MAP = {
 }
 
 
+# Printable latin-1 and newlines: such text is NFC already and `to_latin1` returns it as is.
+_ALREADY_LATIN1 = re.compile("[\n\x20-\x7e\xa0-\xff]*")
+
+
 def to_latin1(text: str) -> str:
     """Text the PDF core fonts can draw: latin-1 only, no control characters.
 
     Known typographic characters get their usual ASCII spelling, accented letters outside
     latin-1 lose their accent (NFKD), anything else becomes `?`. Never raises.
     """
+    if _ALREADY_LATIN1.fullmatch(text):  # the common case, and called for every PDF string
+        return text
     out: list[str] = []
     for ch in unicodedata.normalize("NFC", text):
         if ch in _LATIN1_MAP:

@@ -15,7 +15,8 @@ instead of raising. Core fonts keep the files small and need no font file on the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -53,6 +54,23 @@ OWNER_LABELS = {
     "room": "Sala",
     "edition": "Edición",
 }
+
+
+@dataclass(frozen=True)
+class _Column:
+    width: float
+    align: str = "L"  # "L", "C" or "R"
+
+
+@dataclass(frozen=True)
+class _Row:
+    cells: tuple[str, ...]
+    style: str = ""  # "" or "B"
+    fill: tuple[int, int, int] | None = None
+    spans: tuple[int, ...] | None = None  # columns each cell covers (default 1 each)
+    sizes: tuple[float, ...] | None = None  # per-cell font size (default the table's)
+    styles: tuple[str, ...] | None = None  # per-cell style (default `style`)
+    aligns: tuple[str, ...] | None = None  # per-cell alignment (default the column's)
 
 
 def _cap(text: str) -> str:
@@ -149,10 +167,144 @@ class _AgendaPDF(FPDF):
         self.set_text_color(*INK)
 
     def field(self, label: str, value: str, label_w: float = 36) -> None:
-        self.set_font(FONT, "B", 9.5)
-        self.cell(label_w, 5.5, label)
+        """Bold label, then the value wrapped in the rest of the line."""
+        line_h = 5.5
         self.set_font(FONT, "", 9.5)
-        self.multi_cell(self.epw - label_w, 5.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        lines = self.wrap(value, self.epw - label_w - 2 * self.c_margin)
+        if self.get_y() + line_h * len(lines) > self.page_break_trigger:
+            self.add_page()
+        y = self.get_y()
+        baseline = line_h / 2 + 0.3 * self.font_size
+        for i, line in enumerate(lines):
+            self.text(self.l_margin + label_w + self.c_margin, y + i * line_h + baseline, line)
+        self.set_font(FONT, "B", 9.5)
+        self.text(self.l_margin + self.c_margin, y + baseline, label)
+        self.set_xy(self.l_margin, y + line_h * len(lines))
+
+    # fast text layout ---------------------------------------------------------------------
+    # fpdf2's multi_cell and table measure every line by re-summing the widths of all its
+    # characters once per character added (quadratic), twice per table cell; that was over
+    # 90 % of a publication. Here a line is measured once, from the core font's width table.
+
+    def text_width(self, text: str) -> float:
+        """Width (mm) of latin-1 `text` in the current core font."""
+        cw = self.current_font.cw  # type: ignore[union-attr]
+        return sum(cw.get(c, 600) for c in text) * self.font_size_pt * 0.001 / self.k
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """`text` (any Unicode) as latin-1 lines no wider than `width` mm in the current font:
+        explicit newlines kept, words packed greedily, a word wider than a line cut."""
+        cw = self.current_font.cw  # type: ignore[union-attr]
+        limit = width * self.k / (self.font_size_pt * 0.001)  # in font units
+        space = cw[" "]
+        lines: list[str] = []
+        for paragraph in to_latin1(text).split("\n"):
+            line: list[str] = []
+            used = 0.0
+            for word in paragraph.split(" "):
+                w = sum(cw.get(c, 600) for c in word)
+                if line and used + space + w <= limit:
+                    line.append(word)
+                    used += space + w
+                    continue
+                if line:
+                    lines.append(" ".join(line))
+                line, used = [], 0.0
+                while w > limit and len(word) > 1:  # cut an over-long word
+                    cut, acc = 0, 0.0
+                    while cut < len(word) - 1 and acc + cw.get(word[cut], 600) <= limit:
+                        acc += cw.get(word[cut], 600)
+                        cut += 1
+                    cut = max(cut, 1)
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                    w = sum(cw.get(c, 600) for c in word)
+                line, used = [word], w
+            lines.append(" ".join(line))
+        return lines
+
+    def table_rows(
+        self,
+        columns: Sequence[_Column],
+        heading: Sequence[str],
+        rows: Sequence[_Row],
+        *,
+        size: float,
+        line_h: float,
+        padding: float,
+        zebra: bool = False,
+        v_align: str = "TOP",
+    ) -> None:
+        """A bordered table drawn row by row with precomputed heights: heading row on LIGHT
+        (repeated after a page break), optional zebra rows, cells aligned L/C/R."""
+        head = _Row(tuple(heading), style="B", fill=LIGHT)
+        self._table_row(columns, head, size, line_h, padding, v_align)
+        for i, row in enumerate(rows):
+            if zebra and row.fill is None and i % 2 == 1:
+                row = _Row(row.cells, row.style, ZEBRA, row.spans, row.sizes, row.styles)
+            height = self._row_height(columns, row, size, line_h, padding)
+            if self.get_y() + height > self.page_break_trigger:
+                self.add_page()
+                self._table_row(columns, head, size, line_h, padding, v_align)
+            self._table_row(columns, row, size, line_h, padding, v_align, height)
+        self.set_x(self.l_margin)
+
+    def _cells(self, columns: Sequence[_Column], row: _Row, size: float):
+        """(x offset, width, align, style, size, text) of each cell of `row`."""
+        spans = row.spans or (1,) * len(row.cells)
+        col, x = 0, 0.0
+        for k, (text, span) in enumerate(zip(row.cells, spans, strict=True)):
+            width = sum(c.width for c in columns[col : col + span])
+            align = row.aligns[k] if row.aligns else columns[col].align
+            style = row.styles[k] if row.styles else row.style
+            cell_size = row.sizes[k] if row.sizes else size
+            yield x, width, align, style, cell_size, text
+            col += span
+            x += width
+
+    def _row_lines(self, columns, row, size, padding) -> list[tuple]:
+        out = []
+        for x, width, align, style, cell_size, text in self._cells(columns, row, size):
+            self.set_font(FONT, style, cell_size)
+            out.append((x, width, align, style, cell_size, self.wrap(text, width - 2 * padding)))
+        return out
+
+    def _row_height(self, columns, row, size, line_h, padding) -> float:
+        cells = self._row_lines(columns, row, size, padding)
+        return max(len(c[5]) * line_h * c[4] / size for c in cells) + 2 * padding
+
+    def _table_row(self, columns, row, size, line_h, padding, v_align, height=None) -> None:
+        cells = self._row_lines(columns, row, size, padding)
+        if height is None:
+            height = max(len(c[5]) * line_h * c[4] / size for c in cells) + 2 * padding
+            if self.get_y() + height > self.page_break_trigger:
+                self.add_page()
+        top, left = self.get_y(), self.l_margin
+        self.set_line_width(0.2)
+        self.set_draw_color(0, 0, 0)
+        if row.fill is not None:
+            self.set_fill_color(*row.fill)
+        for x, width, align, style, cell_size, lines in cells:
+            self.rect(left + x, top, width, height, style="DF" if row.fill else "D")
+            self.set_font(FONT, style, cell_size)
+            lh = line_h * cell_size / size
+            y = top + padding
+            if v_align == "MIDDLE":
+                y += (height - 2 * padding - len(lines) * lh) / 2
+            for line in lines:
+                if align == "L":
+                    tx = left + x + padding
+                else:
+                    tw = self.text_width(line)
+                    tx = (
+                        left + x + (width - tw) / 2
+                        if align == "C"
+                        else left + x + width - padding - tw
+                    )
+                self.text(tx, y + lh / 2 + 0.3 * self.font_size, line)
+                y += lh
+        self.set_fill_color(255, 255, 255)
+        self.set_xy(left, top + height)
 
     def subheading(self, text: str) -> None:
         self.ln(2)
@@ -168,6 +320,10 @@ def _dates(meetings: Iterable[AgendaMeeting]) -> list[date]:
 
 def _heading_style() -> FontFace:
     return FontFace(emphasis="BOLD", color=INK, fill_color=LIGHT)
+
+
+TOPIC_COLUMNS = (_Column(9, "C"), _Column(78), _Column(36), _Column(20, "C"), _Column(37, "R"))
+COMMITMENT_COLUMNS = (_Column(88), _Column(50), _Column(20), _Column(22))
 
 
 def _meeting_section(pdf: _AgendaPDF, agenda: Agenda, m: AgendaMeeting, number: int) -> None:
@@ -190,56 +346,63 @@ def _meeting_section(pdf: _AgendaPDF, agenda: Agenda, m: AgendaMeeting, number: 
         pdf.set_font(FONT, "I", 9.5)
         pdf.cell(0, 5.5, "Sin temas registrados", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     else:
-        pdf.set_font(FONT, "", 8.5)
-        with pdf.table(
-            col_widths=(9, 78, 36, 20, 37),
-            text_align=("CENTER", "LEFT", "LEFT", "CENTER", "RIGHT"),
-            headings_style=_heading_style(),
-            line_height=4.2,
+        amounts = [t.amount_soles for t in m.topics if t.amount_soles is not None]
+        rows = [
+            _Row(
+                (
+                    str(t.rank),
+                    f"{t.title}\n{t.description}" if t.description else t.title,
+                    TOPIC_KIND_LABELS[t.kind],
+                    t.cui or "-",
+                    format_soles(t.amount_soles) if t.amount_soles is not None else "-",
+                )
+            )
+            for t in m.topics
+        ]
+        if amounts:
+            total = format_soles(sum(amounts, Decimal(0)))
+            rows.append(
+                _Row(
+                    ("Total solicitado", total),
+                    style="B",
+                    fill=LIGHT,
+                    spans=(4, 1),
+                    aligns=("R", "R"),
+                )
+            )
+        pdf.table_rows(
+            TOPIC_COLUMNS,
+            ("N.º", "Tema", "Tipo", "Código CUI", "Monto (S/)"),
+            rows,
+            size=8.5,
+            line_h=4.2,
             padding=1.2,
-            cell_fill_color=ZEBRA,
-            cell_fill_mode=TableCellFillMode.ROWS,
-            v_align="TOP",
-        ) as table:
-            head = table.row()
-            for title in ("N.º", "Tema", "Tipo", "Código CUI", "Monto (S/)"):
-                head.cell(title)
-            for t in m.topics:
-                row = table.row()
-                row.cell(str(t.rank))
-                row.cell(f"{t.title}\n{t.description}" if t.description else t.title)
-                row.cell(TOPIC_KIND_LABELS[t.kind])
-                row.cell(t.cui or "-")
-                row.cell(format_soles(t.amount_soles) if t.amount_soles is not None else "-")
-            amounts = [t.amount_soles for t in m.topics if t.amount_soles is not None]
-            if amounts:
-                row = table.row()
-                row.cell("Total solicitado", colspan=4, align="RIGHT", style=_heading_style())
-                row.cell(format_soles(sum(amounts, Decimal(0))), style=_heading_style())
+            zebra=True,
+        )
 
     pdf.subheading("Compromisos pendientes con esta delegación")
     if not m.open_commitments:
         pdf.set_font(FONT, "I", 9.5)
         pdf.cell(0, 5.5, "Sin compromisos pendientes", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     else:
-        pdf.set_font(FONT, "", 8.5)
-        with pdf.table(
-            col_widths=(88, 50, 20, 22),
-            text_align="LEFT",
-            headings_style=_heading_style(),
-            line_height=4.2,
+        pdf.table_rows(
+            COMMITMENT_COLUMNS,
+            ("Compromiso", "Responsable", "Plazo", "Estado"),
+            [
+                _Row(
+                    (
+                        c.description,
+                        c.responsible or "-",
+                        c.deadline.strftime("%d/%m/%Y") if c.deadline else "Sin plazo",
+                        COMMITMENT_STATUS_LABELS[c.status],
+                    )
+                )
+                for c in m.open_commitments
+            ],
+            size=8.5,
+            line_h=4.2,
             padding=1.2,
-            v_align="TOP",
-        ) as table:
-            head = table.row()
-            for title in ("Compromiso", "Responsable", "Plazo", "Estado"):
-                head.cell(title)
-            for c in m.open_commitments:
-                row = table.row()
-                row.cell(c.description)
-                row.cell(c.responsible or "-")
-                row.cell(c.deadline.strftime("%d/%m/%Y") if c.deadline else "Sin plazo")
-                row.cell(COMMITMENT_STATUS_LABELS[c.status])
+        )
     pdf.ln(7)
 
 
