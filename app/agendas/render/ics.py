@@ -15,9 +15,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from app.agendas.render.fmt import (
     authority_text,
@@ -119,12 +120,26 @@ def _cancelled_event(agenda: Agenda, c: CancelledMeeting) -> Event:
     return ev
 
 
+@lru_cache(maxsize=32)
+def _vtimezone(tzid: str, first_date: date, last_date: date) -> Timezone:
+    """The VTIMEZONE of `tzid` for the period (computing it from the zoneinfo transitions is
+    most of an .ics's cost; a publication's agendas share it). Shared: never mutate it."""
+    return Timezone.from_tzid(tzid, first_date=first_date, last_date=last_date)
+
+
 def _finish(agenda: Agenda, cal: Calendar, dates: list[datetime]) -> bytes:
+    """Serialise, with the VTIMEZONE of every TZID used (what `add_missing_timezones` does)."""
     if dates:
-        cal.add_missing_timezones(
-            first_date=(min(dates) - timedelta(days=366)).date(),
-            last_date=(max(dates) + timedelta(days=366)).date(),
-        )
+        first_date = (min(dates) - timedelta(days=366)).date()
+        last_date = (max(dates) + timedelta(days=366)).date()
+        at = len(cal.timezones)
+        for tzid in sorted(cal.get_missing_tzids()):
+            try:
+                timezone = _vtimezone(tzid, first_date, last_date)
+            except ValueError:  # unknown to zoneinfo: left out, as icalendar does
+                continue
+            cal.subcomponents.insert(at, timezone)
+            at += 1
     return cal.to_ical()
 
 

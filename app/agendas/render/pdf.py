@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from fpdf import FPDF, FontFace
-from fpdf.enums import TableCellFillMode, XPos, YPos
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 
 from app.agendas.render.fmt import (
     authority_text,
@@ -318,11 +318,8 @@ def _dates(meetings: Iterable[AgendaMeeting]) -> list[date]:
     return sorted({m.start.date() for m in meetings})
 
 
-def _heading_style() -> FontFace:
-    return FontFace(emphasis="BOLD", color=INK, fill_color=LIGHT)
-
-
 TOPIC_COLUMNS = (_Column(9, "C"), _Column(78), _Column(36), _Column(20, "C"), _Column(37, "R"))
+ROOM_COLUMNS = (_Column(44), _Column(84), _Column(52))
 COMMITMENT_COLUMNS = (_Column(88), _Column(50), _Column(20), _Column(22))
 
 
@@ -455,25 +452,28 @@ def render_room_sheet_pdf(agenda: Agenda, *, compress: bool = True) -> bytes:
         for day in _dates(rooms[room]):
             pdf.band(_cap(format_date_long(day)), size=15)
             pdf.ln(2)
-            pdf.set_font(FONT, "", 13)
-            with pdf.table(
-                col_widths=(44, 84, 52),
-                text_align="LEFT",
-                headings_style=_heading_style(),
-                line_height=6.2,
+            pdf.table_rows(
+                ROOM_COLUMNS,
+                ("Hora", DELEGATION_LABELS[agenda.summit], "Sector"),
+                [
+                    _Row(
+                        (
+                            format_span(m),
+                            f"{m.delegation.name}\n{authority_text(m)}",
+                            "\n".join(f"{s.code} - {s.name}" for s in m.sectors),
+                        ),
+                        sizes=(16, 13, 13),
+                        styles=("B", "", ""),
+                    )
+                    for m in rooms[room]
+                    if m.start.date() == day
+                ],
+                size=13,
+                line_h=6.2,
                 padding=2,
+                zebra=True,
                 v_align="MIDDLE",
-                cell_fill_color=ZEBRA,
-                cell_fill_mode=TableCellFillMode.ROWS,
-            ) as table:
-                head = table.row()
-                for heading in ("Hora", DELEGATION_LABELS[agenda.summit], "Sector"):
-                    head.cell(heading)
-                for m in (m for m in rooms[room] if m.start.date() == day):
-                    row = table.row()
-                    row.cell(format_span(m), style=FontFace(emphasis="BOLD", size_pt=16))
-                    row.cell(f"{m.delegation.name}\n{authority_text(m)}")
-                    row.cell("\n".join(f"{s.code} - {s.name}" for s in m.sectors))
+            )
             pdf.ln(5)
     return bytes(pdf.output())
 
@@ -497,25 +497,21 @@ def render_grid_pdf(agenda: Agenda, *, compress: bool = True, rooms_per_page: in
             pdf.title_block(title, _cap(format_date_long(day)) + suffix)
             time_w = 18
             room_w = (pdf.epw - time_w) / rooms_per_page
-            pdf.set_font(FONT, "", 8)
-            with pdf.table(
-                col_widths=(time_w, *([room_w] * len(chunk))),
-                width=time_w + room_w * len(chunk),
-                align="LEFT",
-                text_align="CENTER",
-                headings_style=_heading_style(),
-                line_height=3.8,
+            columns = (_Column(time_w, "C"), *(_Column(room_w, "C") for _ in chunk))
+            rows = []
+            for start in starts:
+                cells = [format_time(start)]
+                for room in chunk:
+                    cell = [m for m in todays if m.start == start and m.room == room]
+                    cells.append("\n".join(f"{m.delegation.name}\n{m.sector_codes}" for m in cell))
+                rows.append(_Row(tuple(cells), styles=("B", *("" for _ in chunk))))
+            pdf.table_rows(
+                columns,
+                ("Hora", *chunk),
+                rows,
+                size=8,
+                line_h=3.8,
                 padding=1,
                 v_align="MIDDLE",
-            ) as table:
-                head = table.row()
-                head.cell("Hora")
-                for room in chunk:
-                    head.cell(room)
-                for start in starts:
-                    row = table.row()
-                    row.cell(format_time(start), style=FontFace(emphasis="BOLD"))
-                    for room in chunk:
-                        cell = [m for m in todays if m.start == start and m.room == room]
-                        row.cell("\n".join(f"{m.delegation.name}\n{m.sector_codes}" for m in cell))
+            )
     return bytes(pdf.output())
