@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model, cp_model_helper
 
 from .explain import explain_unscheduled, static_reason
-from .model import Built, add_breaks, build, extend_values, hint_values
+from .model import PER_MILLE, Built, add_breaks, build, extend_values, hint_values
 from .models import (
     Assignment,
     Instance,
@@ -146,6 +146,12 @@ def solve(
     if not greedy_ok:
         hint = None  # an infeasible hint misleads the search more than it helps
     best: list[int] | None = hint if greedy_ok else None
+    proven: dict[str, float] = {}  # stages proven optimal without CP-SAT: objective
+    if stages and stages[0] == "weight" and options.break_fairness is None:
+        exact = flow_start(built)
+        if exact is not None:  # optimal weight schedule and its value (solver/flow.py)
+            hint = best = exact[1]
+            proven["weight"] = exact[0]
     # When every schedulable request is mandatory the weight stage has nothing to
     # optimise: it is not solved separately; the next stage finds the schedule.
     skip_weight = len(stages) > 1 and stages[0] == "weight" and weight_is_constant(built)
@@ -156,6 +162,38 @@ def solve(
             add_breaks(built)
             hint = extend_values(built, hint) if hint is not None else None
             best = extend_values(built, best) if best is not None else None
+        if stage == "fairness" and best is not None and "fairness" in built.objectives:
+            expr, _ = built.objectives["fairness"]
+            if evaluate(expr, best) >= PER_MILLE:  # every delegation fully served
+                proven["fairness"] = PER_MILLE
+        if stage in proven and best is not None:
+            expr, sense = built.objectives[stage]
+            value = round(proven[stage])
+            built.model.add(expr == value).with_name(f"fix_{stage}")
+            if skip_weight and not results:
+                w = float(sum(req.weight for req in instance.requests if req.mandatory))
+                results.append(
+                    StageResult(
+                        name="weight",
+                        status=Status.OPTIMAL,
+                        objective=w,
+                        bound=w,
+                        gap=0.0,
+                        sense="max",
+                    )
+                )
+            results.append(
+                StageResult(
+                    name=stage,
+                    status=Status.OPTIMAL,
+                    objective=float(value),
+                    bound=float(value),
+                    gap=0.0,
+                    seconds=0.0,
+                    sense=sense,
+                )
+            )
+            continue
         left = total - (time.perf_counter() - t0)
         budget = left - RESERVE_SHARE * total * (len(stages) - i - 1)
         result, values = _run_stage(
@@ -284,10 +322,12 @@ def _solve_once(
     seconds: float,
     cb: _Progress | None,
     subsolvers: tuple[str, ...] = (),
+    stop_after_first: bool = False,
 ) -> _Outcome:
     solver = _params(options, seconds)
     if subsolvers:
         solver.parameters.subsolvers.extend(subsolvers)
+    solver.parameters.stop_after_first_solution = stop_after_first
     status = _STATUS[solver.solve(m, cb)]
     if status in (Status.OPTIMAL, Status.FEASIBLE):
         # every objective is integer: drop floating-point noise
@@ -356,7 +396,13 @@ def _target_search(
     bound up. With `limit`, stop once the target reaches it (the caller falls back)."""
     t0 = time.perf_counter()
     first = min(BREAKS_FIRST_MAX_S, BREAKS_FIRST_SHARE * seconds)
-    out = _solve_once(m, options, first, cb, FIRST_SUBSOLVERS if limit is not None else ())
+    subsolvers = FIRST_SUBSOLVERS if limit is not None else ()
+    out = _solve_once(m, options, first, cb, subsolvers)
+    if out.status == Status.UNKNOWN and hint is None:
+        # nothing yet (large instances: presolve alone takes a good part of the first
+        # step): go on until a first schedule, with at most half of the time left
+        left = seconds - (time.perf_counter() - t0)
+        out = _solve_once(m, options, left / 2, cb, subsolvers, stop_after_first=True)
     best = out.values if out.values is not None else hint
     if out.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID):
         return out
@@ -433,6 +479,29 @@ def greedy_start(b: Built) -> tuple[list[int], bool]:
         active = [counts[p] for p in counts if any(r in placed for r in b.party_requests[p])]
         ok = not active or max(counts.values()) - min(active) <= d
     return values, ok
+
+
+def flow_start(b: Built) -> tuple[int, list[int]] | None:
+    """The min-cost-flow weight optimum and its schedule as a full hint, when applicable."""
+    from .flow import flow_schedule
+
+    res = flow_schedule(b.prep)
+    if res is None:
+        return None
+    weight, placed = res
+    slots: dict[tuple[str, int], int] = {}
+    per_slot: dict[int, int] = {}
+    for r, s in placed:
+        if s not in b.y[r]:
+            return None
+        for p in b.inst.requests[r].parties:
+            if (p, s) in slots:
+                return None
+            slots[p, s] = r
+        per_slot[s] = per_slot.get(s, 0) + 1
+    if any(c > len(b.inst.rooms) for c in per_slot.values()):
+        return None
+    return weight, hint_values(b, dict.fromkeys(placed))
 
 
 def weight_is_constant(b: Built) -> bool:

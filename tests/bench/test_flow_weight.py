@@ -1,0 +1,44 @@
+"""The min-cost-flow weight optimum (solver/flow.py) on MUNI-shaped editions."""
+
+import random
+
+from bench.generators import gore, muni
+from solver import Status, solve, validate
+from solver.flow import _edge_colouring, flow_schedule
+from solver.prep import prepare
+
+
+def test_edge_colouring_is_proper():
+    rng = random.Random(1)
+    k = 6
+    edges = []
+    deg: dict[str, int] = {}
+    while len(edges) < 200:
+        u, v = f"u{rng.randrange(15)}", f"v{rng.randrange(12)}"
+        if deg.get(u, 0) < k and deg.get(v, 0) < k:
+            edges.append((u, v))
+            deg[u] = deg.get(u, 0) + 1
+            deg[v] = deg.get(v, 0) + 1
+        elif len(deg) > 25 and rng.random() < 0.01:
+            break
+    colours = _edge_colouring(edges, k)
+    seen = set()
+    for (u, v), c in zip(edges, colours, strict=True):
+        assert 0 <= c < k
+        assert ("a", u, c) not in seen and ("b", v, c) not in seen
+        seen |= {("a", u, c), ("b", v, c)}
+
+
+def test_muni_weight_proven_by_flow():
+    inst = muni(seed=3, n_munis=80, n_requests=320, time_limit_s=6)
+    res = flow_schedule(prepare(inst))
+    assert res is not None
+    sol = solve(inst)
+    assert validate(inst, sol).ok
+    weight = sol.stages[0]
+    assert weight.name == "weight" and weight.status == Status.OPTIMAL
+    assert sol.scheduled_weight == res[0] == weight.bound
+
+
+def test_flow_not_applicable_to_gore():
+    assert flow_schedule(prepare(gore(seed=0))) is None
