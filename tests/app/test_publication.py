@@ -156,6 +156,41 @@ def test_publication_is_atomic(client, session, frozen_now, monkeypatch):
     assert publication.published_meetings(session=session, edition=world.edition) == []
 
 
+def test_agendas_are_rendered_before_the_first_write(session, frozen_now, settings, monkeypatch):
+    """The e-mails and their PDF / .ics are rendered before the transaction writes anything,
+    so the write part (and SQLite's write lock) is short; the result is the same."""
+    now = frozen_now(INSIDE)
+    world = make_world(session)
+    prepare = publication.prepare_notifications
+    seen = {}
+
+    def checked(**kwargs):
+        assert not session.new and not session.dirty and not session.deleted
+        assert session.exec(select(ScheduleVersion)).all() == []  # nothing flushed either
+        assert world.edition.status == EditionStatus.scheduling
+        out = prepare(**kwargs)
+        seen["n"] = len(out.messages)
+        assert all(a.content for n in out.messages for a in n.attachments)
+        assert not session.new and not session.dirty  # still nothing to write
+        return out
+
+    monkeypatch.setattr(publication, "prepare_notifications", checked)
+    publication.publish_meetings(
+        session=session,
+        edition=world.edition,
+        meetings=world.plan,
+        published_by="t",
+        now=now,
+        settings=settings,
+    )
+    session.commit()
+    rows = _messages(session, world.edition.id)
+    assert seen["n"] == len(rows) == 5
+    assert session.exec(select(ScheduledMeeting)).all() and all(
+        r.kind == MessageKind.agenda for r in rows
+    )
+
+
 def test_invalid_plan_is_refused(session, frozen_now, settings):
     now = frozen_now(INSIDE)
     world = make_world(session)
