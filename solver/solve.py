@@ -348,6 +348,7 @@ TARGET_SUBSOLVERS = ("no_lp", "max_lp")
 FIRST_SUBSOLVERS = ("no_lp", "max_lp")
 TARGET_SLICE_SHARE = 0.3  # a target that is neither found nor refuted in its slice: try the next
 TARGET_SLICE_MIN_S = 1.0
+TARGET_HINT = True  # the incumbent (above the target) as the hint of each target
 
 
 def _solve_breaks(
@@ -432,6 +433,9 @@ def _target_search(
         last = ub is not None and t == ub - 1 == lo
         feasibility = base.clone()
         feasibility.add(expr <= t)
+        if best is not None and TARGET_HINT:
+            feasibility.proto.solution_hint.vars.extend(range(len(best)))
+            feasibility.proto.solution_hint.values.extend(best)
         slice_s = left if last else max(TARGET_SLICE_MIN_S, TARGET_SLICE_SHARE * left)
         res = _solve_once(feasibility, options, min(left, slice_s), None, TARGET_SUBSOLVERS)
         if res.values is not None:
