@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The job engine: in-process threads (embedded) or the procrastinate queue.
-        jobs.start(engine=app.state.engine, database_url=settings.database_url)
+        jobs.start(engine=app.state.engine, database_url=settings.database_url, settings=settings)
         try:
             yield
         finally:

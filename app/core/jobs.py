@@ -47,7 +47,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from app.core import clock
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,13 @@ class _Context:
 
 _context: _Context | None = None
 _lock = threading.RLock()
+
+
+def settings() -> Settings:
+    """The settings the jobs run with: the application's once started, else the environment's."""
+    if _context is None:
+        return get_settings()
+    return _context.settings
 
 
 def engine() -> Engine:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from app.core import jobs
-from app.core.config import get_settings
 from app.mail.service import dispatch_due
 
 
 @jobs.periodic("dispatch_outbox", seconds=30)
 def dispatch_outbox() -> int:
     """Send every due outbox message (idempotent: each message is claimed once)."""
-    return dispatch_due(engine=jobs.engine(), settings=get_settings())
+    return dispatch_due(engine=jobs.engine(), settings=jobs.settings())

@@ -45,7 +45,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    # Periodic jobs off: a test dispatches the outbox itself, never a 30-second tick behind it.
+    return Settings(database_url=database_url, jobs_periodic=False, _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")
