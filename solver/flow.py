@@ -119,7 +119,8 @@ def _solve_flow(
         return None  # the mandatory requests do not fit: leave it to CP-SAT
     out: list[tuple[int, int]] = []
     for d, rs in chosen.items():
-        colours = _edge_colouring([pairs[r] for r in rs], len(days[d]))
+        edges = [pairs[r] for r in rs]
+        colours = _contiguous_colouring(edges, len(days[d])) or _edge_colouring(edges, len(days[d]))
         out.extend((r, days[d].start + c) for r, c in zip(rs, colours, strict=True))
     weight = sum(inst.requests[r].weight for r in placed)
     return weight, out
@@ -156,3 +157,61 @@ def _edge_colouring(edges: list[tuple[str, str]], k: int) -> list[int]:
         at[u, a] = e
         at[v, a] = e
     return colour
+
+
+def _contiguous_colouring(edges: list[tuple[str, str]], k: int) -> list[int] | None:
+    """A heuristic colouring that gives each A party (delegation) consecutive colours
+    (slots), so that it has no break: delegations with the most meetings first, each in the
+    earliest window of consecutive slots where its B parties can be matched to free slots;
+    a delegation that fits no window takes any free slots. None when it gets stuck (the
+    caller then uses the exact edge colouring)."""
+    by_a: dict[str, list[int]] = defaultdict(list)
+    for e, (a, _b) in enumerate(edges):
+        by_a[a].append(e)
+    taken: dict[str, set[int]] = defaultdict(set)  # B party -> used colours
+    colour = [-1] * len(edges)
+    for _a, es in sorted(by_a.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        n = len(es)
+        match, score = None, -1
+        for w in range(k - n + 1):
+            m = _match(es, edges, range(w, w + n), taken)
+            if m is None:
+                continue
+            # prefer windows that extend the B parties' runs (fewer breaks on their side)
+            sc = sum(
+                (c - 1 in taken[edges[e][1]]) + (c + 1 in taken[edges[e][1]]) for e, c in m.items()
+            )
+            if sc > score:
+                match, score = m, sc
+        if match is None:
+            match = _match(es, edges, range(k), taken)
+            if match is None:
+                return None
+        for e, c in match.items():
+            colour[e] = c
+            taken[edges[e][1]].add(c)
+    return colour
+
+
+def _match(
+    es: list[int], edges: list[tuple[str, str]], slots: range, taken: dict[str, set[int]]
+) -> dict[int, int] | None:
+    """Every edge of `es` to a distinct slot of `slots` free for its B party (augmenting
+    paths), or None."""
+    owner: dict[int, int] = {}
+
+    def augment(e: int, seen: set[int]) -> bool:
+        b = edges[e][1]
+        for c in slots:
+            if c in seen or c in taken[b]:
+                continue
+            seen.add(c)
+            if c not in owner or augment(owner[c], seen):
+                owner[c] = e
+                return True
+        return False
+
+    for e in es:
+        if not augment(e, set()):
+            return None
+    return {e: c for c, e in owner.items()}
