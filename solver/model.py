@@ -286,7 +286,6 @@ def counted_parties(inst: Instance, which: str) -> list[str]:
 
 
 BREAK_ENCODING = "gaps"
-CONTIGUITY_CUTS = False
 
 
 def _gap_breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
