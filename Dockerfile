@@ -8,14 +8,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     ARTICULA_HOST=0.0.0.0 \
     ARTICULA_PORT=8000 \
-    ARTICULA_DATABASE_URL=sqlite:////data/articula.db
+    ARTICULA_DATABASE_URL=sqlite:////data/articula.db \
+    ARTICULA_OUTBOX_DIR=/data/outbox
 
 RUN useradd --create-home --uid 10001 articula \
     && mkdir -p /data /app \
     && chown articula:articula /data
 
 WORKDIR /app
-# Dependencies first (cached layer), then the code.
+# The package and what `articula db upgrade` needs (migrations/, alembic.ini).
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY solver ./solver
