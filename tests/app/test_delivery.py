@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import socket
 import threading
-from email.message import EmailMessage
 
 import icalendar
 import pytest
-from aiosmtpd.controller import Controller
 from factories import auth
+from smtp_support import free_port, smtp_server
 from sqlmodel import select
 from test_publication_support import LIMA, make_world, pdf_text, solve_run
 
@@ -24,38 +22,10 @@ from app.mail.service import dispatch_due
 INSIDE = dt.datetime(2030, 2, 26, 9, 0, tzinfo=LIMA)
 
 
-class Collector:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self._lock:
-            self.messages.append(parsed)
-            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp():
-    handler = Collector()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 def _publish(client, session, world):
@@ -165,17 +135,12 @@ def test_smtp_down_retries_with_backoff_then_sends(client, session, engine, sett
         assert r.status == MessageStatus.queued and r.attempts == 1
         assert r.next_attempt_at == now + dt.timedelta(minutes=1)
         assert "ConnectionRefusedError" in r.last_error
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(port) as (handler, _):
         # not due yet: the backoff holds even though the server is back
         assert dispatch_due(engine=engine, settings=config, now=now + dt.timedelta(seconds=30)) == 0
         assert handler.messages == []
         later = now + dt.timedelta(minutes=2)
         assert dispatch_due(engine=engine, settings=config, now=later) == 3
-    finally:
-        controller.stop()
     assert len(handler.messages) == 3
     rows = _messages(session)
     assert all(r.status == MessageStatus.sent and r.attempts == 2 for r in rows)

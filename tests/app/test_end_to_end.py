@@ -26,10 +26,10 @@ from e2e_support import (
     body_text,
     parse_demo_keys,
     read_sse,
-    smtp_server,
     vevents,
 )
 from fastapi.testclient import TestClient
+from smtp_support import smtp_server
 from test_publication_support import pdf_text
 
 from app.core import clock, jobs

@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from dbutil import is_postgres
+from smtp_support import smtp_server
 from sqlmodel import Session, select
-from test_delivery import Collector, free_port
 from test_publication_support import FIRST_DAY, make_world, pdf_text
 
 from app.agendas import publication
@@ -41,15 +40,8 @@ LIMA = ZoneInfo("America/Lima")
 
 @pytest.fixture
 def smtp():
-    """An aiosmtpd server on 127.0.0.1 (free port) keeping every message it accepts."""
-    handler = Collector()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
