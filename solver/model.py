@@ -37,6 +37,7 @@ predecessor is dropped may still be scheduled anywhere.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ class Built:
     # per counted party: breaks as a linear expression of Booleans (run starts - active)
     break_terms: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
     min_breaks: cp_model.IntVar | None = None  # min_q breaks(q), with break fairness
+    # per (counted party, segment start): the Booleans whose sum is its breaks there
+    segment_breaks: dict[tuple[str, int], list[cp_model.IntVar]] = field(default_factory=dict)
     sure_active: list[str] = field(default_factory=list)  # counted parties surely meeting
     mandatory_lits: dict[int, cp_model.IntVar] = field(default_factory=dict)
     objectives: dict[str, tuple[cp_model.LinearExprT, str]] = field(default_factory=dict)
@@ -218,6 +221,7 @@ def add_breaks(b: Built) -> None:
     for p in b.counted:
         b.breaks[p] = (_gap_breaks_of if BREAK_ENCODING == "gaps" else _breaks_of)(b, p)
     b.sure_active = [p for p in b.breaks if has_meeting(b, p, create=False) is True]
+    crowded_intervals(b)
     break_fairness(b)
     b.objectives["breaks"] = breaks_objective(b)
 
@@ -336,6 +340,7 @@ def _gap_breaks_of(b: Built, p: str) -> cp_model.LinearExprT:
             m.add_implication(g, prev)
             m.add_implication(g, nxt)
             terms.append(g)
+            b.segment_breaks.setdefault((p, seg.start), []).append(g)
     if not terms:
         return 0
     b.break_terms[p] = sum(terms)
@@ -443,6 +448,121 @@ def _surely_active(b: Built, p: str, seg: range) -> bool:
     return False
 
 
+def crowded_intervals(b: Built) -> None:
+    """Implied (breaks stage): an interval of slots too crowded for every party to meet in
+    one run forces breaks (energetic reasoning; it gives the LP its breaks bound).
+
+    For a party p whose mandatory meetings confined to a segment fill d slots: with no
+    break there, its busy slots are one run of >= d slots, which meets an interval I in at
+    least ``m0`` slots; with any breaks, in at least ``m_any = d - |free slots outside I|``.
+    So busy(p, I) >= m0 - (m0 - m_any) * breaks(p, segment), and the busy parties in I are
+    at most cap(I) (rooms x parties per meeting, or the parties free, per slot):
+    ``sum_p (m0 - m_any) * breaks(p, seg) >= sum_p max(m0, m_any) - cap(I)``, added where
+    the right-hand side is positive. Only the break encoding with per-segment literals
+    ("gaps") supports it.
+    """
+    if not b.segment_breaks:
+        return
+    inst, prep = b.inst, b.prep
+    reqs = inst.requests
+    n_rooms = len(inst.rooms)
+    for seg in prep.segments(b.options.breaks_span_blocks):
+        loads: list[tuple[str, int, list[int]]] = []  # (party, d, window starts)
+        for p, cover in b.party_cover.items():
+            free = [t for t in seg if t in cover]
+            if not free:
+                continue
+            # the slots each confined mandatory meeting may cover, grouped: (slots, load)
+            groups: dict[frozenset[int], int] = defaultdict(int)
+            exact = True  # p's busy slots in seg are exactly these meetings
+            for r in b.party_requests[p]:
+                req = reqs[r]
+                if b.sched[r] is None or not prep.starts[r]:
+                    continue
+                first, last = prep.starts[r][0], prep.starts[r][-1] + req.duration
+                if last <= seg.start or first >= seg.stop:
+                    continue
+                if req.mandatory and seg.start <= first and last <= seg.stop:
+                    span = frozenset(t for s in prep.starts[r] for t in range(s, s + req.duration))
+                    groups[span] += req.duration
+                else:
+                    exact = False
+            if not groups:
+                continue
+            free_set = frozenset(free)
+            needs = [
+                (sorted(span), sum(n for other, n in groups.items() if other <= span))
+                for span in {*groups, free_set}
+            ]
+            d = sum(groups.values())
+            # runs of d free slots; with an exact load, only those offering each group of
+            # meetings enough of its slots (Hall's condition). Otherwise the run may be
+            # longer than d and only the plain windows bound its overlap from below.
+            starts = [
+                s
+                for s in free
+                if all(t in free_set for t in range(s, s + d))
+                and (
+                    not exact
+                    or all(
+                        bisect_left(span, s + d) - bisect_left(span, s) >= n for span, n in needs
+                    )
+                )
+            ]
+            loads.append((p, needs, d, starts))
+        if not loads:
+            continue
+        cap = _slot_capacity(b, seg, n_rooms)
+        for a in seg:
+            for z in range(a, seg.stop):
+                need, terms = 0, []
+                for p, needs, d, starts in loads:
+                    # any busy set: each group's load minus its slots outside the interval
+                    m_any = max(
+                        max(0, n - len(span) + bisect_right(span, z) - bisect_left(span, a))
+                        for span, n in needs
+                    )
+                    # one run: the overlap with [a, z] rises then falls with the run's
+                    # start, so its minimum is at the first or the last possible start
+                    m0 = (
+                        min(_overlap(starts[0], d, a, z), _overlap(starts[-1], d, a, z))
+                        if starts
+                        else m_any
+                    )
+                    need += max(m0, m_any)
+                    gaps = b.segment_breaks.get((p, seg.start))
+                    if m0 > m_any and gaps:
+                        terms.append((m0 - m_any) * sum(gaps))
+                    elif m0 > m_any:
+                        need -= m0 - m_any  # a party whose breaks are not counted
+                excess = need - sum(cap[t] for t in range(a, z + 1))
+                if excess > 0 and terms:
+                    b.model.add(sum(terms) >= excess).with_name(f"crowded[{a},{z}]")
+
+
+def _overlap(start: int, length: int, a: int, z: int) -> int:
+    """Slots shared by [start, start + length) and [a, z]."""
+    return max(0, min(start + length - 1, z) - max(start, a) + 1)
+
+
+def _slot_capacity(b: Built, seg: range, n_rooms: int) -> dict[int, int]:
+    """Per slot: at most how many parties can be busy (rooms x the largest meeting, parties
+    free, and even when every meeting that can cover it has two parties)."""
+    reqs = b.inst.requests
+    cap: dict[int, int] = {}
+    for t in seg:
+        sizes = [len(reqs[r].parties) for r, _ in b.slot_cover.get(t, [])]
+        if not sizes:
+            cap[t] = 0
+            continue
+        free = sum(1 for cover in b.party_cover.values() if t in cover)
+        c = min(n_rooms * max(sizes), free)
+        if all(k == 2 for k in sizes):
+            c -= c % 2
+        cap[t] = c
+    return cap
+
+
 def breaks_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
     """Stage `breaks`: total breaks of the counted parties (min).
 
@@ -513,6 +633,15 @@ def hint_values(b: Built, placed: dict[tuple[int, int], int | None]) -> list[int
     for var, fn in b.defs:
         v[var.index] = fn(v)
     return v
+
+
+def weight_is_constant(b: Built) -> bool:
+    """True when every request that can be scheduled is mandatory."""
+    return all(
+        req.mandatory
+        for req, sched in zip(b.inst.requests, b.sched, strict=True)
+        if sched is not None
+    )
 
 
 def has_meeting(b: Built, p: str, create: bool = True):

@@ -17,12 +17,22 @@ one hands its unused time on.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model, cp_model_helper
 
+from . import relax
 from .explain import explain_unscheduled, static_reason
-from .model import PER_MILLE, Built, add_breaks, build, extend_values, hint_values
+from .model import (
+    PER_MILLE,
+    Built,
+    add_breaks,
+    build,
+    extend_values,
+    hint_values,
+    weight_is_constant,
+)
 from .models import (
     Assignment,
     Instance,
@@ -352,6 +362,8 @@ FIRST_SUBSOLVERS = ("no_lp", "max_lp")
 TARGET_SLICE_SHARE = 0.3  # a target that is neither found nor refuted in its slice: try the next
 TARGET_SLICE_MIN_S = 1.0
 IMPROVE_SLICES = True  # a target neither found nor refuted: a minimisation slice, then lo again
+RELAX_SHARE = 0.2  # of the breaks stage's time left after its first run, at most RELAX_MAX_S
+RELAX_MAX_S = 3.0
 TARGET_HINT = True  # the incumbent (above the target) as the hint of each target
 
 
@@ -376,7 +388,21 @@ def _solve_breaks(
     if restricted:
         r = m.clone()
         r.add(r.get_int_var_from_proto_index(b.min_breaks.index) == 0)
-        out = _target_search(r, expr, options, seconds, cb, hint, limit=len(b.sure_active))
+
+        def relaxation_bound(left: float) -> int:
+            budget = min(RELAX_MAX_S, RELAX_SHARE * left)
+            return relax.restricted_breaks_bound(b, budget, options.seed) or 0
+
+        out = _target_search(
+            r,
+            expr,
+            options,
+            seconds,
+            cb,
+            hint,
+            limit=len(b.sure_active),
+            lower_bound=relaxation_bound if relax.applies(b) else None,
+        )
         if out.values is not None and evaluate(expr, out.values) < len(b.sure_active):
             return out
         if out.values is not None:
@@ -396,9 +422,12 @@ def _target_search(
     cb: _Progress | None,
     hint: list[int] | None,
     limit: int | None,
+    lower_bound: Callable[[float], int] | None = None,
 ) -> _Outcome:
     """Minimise `expr` over `m` (objective set): a short plain run, then targets from the
-    bound up. With `limit`, stop once the target reaches it (the caller falls back)."""
+    bound up. With `limit`, stop once the target reaches it (the caller falls back).
+    `lower_bound(seconds left)`, when given, is a proven bound computed after the short run
+    (the busy-pattern relaxation, solver/relax.py)."""
     t0 = time.perf_counter()
     first = min(BREAKS_FIRST_MAX_S, BREAKS_FIRST_SHARE * seconds)
     subsolvers = FIRST_SUBSOLVERS if limit is not None else ()
@@ -415,6 +444,10 @@ def _target_search(
     target = out.bound if out.bound is not None else 0
     if out.status == Status.UNKNOWN:
         target = 0
+    if lower_bound is not None:
+        target = max(target, lower_bound(seconds - (time.perf_counter() - t0)))
+        if ub is not None and target >= ub:
+            return _Outcome(Status.OPTIMAL, best, ub)
     if limit is None and ub is not None and ub - target > TARGET_GAP:
         left = seconds - (time.perf_counter() - t0)
         m.clear_hints()
@@ -526,15 +559,6 @@ def flow_start(b: Built) -> tuple[int, list[int]] | None:
     if any(c > len(b.inst.rooms) for c in per_slot.values()):
         return None
     return weight, hint_values(b, dict.fromkeys(placed))
-
-
-def weight_is_constant(b: Built) -> bool:
-    """True when every request that can be scheduled is mandatory."""
-    return all(
-        req.mandatory
-        for req, sched in zip(b.inst.requests, b.sched, strict=True)
-        if sched is not None
-    )
 
 
 def extract(b: Built, values: list[int]) -> list[Assignment]:

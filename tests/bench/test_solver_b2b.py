@@ -57,3 +57,19 @@ def test_cli_b2b_writes_one_based_solutions(tic12: Path, tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     assert "| tic-12 | 0 |" in result.output and "os.cpu_count()" in result.output
     assert (tmp_path / "tic-12.json").exists() and (tmp_path / "greedy" / "tic-12.json").exists()
+
+
+def test_tic13crafc_breaks_bound_reaches_its_known_optimum(b2b_dir: Path) -> None:
+    """19 tables for 180 meetings in 10 slots: too many parties need the middle slots to meet
+    in one run. The crowded-interval cuts and the busy-pattern relaxation prove 4 breaks,
+    the published optimum, where the plain model's bound stays at 0."""
+    from solver.model import add_breaks, build
+    from solver.prep import prepare
+    from solver.relax import restricted_breaks_bound
+
+    b = parse_b2b(b2b_dir / "tic-13crafc.original.dzn")
+    inst = to_instance(b, b2b_options(time_limit_s=10.0, workers=2))
+    built = build(prepare(inst), inst.options, ["breaks"])
+    add_breaks(built)
+    assert any(c.name.startswith("crowded") for c in built.model.proto.constraints)
+    assert restricted_breaks_bound(built, 10.0) == 4
