@@ -362,7 +362,8 @@ FIRST_SUBSOLVERS = ("no_lp", "max_lp")
 TARGET_SLICE_SHARE = 0.3  # a target that is neither found nor refuted in its slice: try the next
 TARGET_SLICE_MIN_S = 1.0
 IMPROVE_SLICES = True  # a target neither found nor refuted: a minimisation slice, then lo again
-RELAX_SHARE = 0.2  # of the breaks stage's time left after its first run, at most RELAX_MAX_S
+IMPROVE_SUBSOLVERS: tuple[str, ...] = ()  # default portfolio (its LNS); no_lp variants: no better
+RELAX_SHARE = 0.35  # of the time left when the relaxation runs, at most RELAX_MAX_S
 RELAX_MAX_S = 3.0
 TARGET_HINT = True  # the incumbent (above the target) as the hint of each target
 
@@ -426,8 +427,8 @@ def _target_search(
 ) -> _Outcome:
     """Minimise `expr` over `m` (objective set): a short plain run, then targets from the
     bound up. With `limit`, stop once the target reaches it (the caller falls back).
-    `lower_bound(seconds left)`, when given, is a proven bound computed after the short run
-    (the busy-pattern relaxation, solver/relax.py)."""
+    `lower_bound(seconds left)`, when given, is a proven bound, computed when a first target
+    is neither found nor refuted (the busy-pattern relaxation, solver/relax.py)."""
     t0 = time.perf_counter()
     first = min(BREAKS_FIRST_MAX_S, BREAKS_FIRST_SHARE * seconds)
     subsolvers = FIRST_SUBSOLVERS if limit is not None else ()
@@ -444,10 +445,6 @@ def _target_search(
     target = out.bound if out.bound is not None else 0
     if out.status == Status.UNKNOWN:
         target = 0
-    if lower_bound is not None:
-        target = max(target, lower_bound(seconds - (time.perf_counter() - t0)))
-        if ub is not None and target >= ub:
-            return _Outcome(Status.OPTIMAL, best, ub)
     if limit is None and ub is not None and ub - target > TARGET_GAP:
         left = seconds - (time.perf_counter() - t0)
         m.clear_hints()
@@ -482,6 +479,10 @@ def _target_search(
             t = lo
         elif res.status == Status.INFEASIBLE:
             lo = t = max(lo, t + 1)
+        elif lower_bound is not None:
+            # neither found nor refuted: first try to raise the bound (once)
+            lo = t = max(lo, lower_bound(seconds - (time.perf_counter() - t0)))
+            lower_bound = None
         elif IMPROVE_SLICES and best is not None:
             # neither found nor refuted: improve the incumbent by a minimisation slice
             # (the default portfolio, whose LNS workers are good at that), then retry lo
@@ -490,7 +491,7 @@ def _target_search(
             improve.proto.solution_hint.vars.extend(range(len(best)))
             improve.proto.solution_hint.values.extend(best)
             left = seconds - (time.perf_counter() - t0)
-            more = _solve_once(improve, options, min(left, slice_s), None)
+            more = _solve_once(improve, options, min(left, slice_s), None, IMPROVE_SUBSOLVERS)
             if more.values is not None and evaluate(expr, more.values) < ub:
                 best, ub = more.values, evaluate(expr, more.values)
                 if cb is not None:
