@@ -60,3 +60,16 @@ def scheduled_weight(instance: Instance, assignments: Iterable[Assignment]) -> i
 
 def requested_weight(instance: Instance) -> int:
     return sum(r.weight for r in instance.requests)
+
+
+def idle_slots(instance: Instance, assignments: Iterable[Assignment]) -> int:
+    """Idle slots inside each counted party's span of each day (first to last meeting)."""
+    info = instance.grid.slot_info
+    busy = busy_slots(instance, assignments)
+    total = 0
+    for party in counted_parties(instance):
+        by_day: dict[int, list[int]] = {}
+        for t in busy[party.id]:
+            by_day.setdefault(info[t].day_index, []).append(t)
+        total += sum(max(ts) - min(ts) + 1 - len(ts) for ts in by_day.values())
+    return total

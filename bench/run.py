@@ -21,7 +21,7 @@ from solver.models import Instance, ProgressEvent, Solution, StageResult, Status
 from . import b2b as b2bmod
 from .generators import gore, muni
 from .highs import solve_highs
-from .metrics import requested_weight
+from .metrics import idle_slots, requested_weight
 
 Echo = Callable[[str], None]
 
@@ -383,18 +383,23 @@ def run_generated(
                 f"| {_fmt(run.first(st.name), 2)} |"
             )
     echo("")
-    echo("| solver | status | scheduled | scheduled weight | of requested | breaks | s | valid |")
-    echo("|---|---|---|---|---|---|---|---|")
+    echo(
+        "| solver | status | scheduled | scheduled weight | of requested | breaks "
+        "| idle slots (% of meetings) | s | valid |"
+    )
+    echo("|---|---|---|---|---|---|---|---|---|")
     total = requested_weight(inst)
     for label, run in runs.items():
         sol = run.solution
         if sol is None:
             continue
         valid = "yes" if run.valid else "NO: " + "; ".join(run.violations[:2])
+        idle = idle_slots(inst, sol.assignments)
         echo(
             f"| {label} | {sol.status} | {len(sol.assignments)}/{len(inst.requests)} "
             f"| {sol.scheduled_weight} | {sol.scheduled_weight / max(1, total):.1%} "
-            f"| {sol.breaks} | {_fmt(sol.seconds, 2)} | {valid} |"
+            f"| {sol.breaks} | {idle} ({idle / max(1, len(sol.assignments)):.1%}) "
+            f"| {_fmt(sol.seconds, 2)} | {valid} |"
         )
     echo("")
     return runs

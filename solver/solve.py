@@ -55,6 +55,12 @@ _STATUS = {
     cp_model.MODEL_INVALID: Status.MODEL_INVALID,
 }
 RESERVE_SHARE = 0.10
+# kept free at the end: copying a large model into CP-SAT and reading the answer back take
+# time its own limit does not count (MUNI size: about 0.5 s)
+END_MARGIN_SHARE = 0.03
+# MUNI-shaped editions (solver/flow.py): share of the time left for the local search on the
+# flow schedule's idle slots, which CP-SAT's breaks stage improves far more slowly at that size
+POLISH_SHARE = 0.8
 CORE_SHRINK_MAX = 16
 
 
@@ -158,7 +164,9 @@ def solve(
     best: list[int] | None = hint if greedy_ok else None
     proven: dict[str, float] = {}  # stages proven optimal without CP-SAT: objective
     if stages and stages[0] == "weight" and options.break_fairness is None:
-        exact = flow_start(built)
+        left = total - (time.perf_counter() - t0)
+        polish = POLISH_SHARE * left if "breaks" in stages else 0.0
+        exact = flow_start(built, polish, options.seed)
         if exact is not None:  # optimal weight schedule and its value (solver/flow.py)
             hint = best = exact[1]
             proven["weight"] = exact[0]
@@ -205,7 +213,7 @@ def solve(
             )
             continue
         left = total - (time.perf_counter() - t0)
-        budget = left - RESERVE_SHARE * total * (len(stages) - i - 1)
+        budget = left - RESERVE_SHARE * total * (len(stages) - i - 1) - END_MARGIN_SHARE * total
         result, values = _run_stage(
             built, stage, options, budget, hint, progress, hint_is_feasible=best is not None
         )
@@ -539,11 +547,14 @@ def greedy_start(b: Built) -> tuple[list[int], bool]:
     return values, ok
 
 
-def flow_start(b: Built) -> tuple[int, list[int]] | None:
-    """The min-cost-flow weight optimum and its schedule as a full hint, when applicable."""
+def flow_start(
+    b: Built, polish_seconds: float = 0.0, seed: int = 0
+) -> tuple[int, list[int]] | None:
+    """The min-cost-flow weight optimum and its schedule as a full hint, when applicable;
+    the schedule's idle slots polished by local search for `polish_seconds` (flow.polish)."""
     from .flow import flow_schedule
 
-    res = flow_schedule(b.prep)
+    res = flow_schedule(b.prep, polish_seconds, seed)
     if res is None:
         return None
     weight, placed = res
