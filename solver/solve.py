@@ -365,6 +365,7 @@ def _solve_once(
 BREAKS_FIRST_SHARE = 0.15
 BREAKS_FIRST_MAX_S = 1.5
 TARGET_GAP = 12  # without the fairness restriction: plain minimisation when the gap is wider
+WIDE_GAP_SHARE = 0.4  # with it: a minimisation over this share of the time left first
 TARGET_SUBSOLVERS = ("no_lp", "max_lp")
 FIRST_SUBSOLVERS = ("no_lp", "max_lp")
 TARGET_SLICE_SHARE = 0.3  # a target that is neither found nor refuted in its slice: try the next
@@ -462,6 +463,20 @@ def _target_search(
         if again.values is None:
             return _Outcome(Status.FEASIBLE, best, out.bound)
         return again
+    if limit is not None and ub is not None and ub - target > TARGET_GAP and WIDE_GAP_SHARE:
+        # far from the bound: a longer LP-free minimisation from the incumbent first (one
+        # continuous run keeps its learning; target slices would restart it each time)
+        left = seconds - (time.perf_counter() - t0)
+        m.clear_hints()
+        m.proto.solution_hint.vars.extend(range(len(best)))
+        m.proto.solution_hint.values.extend(best)
+        more = _solve_once(m, options, WIDE_GAP_SHARE * left, cb, FIRST_SUBSOLVERS)
+        if more.status in (Status.OPTIMAL, Status.INFEASIBLE):
+            return more
+        if more.values is not None and evaluate(expr, more.values) < ub:
+            best, ub = more.values, evaluate(expr, more.values)
+        if more.bound is not None:
+            target = max(target, more.bound)
     base = m.clone()
     base.clear_objective()
     base.clear_hints()
