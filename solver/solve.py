@@ -156,13 +156,9 @@ def solve(
     built = build(prep, options, stages)
     results: list[StageResult] = []
     total = options.time_limit_s
-    # The greedy schedule, completed to every variable when it keeps every rule, is the
-    # first stage's hint, and the fallback answer if CP-SAT finds nothing in time.
-    hint, greedy_ok = greedy_start(built)
-    if not greedy_ok:
-        hint = None  # an infeasible hint misleads the search more than it helps
-    best: list[int] | None = hint if greedy_ok else None
     proven: dict[str, float] = {}  # stages proven optimal without CP-SAT: objective
+    hint: list[int] | None = None
+    best: list[int] | None = None
     if stages and stages[0] == "weight" and options.break_fairness is None:
         left = total - (time.perf_counter() - t0)
         polish = POLISH_SHARE * left if "breaks" in stages else 0.0
@@ -170,6 +166,12 @@ def solve(
         if exact is not None:  # optimal weight schedule and its value (solver/flow.py)
             hint = best = exact[1]
             proven["weight"] = exact[0]
+    if best is None:
+        # The greedy schedule, completed to every variable when it keeps every rule, is
+        # the first stage's hint, and the fallback answer if CP-SAT finds nothing in time.
+        values, greedy_ok = greedy_start(built)
+        if greedy_ok:  # an infeasible hint misleads the search more than it helps
+            hint = best = values
     # When every schedulable request is mandatory the weight stage has nothing to
     # optimise: it is not solved separately; the next stage finds the schedule.
     skip_weight = len(stages) > 1 and stages[0] == "weight" and weight_is_constant(built)
