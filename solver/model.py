@@ -454,7 +454,8 @@ def crowded_intervals(b: Built) -> None:
 
     For a party p whose mandatory meetings confined to a segment fill d slots: with no
     break there, its busy slots are one run of >= d slots, which meets an interval I in at
-    least ``m0`` slots; with any breaks, in at least ``m_any = d - |free slots outside I|``.
+    least ``m0`` slots; with any breaks, in at least ``m_any`` (for each group of its
+    meetings, their slots minus the group's slots outside I).
     So busy(p, I) >= m0 - (m0 - m_any) * breaks(p, segment), and the busy parties in I are
     at most cap(I) (rooms x parties per meeting, or the parties free, per slot):
     ``sum_p (m0 - m_any) * breaks(p, seg) >= sum_p max(m0, m_any) - cap(I)``, added where
@@ -467,34 +468,30 @@ def crowded_intervals(b: Built) -> None:
     reqs = inst.requests
     n_rooms = len(inst.rooms)
     for seg in prep.segments(b.options.breaks_span_blocks):
-        loads: list[tuple[str, int, list[int]]] = []  # (party, d, window starts)
+        # per party: (Hall needs, load d, starts of feasible runs of d, its breaks in seg)
+        loads: list[tuple[list[tuple[list[int], int]], int, list[int], object]] = []
         for p, cover in b.party_cover.items():
             free = [t for t in seg if t in cover]
             if not free:
                 continue
-            # the slots each confined mandatory meeting may cover, grouped: (slots, load)
-            groups: dict[frozenset[int], int] = defaultdict(int)
+            confined: list[int] = []  # mandatory meetings that can only take place in seg
             exact = True  # p's busy slots in seg are exactly these meetings
             for r in b.party_requests[p]:
                 req = reqs[r]
-                if b.sched[r] is None or not prep.starts[r]:
+                if b.sched[r] is None:
                     continue
                 first, last = prep.starts[r][0], prep.starts[r][-1] + req.duration
                 if last <= seg.start or first >= seg.stop:
                     continue
                 if req.mandatory and seg.start <= first and last <= seg.stop:
-                    span = frozenset(t for s in prep.starts[r] for t in range(s, s + req.duration))
-                    groups[span] += req.duration
+                    confined.append(r)
                 else:
                     exact = False
-            if not groups:
+            if not confined:
                 continue
             free_set = frozenset(free)
-            needs = [
-                (sorted(span), sum(n for other, n in groups.items() if other <= span))
-                for span in {*groups, free_set}
-            ]
-            d = sum(groups.values())
+            needs = [(sorted(span), n) for span, n in hall_needs(prep, confined, free_set)]
+            d = sum(reqs[r].duration for r in confined)
             # runs of d free slots; with an exact load, only those offering each group of
             # meetings enough of its slots (Hall's condition). Otherwise the run may be
             # longer than d and only the plain windows bound its overlap from below.
@@ -509,14 +506,17 @@ def crowded_intervals(b: Built) -> None:
                     )
                 )
             ]
-            loads.append((p, needs, d, starts))
+            gaps = b.segment_breaks.get((p, seg.start))
+            loads.append((needs, d, starts, sum(gaps) if gaps else None))
         if not loads:
             continue
         cap = _slot_capacity(b, seg, n_rooms)
         for a in seg:
+            seats = 0
             for z in range(a, seg.stop):
+                seats += cap[z]
                 need, terms = 0, []
-                for p, needs, d, starts in loads:
+                for needs, d, starts, breaks in loads:
                     # any busy set: each group's load minus its slots outside the interval
                     m_any = max(
                         max(0, n - len(span) + bisect_right(span, z) - bisect_left(span, a))
@@ -529,15 +529,29 @@ def crowded_intervals(b: Built) -> None:
                         if starts
                         else m_any
                     )
+                    if breaks is None:  # breaks not counted here: nothing to link
+                        m0 = m_any
                     need += max(m0, m_any)
-                    gaps = b.segment_breaks.get((p, seg.start))
-                    if m0 > m_any and gaps:
-                        terms.append((m0 - m_any) * sum(gaps))
-                    elif m0 > m_any:
-                        need -= m0 - m_any  # a party whose breaks are not counted
-                excess = need - sum(cap[t] for t in range(a, z + 1))
+                    if m0 > m_any:
+                        terms.append((m0 - m_any) * breaks)
+                excess = need - seats
                 if excess > 0 and terms:
                     b.model.add(sum(terms) >= excess).with_name(f"crowded[{a},{z}]")
+
+
+def hall_needs(
+    prep: Prepared, requests: list[int], free: frozenset[int]
+) -> list[tuple[frozenset[int], int]]:
+    """Hall's condition for one party's meetings: for each set of slots that some of its
+    meetings may cover (and for `free`, all its slots), the slots those meetings need."""
+    reqs = prep.inst.requests
+    groups: dict[frozenset[int], int] = defaultdict(int)
+    for r in requests:
+        span = frozenset(t for s in prep.starts[r] for t in range(s, s + reqs[r].duration))
+        groups[span] += reqs[r].duration
+    return [
+        (span, sum(n for other, n in groups.items() if other <= span)) for span in {*groups, free}
+    ]
 
 
 def _overlap(start: int, length: int, a: int, z: int) -> int:

@@ -8,7 +8,7 @@ meeting there has two parties), a busy party has some partner busy at the same s
 same break count (gap starts) and break fairness with ``min_breaks = 0``, and the crowded-
 interval cuts. Which meeting fills each busy slot is left out, so the model has one Boolean
 per (party, slot) instead of one per (request, slot), and CP-SAT often proves its optimum in
-a second where the full model's bound stays far below (B2B forumt-14crafe: 5 in about 1 s;
+a few seconds where the full model's bound stays below (B2B forumt-14crafe: 5 in about 2 s;
 the full model stops at 4). Any bound of the relaxation bounds the restricted breaks stage.
 """
 
@@ -18,7 +18,14 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from .model import Built, _gap_breaks_of, _slot_capacity, crowded_intervals, weight_is_constant
+from .model import (
+    Built,
+    _gap_breaks_of,
+    _slot_capacity,
+    crowded_intervals,
+    hall_needs,
+    weight_is_constant,
+)
 
 RELAX_WORKERS = ("max_lp", "core")
 
@@ -28,7 +35,7 @@ def applies(b: Built) -> bool:
     return bool(b.counted) and weight_is_constant(b)
 
 
-def restricted_breaks_bound(b: Built, seconds: float, seed: int = 0) -> int | None:
+def restricted_breaks_bound(b: Built, seconds: float) -> int | None:
     """A proven lower bound on the total breaks with every counted party at most
     `break_fairness` breaks (no limit without fairness); None when not applicable."""
     if not applies(b):
@@ -36,10 +43,10 @@ def restricted_breaks_bound(b: Built, seconds: float, seed: int = 0) -> int | No
     r = relaxed(b)
     r.model.minimize(sum(g for gs in r.segment_breaks.values() for g in gs))
     solver = cp_model.CpSolver()
-    solver.parameters.num_workers = max(2, len(RELAX_WORKERS))
+    solver.parameters.num_workers = b.options.workers
     solver.parameters.subsolvers.extend(RELAX_WORKERS)
     solver.parameters.max_time_in_seconds = max(0.05, seconds)
-    solver.parameters.random_seed = seed
+    solver.parameters.random_seed = b.options.seed
     status = solver.solve(r.model)
     if status == cp_model.INFEASIBLE:
         return None  # the caller's model is infeasible too; let it find that out itself
@@ -63,12 +70,7 @@ def relaxed(b: Built) -> Built:
         if not mine:
             continue
         m.add(sum(busy.values()) == sum(reqs[q].duration for q in mine))
-        groups: dict[frozenset[int], int] = defaultdict(int)
-        for q in mine:
-            span = frozenset(t for s in prep.starts[q] for t in range(s, s + reqs[q].duration))
-            groups[span] += reqs[q].duration
-        for span in groups:
-            need = sum(n for other, n in groups.items() if other <= span)
+        for span, need in hall_needs(prep, mine, frozenset(busy)):
             if need < len(span):
                 m.add(sum(busy[t] for t in span) >= need)
         _partner_busy(r, p, mine)

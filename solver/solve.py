@@ -288,10 +288,7 @@ def _run_stage(
     expr, sense = b.objectives[stage]
     m = b.model
     m.minimize(expr) if sense == "min" else m.maximize(expr)
-    m.clear_hints()
-    if hint is not None:
-        m.proto.solution_hint.vars.extend(range(len(hint)))
-        m.proto.solution_hint.values.extend(hint)
+    _set_hint(m, hint)
     cb = _Progress(stage, progress) if progress is not None else None
     start = time.perf_counter()
     if stage == "breaks":
@@ -372,8 +369,6 @@ TARGET_SUBSOLVERS = ("no_lp", "max_lp")
 FIRST_SUBSOLVERS = ("no_lp", "max_lp")
 TARGET_SLICE_SHARE = 0.3  # a target that is neither found nor refuted in its slice: try the next
 TARGET_SLICE_MIN_S = 1.0
-IMPROVE_SLICES = True  # a target neither found nor refuted: a minimisation slice, then lo again
-IMPROVE_SUBSOLVERS: tuple[str, ...] = ()  # default portfolio (its LNS); no_lp variants: no better
 RELAX_SHARE = 0.35  # of the time left when the relaxation runs, at most RELAX_MAX_S
 RELAX_MAX_S = 3.0
 TARGET_HINT = True  # the incumbent (above the target) as the hint of each target
@@ -403,7 +398,7 @@ def _solve_breaks(
 
         def relaxation_bound(left: float) -> int:
             budget = min(RELAX_MAX_S, RELAX_SHARE * left)
-            return relax.restricted_breaks_bound(b, budget, options.seed) or 0
+            return relax.restricted_breaks_bound(b, budget) or 0
 
         out = _target_search(
             r,
@@ -458,20 +453,16 @@ def _target_search(
         target = 0
     if limit is None and ub is not None and ub - target > TARGET_GAP:
         left = seconds - (time.perf_counter() - t0)
-        m.clear_hints()
-        m.proto.solution_hint.vars.extend(range(len(best)))
-        m.proto.solution_hint.values.extend(best)
+        _set_hint(m, best)
         again = _solve_once(m, options, left, cb)
         if again.values is None:
             return _Outcome(Status.FEASIBLE, best, out.bound)
         return again
-    if limit is not None and ub is not None and ub - target > TARGET_GAP and WIDE_GAP_SHARE:
+    if limit is not None and ub is not None and ub - target > TARGET_GAP:
         # far from the bound: a longer LP-free minimisation from the incumbent first (one
         # continuous run keeps its learning; target slices would restart it each time)
         left = seconds - (time.perf_counter() - t0)
-        m.clear_hints()
-        m.proto.solution_hint.vars.extend(range(len(best)))
-        m.proto.solution_hint.values.extend(best)
+        _set_hint(m, best)
         more = _solve_once(m, options, WIDE_GAP_SHARE * left, cb, FIRST_SUBSOLVERS)
         if more.status in (Status.OPTIMAL, Status.INFEASIBLE):
             return more
@@ -492,9 +483,8 @@ def _target_search(
         last = ub is not None and t == ub - 1 == lo
         feasibility = base.clone()
         feasibility.add(expr <= t)
-        if best is not None and TARGET_HINT:
-            feasibility.proto.solution_hint.vars.extend(range(len(best)))
-            feasibility.proto.solution_hint.values.extend(best)
+        if TARGET_HINT:
+            _set_hint(feasibility, best)
         slice_s = left if last else max(TARGET_SLICE_MIN_S, TARGET_SLICE_SHARE * left)
         res = _solve_once(feasibility, options, min(left, slice_s), None, TARGET_SUBSOLVERS)
         if res.values is not None:
@@ -508,15 +498,13 @@ def _target_search(
             # neither found nor refuted: first try to raise the bound (once)
             lo = t = max(lo, lower_bound(seconds - (time.perf_counter() - t0)))
             lower_bound = None
-        elif IMPROVE_SLICES and best is not None:
+        elif best is not None:
             # neither found nor refuted: improve the incumbent by a minimisation slice
             # (the default portfolio, whose LNS workers are good at that), then retry lo
             improve = m.clone()
-            improve.clear_hints()
-            improve.proto.solution_hint.vars.extend(range(len(best)))
-            improve.proto.solution_hint.values.extend(best)
+            _set_hint(improve, best)
             left = seconds - (time.perf_counter() - t0)
-            more = _solve_once(improve, options, min(left, slice_s), None, IMPROVE_SUBSOLVERS)
+            more = _solve_once(improve, options, min(left, slice_s), None)
             if more.values is not None and evaluate(expr, more.values) < ub:
                 best, ub = more.values, evaluate(expr, more.values)
                 if cb is not None:
@@ -530,6 +518,14 @@ def _target_search(
         return _Outcome(Status.UNKNOWN, None, lo)
     status = Status.OPTIMAL if lo >= ub else Status.FEASIBLE
     return _Outcome(status, best, min(lo, ub))
+
+
+def _set_hint(m: cp_model.CpModel, values: list[int] | None) -> None:
+    """Replace the model's hint by a value for every variable (or none)."""
+    m.clear_hints()
+    if values is not None:
+        m.proto.solution_hint.vars.extend(range(len(values)))
+        m.proto.solution_hint.values.extend(values)
 
 
 def evaluate(expr: cp_model.LinearExprT, values: list[int]) -> int:
