@@ -16,13 +16,14 @@ one hands its unused time on.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model, cp_model_helper
 
-from . import relax
+from . import lns, local, relax
 from .explain import explain_unscheduled, static_reason
 from .model import (
     PER_MILLE,
@@ -363,15 +364,14 @@ def _solve_once(
 # 9 of the 10 unproven incumbents lower, forumt-14crafc proven), then the lowest open target again.
 BREAKS_FIRST_SHARE = 0.15
 BREAKS_FIRST_MAX_S = 1.5
-TARGET_GAP = 12  # without the fairness restriction: plain minimisation when the gap is wider
-WIDE_GAP_SHARE = 0.4  # with it: a minimisation over this share of the time left first
+TARGET_GAP = 12  # a wider gap after the first step: local search (or LNS) first
+WIDE_GAP_SHARE = 0.4  # wider: large neighbourhood search over this share of the time left
 TARGET_SUBSOLVERS = ("no_lp", "max_lp")
 FIRST_SUBSOLVERS = ("no_lp", "max_lp")
 TARGET_SLICE_SHARE = 0.3  # a target that is neither found nor refuted in its slice: try the next
 TARGET_SLICE_MIN_S = 1.0
 RELAX_SHARE = 0.35  # of the time left when the relaxation runs, at most RELAX_MAX_S
 RELAX_MAX_S = 3.0
-TARGET_HINT = True  # the incumbent (above the target) as the hint of each target
 
 
 def _solve_breaks(
@@ -408,6 +408,7 @@ def _solve_breaks(
             cb,
             hint,
             limit=len(b.sure_active),
+            built=b,
             lower_bound=relaxation_bound if relax.applies(b) else None,
         )
         if out.values is not None and evaluate(expr, out.values) < len(b.sure_active):
@@ -418,7 +419,7 @@ def _solve_breaks(
         if left <= 0.05:
             return _Outcome(Status.FEASIBLE if hint else Status.UNKNOWN, hint)
         seconds = left
-    return _target_search(m, expr, options, seconds, cb, hint, limit=None)
+    return _target_search(m, expr, options, seconds, cb, hint, limit=None, built=b)
 
 
 def _target_search(
@@ -429,6 +430,7 @@ def _target_search(
     cb: _Progress | None,
     hint: list[int] | None,
     limit: int | None,
+    built: Built,
     lower_bound: Callable[[float], int] | None = None,
 ) -> _Outcome:
     """Minimise `expr` over `m` (objective set): a short plain run, then targets from the
@@ -451,25 +453,22 @@ def _target_search(
     target = out.bound if out.bound is not None else 0
     if out.status == Status.UNKNOWN:
         target = 0
-    if limit is None and ub is not None and ub - target > TARGET_GAP:
+    if best is not None and ub - target > TARGET_GAP:
+        # far from the bound: first walk the incumbent down by local search (one-slot
+        # meetings, pooled rooms) or by large neighbourhood search
         left = seconds - (time.perf_counter() - t0)
-        _set_hint(m, best)
-        again = _solve_once(m, options, left, cb)
-        if again.values is None:
-            return _Outcome(Status.FEASIBLE, best, out.bound)
-        return again
-    if limit is not None and ub is not None and ub - target > TARGET_GAP:
-        # far from the bound: a longer LP-free minimisation from the incumbent first (one
-        # continuous run keeps its learning; target slices would restart it each time)
-        left = seconds - (time.perf_counter() - t0)
-        _set_hint(m, best)
-        more = _solve_once(m, options, WIDE_GAP_SHARE * left, cb, FIRST_SUBSOLVERS)
-        if more.status in (Status.OPTIMAL, Status.INFEASIBLE):
-            return more
-        if more.values is not None and evaluate(expr, more.values) < ub:
-            best, ub = more.values, evaluate(expr, more.values)
-        if more.bound is not None:
-            target = max(target, more.bound)
+        if local.applies(built):
+            best = _local_search(built, m, expr, best, target, LOCAL_SHARE * left, options, cb)
+        elif limit is not None:
+            best = _lns(built, m, expr, best, target, WIDE_GAP_SHARE * left, options, cb)
+        ub = evaluate(expr, best)
+        if limit is None and ub - target > TARGET_GAP:
+            # still far, no fairness restriction: plain minimisation for the rest
+            _set_hint(m, best)
+            again = _solve_once(m, options, seconds - (time.perf_counter() - t0), cb)
+            if again.values is None or evaluate(expr, again.values) > ub:
+                return _Outcome(Status.FEASIBLE, best, target)
+            return again
     base = m.clone()
     base.clear_objective()
     base.clear_hints()
@@ -483,8 +482,7 @@ def _target_search(
         last = ub is not None and t == ub - 1 == lo
         feasibility = base.clone()
         feasibility.add(expr <= t)
-        if TARGET_HINT:
-            _set_hint(feasibility, best)
+        _set_hint(feasibility, best)
         slice_s = left if last else max(TARGET_SLICE_MIN_S, TARGET_SLICE_SHARE * left)
         res = _solve_once(feasibility, options, min(left, slice_s), None, TARGET_SUBSOLVERS)
         if res.values is not None:
@@ -499,18 +497,11 @@ def _target_search(
             lo = t = max(lo, lower_bound(seconds - (time.perf_counter() - t0)))
             lower_bound = None
         elif best is not None:
-            # neither found nor refuted: improve the incumbent by a minimisation slice
-            # (the default portfolio, whose LNS workers are good at that), then retry lo
-            improve = m.clone()
-            _set_hint(improve, best)
+            # neither found nor refuted again: large neighbourhood search from the
+            # incumbent for the rest of the time (it stops early on reaching lo)
             left = seconds - (time.perf_counter() - t0)
-            more = _solve_once(improve, options, min(left, slice_s), None)
-            if more.values is not None and evaluate(expr, more.values) < ub:
-                best, ub = more.values, evaluate(expr, more.values)
-                if cb is not None:
-                    cb.report(ub, lo)
-            if more.bound is not None:
-                lo = max(lo, more.bound)
+            best = _lns(built, m, expr, best, lo, left, options, cb)
+            ub = evaluate(expr, best)
             t = lo
         else:  # neither found nor refuted: jump halfway to the incumbent
             t += 1 if ub is None else max(1, (ub - t) // 2)
@@ -518,6 +509,69 @@ def _target_search(
         return _Outcome(Status.UNKNOWN, None, lo)
     status = Status.OPTIMAL if lo >= ub else Status.FEASIBLE
     return _Outcome(status, best, min(lo, ub))
+
+
+LOCAL_SHARE = 0.5  # of the time left, for the local search on a far incumbent
+CHECK_MIN_S = 0.5  # CP-SAT's check of the local search's schedule (every start fixed)
+
+
+def _local_search(
+    b: Built,
+    m: cp_model.CpModel,
+    expr: cp_model.LinearExprT,
+    best: list[int],
+    lower: int,
+    seconds: float,
+    options: Options,
+    cb: _Progress | None,
+) -> list[int]:
+    """Simulated annealing on the incumbent's placements (solver/local.py); its schedule,
+    completed and checked by CP-SAT with every start fixed, when it has fewer breaks."""
+    t0 = time.perf_counter()
+    placed, breaks = local.improve(
+        b, local.placements(b, best), seconds, options.break_fairness, random.Random(options.seed)
+    )
+    if breaks < 0 or breaks >= evaluate(expr, best):
+        return best
+    values = hint_values(b, dict.fromkeys(placed.items()))
+    check = m.clone()
+    lns.fix_outside(check, b, values, set())
+    _set_hint(check, values)
+    out = _solve_once(check, options, max(CHECK_MIN_S, seconds - (time.perf_counter() - t0)), None)
+    if out.values is None or evaluate(expr, out.values) >= evaluate(expr, best):
+        return best
+    if cb is not None:
+        cb.report(evaluate(expr, out.values), lower)
+    return out.values
+
+
+def _lns(
+    b: Built,
+    m: cp_model.CpModel,
+    expr: cp_model.LinearExprT,
+    best: list[int],
+    lower: int,
+    seconds: float,
+    options: Options,
+    cb: _Progress | None,
+) -> list[int]:
+    """Large neighbourhood search from `best` (solver/lns.py), progress reported."""
+
+    def report(value: int) -> None:
+        if cb is not None:
+            cb.report(value, lower)
+
+    return lns.improve(
+        b,
+        m,
+        lambda v: evaluate(expr, v),
+        best,
+        lower,
+        seconds,
+        options.workers,
+        options.seed,
+        report,
+    )
 
 
 def _set_hint(m: cp_model.CpModel, values: list[int] | None) -> None:

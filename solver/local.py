@@ -1,0 +1,231 @@
+"""Local search on a schedule for fewer breaks (simulated annealing), for the breaks stage.
+
+CP-SAT improves a schedule with many breaks slowly when the day is long and half empty
+(B2B events of 21-22 slots: first schedules with 20-120 breaks where the optimum is 0-6):
+there are many ways to place each meeting and few of them change the objective. Moves
+that slide one meeting, or let two meetings of a party exchange their slots, are cheap to
+evaluate, and thousands of them per second walk down to far better schedules, which then
+hint CP-SAT's own search.
+
+It applies when every meeting lasts one slot, the rooms are pooled (nested sets of fitting
+rooms, solver/prep.py: a slot holds at most |S_j| meetings whose rooms lie in S_j) and no
+precedence links two requests. Moves never change which requests are scheduled, so the
+weight and fairness stages keep their values; they keep every hard rule (candidate starts
+only, no party in two meetings at once, the rooms per slot) and the result is kept only
+when no counted party has more than `max_breaks` breaks.
+
+Cost of a counted party: idle slots inside its span in each segment plus GAP_WEIGHT per
+break, and FAIRNESS_WEIGHT per break above `max_breaks`. Idle slots make the landscape
+smooth: shortening a gap is progress before the gap closes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+from .model import Built
+
+GAP_WEIGHT = 2
+FAIRNESS_WEIGHT = 20
+T0 = 1.0  # initial temperature, falling linearly over the run
+TIE = 0.3  # probability of taking a move that leaves the cost unchanged
+
+
+def applies(b: Built) -> bool:
+    """One-slot meetings, pooled rooms, no precedences, breaks counted, not re-planning
+    (moves would change the re-planning stage's objective)."""
+    reqs = b.inst.requests
+    return (
+        bool(b.counted)
+        and b.options.previous is None
+        and b.prep.pooled
+        and all(req.duration == 1 and not req.after for req in reqs)
+    )
+
+
+def placements(b: Built, values: list[int]) -> dict[int, int]:
+    """Scheduled request -> start slot, from a solution vector."""
+    out: dict[int, int] = {}
+    for r, ys in enumerate(b.y):
+        for s, y in ys.items():
+            if values[y.index]:
+                out[r] = s
+                break
+    return out
+
+
+def improve(
+    b: Built,
+    placed: dict[int, int],
+    seconds: float,
+    max_breaks: int | None,
+    rng: random.Random,
+) -> tuple[dict[int, int], int]:
+    """The best schedule seen within `seconds` (never worse than `placed`) and its breaks."""
+    reqs = b.inst.requests
+    counted = set(b.counted)
+    # rooms per slot, as in model.no_room_overlap: the meetings of class <= j at most
+    # |S_j|, all of them at most the number of rooms
+    chain, room_class = b.prep.room_chain, b.prep.room_class
+    caps = [len(rooms) for rooms in chain[:-1]] + [len(b.inst.rooms)]
+    segments = [sum(1 << t for t in seg) for seg in b.prep.segments(b.options.breaks_span_blocks)]
+    limit = max_breaks if max_breaks is not None else 1 << 30
+
+    meetings = sorted(placed)
+    slot = dict(placed)
+    parties = {r: reqs[r].parties for r in meetings}
+    candidates = {r: list(b.y[r]) for r in meetings}
+    mask: dict[str, int] = {}
+    at: dict[str, dict[int, int]] = {}  # party -> slot -> request
+    count = [[0] * b.prep.n for _ in caps]  # [j][slot]: meetings of class <= j
+    for r, s in slot.items():
+        for j in range(room_class[r], len(caps)):
+            count[j][s] += 1
+        for p in parties[r]:
+            mask[p] = mask.get(p, 0) | (1 << s)
+            at.setdefault(p, {})[s] = r
+
+    def shape(m: int) -> tuple[int, int]:
+        """(idle slots inside the span, breaks) of a busy mask, over the segments."""
+        idle = gaps = 0
+        for seg in segments:
+            x = m & seg
+            if not x:
+                continue
+            low = (x & -x).bit_length() - 1
+            span = x.bit_length() - low
+            ones = x.bit_count()
+            idle += span - ones
+            gaps += (x & ~(x << 1)).bit_count() - 1
+        return idle, gaps
+
+    def cost(p: str, m: int) -> int:
+        if p not in counted:
+            return 0
+        idle, gaps = shape(m)
+        return idle + GAP_WEIGHT * gaps + FAIRNESS_WEIGHT * max(0, gaps - limit)
+
+    def breaks_of(p: str) -> int:
+        return shape(mask[p])[1] if p in counted else 0
+
+    current = {p: cost(p, m) for p, m in mask.items()}
+    total_breaks = sum(breaks_of(p) for p in mask)
+    over = sum(1 for p in mask if breaks_of(p) > limit)
+    best = dict(slot)
+    best_key = (over > 0, total_breaks)
+    start = time.perf_counter()
+    temperature = T0
+
+    def accept(delta: int) -> bool:
+        if delta < 0:
+            return True
+        if delta == 0:
+            return rng.random() < TIE
+        return rng.random() < math.exp(-delta / temperature)
+
+    def apply(changes: dict[str, int]) -> None:
+        nonlocal total_breaks, over
+        for p, m in changes.items():
+            old_b = breaks_of(p)
+            mask[p] = m
+            current[p] = cost(p, m)
+            new_b = breaks_of(p)
+            total_breaks += new_b - old_b
+            over += (new_b > limit) - (old_b > limit)
+
+    def room_left(r: int, t: int, leaving: int | None = None) -> bool:
+        """Request r fits at slot t, request `leaving` (if any) leaving t at the same time."""
+        for j in range(room_class[r], len(caps)):
+            n = count[j][t] + 1
+            if leaving is not None and room_class[leaving] <= j:
+                n -= 1
+            if n > caps[j]:
+                return False
+        return True
+
+    def relocate(r: int, old: int, new: int) -> None:
+        for j in range(room_class[r], len(caps)):
+            count[j][old] -= 1
+            count[j][new] += 1
+
+    order = list(meetings)
+    while best_key[1] > 0 or best_key[0]:
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            break
+        temperature = T0 * (1 - elapsed / seconds) + 0.02
+        rng.shuffle(order)
+        for e in order:
+            c = slot[e]
+            ps = parties[e]
+            before = sum(current[p] for p in ps)
+            done = False
+            # slide e to another slot free for all its parties, with a room left
+            targets = candidates[e]
+            for c2 in rng.sample(targets, len(targets)):
+                if c2 == c or not room_left(e, c2):
+                    continue
+                bit2 = 1 << c2
+                if any(mask[p] & bit2 for p in ps):
+                    continue
+                changes = {p: (mask[p] & ~(1 << c)) | bit2 for p in ps}
+                delta = sum(cost(p, m) for p, m in changes.items()) - before
+                if accept(delta):
+                    apply(changes)
+                    for p in ps:
+                        del at[p][c]
+                        at[p][c2] = e
+                    relocate(e, c, c2)
+                    slot[e] = c2
+                    done = True
+                    break
+            if not done:
+                # e and another meeting f of one of its parties exchange their slots
+                x = rng.choice(ps)
+                for c2, f in list(at[x].items()):
+                    if f == e or c2 not in b.y[e] or c not in b.y[f]:
+                        continue
+                    qs = parties[f]
+                    bit, bit2 = 1 << c, 1 << c2
+                    if any(mask[p] & bit2 for p in ps if p not in qs):
+                        continue
+                    if any(mask[q] & bit for q in qs if q not in ps):
+                        continue
+                    if room_class[e] != room_class[f] and not (
+                        room_left(e, c2, leaving=f) and room_left(f, c, leaving=e)
+                    ):
+                        continue
+                    changes = {}
+                    for p in set(ps) | set(qs):
+                        m = mask[p]
+                        in_e, in_f = p in ps, p in qs
+                        if in_e and not in_f:
+                            m = (m & ~bit) | bit2
+                        elif in_f and not in_e:
+                            m = (m & ~bit2) | bit
+                        changes[p] = m
+                    delta = sum(cost(p, m) - current[p] for p, m in changes.items())
+                    if accept(delta):
+                        apply(changes)
+                        for p in ps:
+                            at[p].pop(c, None)
+                        for q in qs:
+                            at[q].pop(c2, None)
+                        for p in ps:
+                            at[p][c2] = e
+                        for q in qs:
+                            at[q][c] = f
+                        relocate(e, c, c2)
+                        relocate(f, c2, c)
+                        slot[e], slot[f] = c2, c
+                        break
+            key = (over > 0, total_breaks)
+            if key < best_key:
+                best, best_key = dict(slot), key
+                if key == (False, 0):
+                    break
+    if best_key[0]:  # never within the fairness limit: hand back the start
+        return dict(placed), -1
+    return best, best_key[1]
