@@ -22,7 +22,8 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from .local import placements
-from .model import Built
+from .model import Built, evaluate, set_hint
+from .models import Options
 
 MOVE_MAX_S = 0.3  # per move
 START_SIZE = 24  # freed requests in the first move
@@ -103,19 +104,18 @@ def fix_outside(sub: cp_model.CpModel, b: Built, values: list[int], free: set[in
 def improve(
     b: Built,
     m: cp_model.CpModel,
-    expr_value: Callable[[list[int]], int],
+    expr: cp_model.LinearExprT,
     values: list[int],
     lower: int,
     seconds: float,
-    workers: int,
-    seed: int,
+    options: Options,
     on_better: Callable[[int], None] | None = None,
 ) -> list[int]:
-    """Improve the solution `values` of `m` (which minimises the breaks) for `seconds`;
-    stop early at `lower`. Returns the best solution found."""
+    """Improve the solution `values` of `m` (which minimises `expr`) for `seconds`; stop
+    early at `lower`. Returns the best solution found; `on_better(value)` on each gain."""
     t0 = time.perf_counter()
-    rng = random.Random(seed)
-    best, ub = values, expr_value(values)
+    rng = random.Random(options.seed)
+    best, ub = values, evaluate(expr, values)
     size = START_SIZE
     n_requests = sum(1 for ys in b.y if ys)
     while ub > lower:
@@ -125,18 +125,16 @@ def improve(
         free = (window if rng.random() < WINDOW_SHARE else neighbourhood)(b, best, size, rng)
         sub = m.clone()
         fix_outside(sub, b, best, free)
-        sub.clear_hints()
-        sub.proto.solution_hint.vars.extend(range(len(best)))
-        sub.proto.solution_hint.values.extend(best)
+        set_hint(sub, best)
         solver = cp_model.CpSolver()
-        solver.parameters.num_workers = workers
+        solver.parameters.num_workers = options.workers
         solver.parameters.random_seed = rng.randrange(1 << 30)
         solver.parameters.max_time_in_seconds = min(left, MOVE_MAX_S)
         solver.parameters.subsolvers.extend(MOVE_SUBSOLVERS)
         status = solver.solve(sub)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             cand = list(solver.response_proto.solution)
-            value = expr_value(cand)
+            value = evaluate(expr, cand)
             if value <= ub:
                 if value < ub and on_better is not None:
                     on_better(value)

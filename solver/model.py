@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from .models import Instance, Options
 from .prep import ROOM_FILTERS, START_FILTERS, Prepared
@@ -647,6 +647,24 @@ def hint_values(b: Built, placed: dict[tuple[int, int], int | None]) -> list[int
     for var, fn in b.defs:
         v[var.index] = fn(v)
     return v
+
+
+def evaluate(expr: cp_model.LinearExprT, values: list[int]) -> int:
+    """The value of a linear expression in a solution vector."""
+    if isinstance(expr, int):
+        return expr
+    flat = cp_model_helper.FlatIntExpr(expr)
+    return flat.offset + sum(
+        c * values[v.index] for v, c in zip(flat.vars, flat.coeffs, strict=True)
+    )
+
+
+def set_hint(m: cp_model.CpModel, values: list[int] | None) -> None:
+    """Replace the model's hint by a value for every variable (or none)."""
+    m.clear_hints()
+    if values is not None:
+        m.proto.solution_hint.vars.extend(range(len(values)))
+        m.proto.solution_hint.values.extend(values)
 
 
 def weight_is_constant(b: Built) -> bool:

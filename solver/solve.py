@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ortools.sat.python import cp_model, cp_model_helper
+from ortools.sat.python import cp_model
 
 from . import lns, local, relax
 from .explain import explain_unscheduled, static_reason
@@ -30,8 +30,10 @@ from .model import (
     Built,
     add_breaks,
     build,
+    evaluate,
     extend_values,
     hint_values,
+    set_hint,
     weight_is_constant,
 )
 from .models import (
@@ -289,7 +291,7 @@ def _run_stage(
     expr, sense = b.objectives[stage]
     m = b.model
     m.minimize(expr) if sense == "min" else m.maximize(expr)
-    _set_hint(m, hint)
+    set_hint(m, hint)
     cb = _Progress(stage, progress) if progress is not None else None
     start = time.perf_counter()
     if stage == "breaks":
@@ -358,10 +360,9 @@ def _solve_once(
 # target search: "total <= target" as a pure feasibility problem, raised by one on each
 # infeasibility proof. CP-SAT's LP-free search finds schedules at a fixed small target far
 # faster than it improves them by minimisation (B2B: forum-13 0 breaks in 0.6 s, against
-# 26-60 after 10 s of minimisation). A target neither found nor refuted in its slice is
-# followed by a minimisation slice from the incumbent with the default portfolio (its LNS
-# workers improve a schedule far faster than targets above the bound find one; B2B, 10 s:
-# 9 of the 10 unproven incumbents lower, forumt-14crafc proven), then the lowest open target again.
+# 26-60 after 10 s of minimisation). A far first incumbent is walked down first (local
+# search, or LNS); a target neither found nor refuted raises the bound once (relaxation),
+# then large neighbourhood search improves the incumbent (B2B: see BENCHMARKS.md).
 BREAKS_FIRST_SHARE = 0.15
 BREAKS_FIRST_MAX_S = 1.5
 TARGET_GAP = 12  # a wider gap after the first step: local search (or LNS) first
@@ -460,11 +461,13 @@ def _target_search(
         if local.applies(built):
             best = _local_search(built, m, expr, best, target, LOCAL_SHARE * left, options, cb)
         elif limit is not None:
-            best = _lns(built, m, expr, best, target, WIDE_GAP_SHARE * left, options, cb)
+            best = lns.improve(
+                built, m, expr, best, target, WIDE_GAP_SHARE * left, options, _reporter(cb, target)
+            )
         ub = evaluate(expr, best)
         if limit is None and ub - target > TARGET_GAP:
             # still far, no fairness restriction: plain minimisation for the rest
-            _set_hint(m, best)
+            set_hint(m, best)
             again = _solve_once(m, options, seconds - (time.perf_counter() - t0), cb)
             if again.values is None or evaluate(expr, again.values) > ub:
                 return _Outcome(Status.FEASIBLE, best, target)
@@ -482,7 +485,7 @@ def _target_search(
         last = ub is not None and t == ub - 1 == lo
         feasibility = base.clone()
         feasibility.add(expr <= t)
-        _set_hint(feasibility, best)
+        set_hint(feasibility, best)
         slice_s = left if last else max(TARGET_SLICE_MIN_S, TARGET_SLICE_SHARE * left)
         res = _solve_once(feasibility, options, min(left, slice_s), None, TARGET_SUBSOLVERS)
         if res.values is not None:
@@ -500,7 +503,7 @@ def _target_search(
             # neither found nor refuted again: large neighbourhood search from the
             # incumbent for the rest of the time (it stops early on reaching lo)
             left = seconds - (time.perf_counter() - t0)
-            best = _lns(built, m, expr, best, lo, left, options, cb)
+            best = lns.improve(built, m, expr, best, lo, left, options, _reporter(cb, lo))
             ub = evaluate(expr, best)
             t = lo
         else:  # neither found nor refuted: jump halfway to the incumbent
@@ -536,7 +539,7 @@ def _local_search(
     values = hint_values(b, dict.fromkeys(placed.items()))
     check = m.clone()
     lns.fix_outside(check, b, values, set())
-    _set_hint(check, values)
+    set_hint(check, values)
     out = _solve_once(check, options, max(CHECK_MIN_S, seconds - (time.perf_counter() - t0)), None)
     if out.values is None or evaluate(expr, out.values) >= evaluate(expr, best):
         return best
@@ -545,51 +548,11 @@ def _local_search(
     return out.values
 
 
-def _lns(
-    b: Built,
-    m: cp_model.CpModel,
-    expr: cp_model.LinearExprT,
-    best: list[int],
-    lower: int,
-    seconds: float,
-    options: Options,
-    cb: _Progress | None,
-) -> list[int]:
-    """Large neighbourhood search from `best` (solver/lns.py), progress reported."""
-
-    def report(value: int) -> None:
-        if cb is not None:
-            cb.report(value, lower)
-
-    return lns.improve(
-        b,
-        m,
-        lambda v: evaluate(expr, v),
-        best,
-        lower,
-        seconds,
-        options.workers,
-        options.seed,
-        report,
-    )
-
-
-def _set_hint(m: cp_model.CpModel, values: list[int] | None) -> None:
-    """Replace the model's hint by a value for every variable (or none)."""
-    m.clear_hints()
-    if values is not None:
-        m.proto.solution_hint.vars.extend(range(len(values)))
-        m.proto.solution_hint.values.extend(values)
-
-
-def evaluate(expr: cp_model.LinearExprT, values: list[int]) -> int:
-    """The value of a linear expression in a solution vector."""
-    if isinstance(expr, int):
-        return expr
-    flat = cp_model_helper.FlatIntExpr(expr)
-    return flat.offset + sum(
-        c * values[v.index] for v, c in zip(flat.vars, flat.coeffs, strict=True)
-    )
+def _reporter(cb: _Progress | None, lower: int) -> Callable[[int], None] | None:
+    """Reports an improving objective found outside CP-SAT's callback, with `lower`."""
+    if cb is None:
+        return None
+    return lambda value: cb.report(value, lower)
 
 
 def greedy_start(b: Built) -> tuple[list[int], bool]:
