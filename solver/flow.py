@@ -16,21 +16,13 @@ and its upper bound (the CP-SAT model stays the general one and checks it).
 
 from __future__ import annotations
 
-import math
-import random
-import time
 from collections import defaultdict
 
 from .prep import Prepared
 
 
-def flow_schedule(
-    prep: Prepared, polish_seconds: float = 0.0, seed: int = 0
-) -> tuple[int, list[tuple[int, int]]] | None:
-    """(maximum scheduled weight, [(request, slot)]) or None when not applicable.
-
-    With `polish_seconds`, each day's colouring is then improved by local search
-    (:func:`polish`) for fewer idle slots and breaks, in time shared by meetings per day."""
+def flow_schedule(prep: Prepared) -> tuple[int, list[tuple[int, int]]] | None:
+    """(maximum scheduled weight, [(request, slot)]) or None when not applicable."""
     inst = prep.inst
     o = inst.options
     if not inst.requests or not prep.pooled or len(prep.room_chain) != 1:
@@ -85,15 +77,11 @@ def flow_schedule(
         expect = sorted(t for d in common for t in days[d])
         if prep.starts[r] != expect:
             return None  # some other rule removed starts
-    return _solve_flow(prep, pairs, free_days, polish_seconds, seed)
+    return _solve_flow(prep, pairs, free_days)
 
 
 def _solve_flow(
-    prep: Prepared,
-    pairs: list[tuple[str, str]],
-    free_days: dict[str, list[int]],
-    polish_seconds: float,
-    seed: int,
+    prep: Prepared, pairs: list[tuple[str, str]], free_days: dict[str, list[int]]
 ) -> tuple[int, list[tuple[int, int]]] | None:
     from ortools.graph.python import min_cost_flow
 
@@ -130,13 +118,9 @@ def _solve_flow(
     if any(req.mandatory and r not in placed for r, req in enumerate(inst.requests)):
         return None  # the mandatory requests do not fit: leave it to CP-SAT
     out: list[tuple[int, int]] = []
-    rng = random.Random(seed)
     for d, rs in chosen.items():
         edges = [pairs[r] for r in rs]
         colours = _contiguous_colouring(edges, len(days[d])) or _edge_colouring(edges, len(days[d]))
-        if polish_seconds > 0:
-            share = polish_seconds * len(rs) / max(1, len(placed))
-            colours = polish(edges, colours, len(days[d]), share, rng)
         out.extend((r, days[d].start + c) for r, c in zip(rs, colours, strict=True))
     weight = sum(inst.requests[r].weight for r in placed)
     return weight, out
@@ -231,126 +215,3 @@ def _match(
         if not augment(e, set()):
             return None
     return {e: c for c, e in owner.items()}
-
-
-# Simulated annealing of polish(): starting temperature and the chance to take a move that
-# changes nothing (a walk along the plateau)
-POLISH_T0 = 0.6
-POLISH_TIE = 0.3
-POLISH_FOCUS = 10  # each sweep: the meetings of parties with idle slots + 1/10 of all
-
-
-def polish(
-    edges: list[tuple[str, str]], colours: list[int], k: int, seconds: float, rng: random.Random
-) -> list[int]:
-    """Local search on a proper edge colouring (slot per meeting) for fewer idle slots and
-    breaks on both sides; returns the best colouring seen (never worse than `colours`).
-
-    Moves keep the colouring proper: a meeting to a slot free for both its parties, or two
-    meetings of one party exchange their slots (when each other party is free). Simulated
-    annealing: worse moves are taken with probability exp(-delta / T), T falling linearly to
-    ~0 over `seconds`. Cost of a party: idle slots inside its span (no idle slot, no break).
-    """
-    colour = list(colours)
-    at: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)  # party -> slot -> edge
-    ends = [(("a", a), ("b", b)) for a, b in edges]
-    for e, (u, v) in enumerate(ends):
-        at[u][colour[e]] = e
-        at[v][colour[e]] = e
-    lo = {x: min(slots) for x, slots in at.items()}
-    hi = {x: max(slots) for x, slots in at.items()}
-    size = {x: len(slots) for x, slots in at.items()}
-
-    def cost(x: tuple[str, str]) -> int:
-        return hi[x] - lo[x] + 1 - size[x]
-
-    def cost_if(x: tuple[str, str], old: int, new: int) -> int:
-        """x's cost if its meeting at `old` moved to `new`."""
-        first, last, slots = lo[x], hi[x], at[x]
-        if first == last:
-            return 0
-        if old == first:  # the next meeting up becomes the first
-            first += 1
-            while first not in slots:
-                first += 1
-        elif old == last:
-            last -= 1
-            while last not in slots:
-                last -= 1
-        return max(last, new) - min(first, new) + 1 - size[x]
-
-    def moved(*parties: tuple[str, str]) -> None:
-        for x in parties:
-            lo[x], hi[x] = min(at[x]), max(at[x])
-
-    temperature = POLISH_T0
-
-    def accept(delta: int) -> bool:
-        if delta < 0:
-            return True
-        if delta == 0:
-            return rng.random() < POLISH_TIE
-        return rng.random() < math.exp(-delta / temperature)
-
-    total = sum(cost(x) for x in at)
-    best, best_total = list(colour), total
-    start = time.perf_counter()
-    order = list(range(len(edges)))
-    while best_total > 0:
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            break
-        temperature = POLISH_T0 * (1 - elapsed / seconds) + 0.01
-        rng.shuffle(order)
-        # the meetings of parties with idle slots, and a few others to diversify
-        hot = [e for e in order if cost(ends[e][0]) or cost(ends[e][1])]
-        for e in hot + order[: len(order) // POLISH_FOCUS]:
-            u, v = ends[e]
-            c = colour[e]
-            done = False
-            before = cost(u) + cost(v)
-            for c2 in range(k):
-                if c2 == c or c2 in at[u] or c2 in at[v]:
-                    continue
-                delta = cost_if(u, c, c2) + cost_if(v, c, c2) - before
-                if accept(delta):
-                    _move(at, e, (u, v), c, c2)
-                    moved(u, v)
-                    colour[e] = c2
-                    total += delta
-                    done = True
-                    break
-            for x, y in ((u, v), (v, u)) if not done else ():
-                for c2, f in list(at[x].items()):
-                    z = ends[f][1] if ends[f][0] == x else ends[f][0]
-                    if f == e or c2 in at[y] or c in at[z]:
-                        continue
-                    delta = cost_if(y, c, c2) + cost_if(z, c2, c) - cost(y) - cost(z)
-                    if accept(delta):
-                        _swap(at, e, f, x, y, z, c, c2)
-                        moved(y, z)
-                        colour[e], colour[f] = c2, c
-                        total += delta
-                        done = True
-                        break
-                if done:
-                    break
-            if total < best_total:
-                best, best_total = list(colour), total
-    return best
-
-
-def _move(at, e: int, parties, c: int, c2: int) -> None:
-    for x in parties:
-        del at[x][c]
-        at[x][c2] = e
-
-
-def _swap(at, e: int, f: int, x, y, z, c: int, c2: int) -> None:
-    """e (x-y, at c) and f (x-z, at c2) exchange slots."""
-    del at[y][c]
-    del at[z][c2]
-    at[y][c2] = e
-    at[z][c] = f
-    at[x][c] = f
-    at[x][c2] = e

@@ -7,12 +7,14 @@ that slide one meeting, or let two meetings of a party exchange their slots, are
 evaluate, and thousands of them per second walk down to far better schedules, which then
 hint CP-SAT's own search.
 
-It applies when every meeting lasts one slot, the rooms are pooled (nested sets of fitting
-rooms, solver/prep.py: a slot holds at most |S_j| meetings whose rooms lie in S_j) and no
-precedence links two requests. Moves never change which requests are scheduled, so the
-weight and fairness stages keep their values; they keep every hard rule (candidate starts
-only, no party in two meetings at once, the rooms per slot) and the result is kept only
-when no counted party has more than `max_breaks` breaks.
+It also polishes the min-cost-flow schedule of MUNI-shaped editions (solver/flow.py)
+before CP-SAT sees it. It applies when every meeting lasts one slot, the rooms are pooled
+(nested sets of fitting rooms, solver/prep.py: a slot holds at most |S_j| meetings whose
+rooms lie in S_j), no precedence links two requests and no earlier plan is re-planned.
+Moves never change which requests are scheduled, so the weight and fairness stages keep
+their values; they keep every hard rule (candidate starts only, no party in two meetings
+at once, the rooms per slot) and the result is kept only when no counted party has more
+than `max_breaks` breaks.
 
 Cost of a counted party: idle slots inside its span in each segment plus GAP_WEIGHT per
 break, and FAIRNESS_WEIGHT per break above `max_breaks`. Idle slots make the landscape
@@ -25,12 +27,14 @@ import math
 import random
 import time
 
-from .model import Built
+from .model import Built, counted_parties
 
 GAP_WEIGHT = 2
 FAIRNESS_WEIGHT = 20
 T0 = 1.0  # initial temperature, falling linearly over the run
 TIE = 0.3  # probability of taking a move that leaves the cost unchanged
+TIME_CHECK_EVERY = 64  # meetings between two looks at the clock (a MUNI sweep takes long)
+FOCUS = 10  # each sweep: the meetings of parties with a cost, and 1/FOCUS of all the others
 
 
 def applies(b: Built) -> bool:
@@ -38,7 +42,7 @@ def applies(b: Built) -> bool:
     (moves would change the re-planning stage's objective)."""
     reqs = b.inst.requests
     return (
-        bool(b.counted)
+        bool(counted_parties(b.inst, b.options.break_parties))
         and b.options.previous is None
         and b.prep.pooled
         and all(req.duration == 1 and not req.after for req in reqs)
@@ -65,7 +69,7 @@ def improve(
 ) -> tuple[dict[int, int], int]:
     """The best schedule seen within `seconds` (never worse than `placed`) and its breaks."""
     reqs = b.inst.requests
-    counted = set(b.counted)
+    counted = set(counted_parties(b.inst, b.options.break_parties))
     # rooms per slot, as in model.no_room_overlap: the meetings of class <= j at most
     # |S_j|, all of them at most the number of rooms
     chain, room_class = b.prep.room_chain, b.prep.room_class
@@ -157,7 +161,11 @@ def improve(
             break
         temperature = T0 * (1 - elapsed / seconds) + 0.02
         rng.shuffle(order)
-        for e in order:
+        # the meetings of parties with idle slots or breaks, and a few others to diversify
+        hot = [e for e in order if any(current.get(p) for p in parties[e])]
+        for i, e in enumerate(hot + order[: len(order) // FOCUS]):
+            if i % TIME_CHECK_EVERY == 0 and time.perf_counter() - start >= seconds:
+                break
             c = slot[e]
             ps = parties[e]
             before = sum(current[p] for p in ps)

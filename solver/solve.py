@@ -61,8 +61,9 @@ RESERVE_SHARE = 0.10
 # kept free at the end: copying a large model into CP-SAT and reading the answer back take
 # time its own limit does not count (MUNI size: about 0.5 s)
 END_MARGIN_SHARE = 0.03
-# MUNI-shaped editions (solver/flow.py): share of the time left for the local search on the
-# flow schedule's idle slots, which CP-SAT's breaks stage improves far more slowly at that size
+# MUNI-shaped editions (solver/flow.py): share of the time left for the local search
+# (solver/local.py) on the flow schedule, which CP-SAT's breaks stage improves far more
+# slowly at that size
 POLISH_SHARE = 0.8
 CORE_SHRINK_MAX = 16
 
@@ -581,10 +582,12 @@ def flow_start(
     b: Built, polish_seconds: float = 0.0, seed: int = 0
 ) -> tuple[int, list[int]] | None:
     """The min-cost-flow weight optimum and its schedule as a full hint, when applicable;
-    the schedule's idle slots polished by local search for `polish_seconds` (flow.polish)."""
+    its idle slots and breaks then polished (solver/local.py) until `polish_seconds` after
+    the call (the flow itself included: about 1.3 s at MUNI size)."""
     from .flow import flow_schedule
 
-    res = flow_schedule(b.prep, polish_seconds, seed)
+    t0 = time.perf_counter()
+    res = flow_schedule(b.prep)
     if res is None:
         return None
     weight, placed = res
@@ -600,7 +603,11 @@ def flow_start(
         per_slot[s] = per_slot.get(s, 0) + 1
     if any(c > len(b.inst.rooms) for c in per_slot.values()):
         return None
-    return weight, hint_values(b, dict.fromkeys(placed))
+    start = dict(placed)
+    polish_seconds -= time.perf_counter() - t0
+    if polish_seconds > 0 and local.applies(b):
+        start, _ = local.improve(b, start, polish_seconds, None, random.Random(seed))
+    return weight, hint_values(b, dict.fromkeys(start.items()))
 
 
 def extract(b: Built, values: list[int]) -> list[Assignment]:
