@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Callable
 
 from .model import Built, counted_parties
 
@@ -34,6 +35,7 @@ FAIRNESS_WEIGHT = 20
 T0 = 1.0  # initial temperature, falling linearly over the run
 TIE = 0.3  # probability of taking a move that leaves the cost unchanged
 TIME_CHECK_EVERY = 64  # meetings between two looks at the clock (a MUNI sweep takes long)
+CHAIN_MAX = 40  # meetings in one Kempe chain move
 FOCUS = 10  # each sweep: the meetings of parties with a cost, and 1/FOCUS of all the others
 
 
@@ -66,8 +68,10 @@ def improve(
     seconds: float,
     max_breaks: int | None,
     rng: random.Random,
+    lower: Callable[[], int] = lambda: 0,
 ) -> tuple[dict[int, int], int]:
-    """The best schedule seen within `seconds` (never worse than `placed`) and its breaks."""
+    """The best schedule seen within `seconds` (never worse than `placed`) and its breaks;
+    it stops early at `lower()` breaks (a proven bound, which may rise meanwhile)."""
     reqs = b.inst.requests
     counted = set(counted_parties(b.inst, b.options.break_parties))
     # rooms per slot, as in model.no_room_overlap: the meetings of class <= j at most
@@ -155,7 +159,39 @@ def improve(
             count[j][new] += 1
 
     order = list(meetings)
-    while best_key[1] > 0 or best_key[0]:
+    allowed = {r: set(c) for r, c in candidates.items()}
+
+    def kempe(e: int, c: int, c2: int) -> dict[int, int] | None:
+        """Meeting -> new slot for the Kempe chain of e between slots c and c2: e moves to
+        c2, the meetings its parties hold there move to c, theirs at c to c2, and so on.
+        None when a meeting of the chain cannot take its new slot or it grows too long."""
+        chain = {e: c2}
+        stack = [(e, c2)]
+        while stack:
+            r, to = stack.pop()
+            back = c if to == c2 else c2
+            for p in parties[r]:
+                f = at[p].get(to)
+                if f is None or f in chain:
+                    continue
+                if back not in allowed[f] or len(chain) >= CHAIN_MAX:
+                    return None
+                chain[f] = back
+                stack.append((f, back))
+        return chain
+
+    def rooms_fit(chain: dict[int, int], c: int, c2: int) -> bool:
+        for j in range(len(caps)):
+            into_c = sum(1 for r, t in chain.items() if t == c and room_class[r] <= j)
+            into_c2 = sum(1 for r, t in chain.items() if t == c2 and room_class[r] <= j)
+            # a meeting entering one of the two slots leaves the other
+            if count[j][c] + into_c - into_c2 > caps[j]:
+                return False
+            if count[j][c2] + into_c2 - into_c > caps[j]:
+                return False
+        return True
+
+    while best_key[1] > lower() or best_key[0]:
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
             break
@@ -167,72 +203,38 @@ def improve(
             if i % TIME_CHECK_EVERY == 0 and time.perf_counter() - start >= seconds:
                 break
             c = slot[e]
-            ps = parties[e]
-            before = sum(current[p] for p in ps)
-            done = False
-            # slide e to another slot free for all its parties, with a room left
             targets = candidates[e]
             for c2 in rng.sample(targets, len(targets)):
-                if c2 == c or not room_left(e, c2):
+                if c2 == c:
                     continue
-                bit2 = 1 << c2
-                if any(mask[p] & bit2 for p in ps):
+                chain = kempe(e, c, c2)
+                if chain is None or not rooms_fit(chain, c, c2):
                     continue
-                changes = {p: (mask[p] & ~(1 << c)) | bit2 for p in ps}
-                delta = sum(cost(p, m) for p, m in changes.items()) - before
+                bit, bit2 = 1 << c, 1 << c2
+                changes = {}
+                for r in chain:
+                    for p in parties[r]:
+                        m = mask[p]
+                        # every meeting of p at c or c2 is in the chain: the two bits swap
+                        if bool(m & bit) != bool(m & bit2):
+                            changes[p] = m ^ (bit | bit2)
+                delta = sum(cost(p, m) - current[p] for p, m in changes.items())
                 if accept(delta):
                     apply(changes)
-                    for p in ps:
-                        del at[p][c]
-                        at[p][c2] = e
-                    relocate(e, c, c2)
-                    slot[e] = c2
-                    done = True
+                    for r in chain:
+                        for p in parties[r]:
+                            if at[p].get(slot[r]) == r:
+                                del at[p][slot[r]]
+                    for r, t in chain.items():
+                        for p in parties[r]:
+                            at[p][t] = r
+                        relocate(r, slot[r], t)
+                        slot[r] = t
                     break
-            if not done:
-                # e and another meeting f of one of its parties exchange their slots
-                x = rng.choice(ps)
-                for c2, f in list(at[x].items()):
-                    if f == e or c2 not in b.y[e] or c not in b.y[f]:
-                        continue
-                    qs = parties[f]
-                    bit, bit2 = 1 << c, 1 << c2
-                    if any(mask[p] & bit2 for p in ps if p not in qs):
-                        continue
-                    if any(mask[q] & bit for q in qs if q not in ps):
-                        continue
-                    if room_class[e] != room_class[f] and not (
-                        room_left(e, c2, leaving=f) and room_left(f, c, leaving=e)
-                    ):
-                        continue
-                    changes = {}
-                    for p in set(ps) | set(qs):
-                        m = mask[p]
-                        in_e, in_f = p in ps, p in qs
-                        if in_e and not in_f:
-                            m = (m & ~bit) | bit2
-                        elif in_f and not in_e:
-                            m = (m & ~bit2) | bit
-                        changes[p] = m
-                    delta = sum(cost(p, m) - current[p] for p, m in changes.items())
-                    if accept(delta):
-                        apply(changes)
-                        for p in ps:
-                            at[p].pop(c, None)
-                        for q in qs:
-                            at[q].pop(c2, None)
-                        for p in ps:
-                            at[p][c2] = e
-                        for q in qs:
-                            at[q][c] = f
-                        relocate(e, c, c2)
-                        relocate(f, c2, c)
-                        slot[e], slot[f] = c2, c
-                        break
             key = (over > 0, total_breaks)
             if key < best_key:
                 best, best_key = dict(slot), key
-                if key == (False, 0):
+                if key == (False, lower()):
                     break
     if best_key[0]:  # never within the fairness limit: hand back the start
         return dict(placed), -1

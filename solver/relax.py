@@ -14,6 +14,7 @@ the full model stops at 4). Any bound of the relaxation bounds the restricted br
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from ortools.sat.python import cp_model
@@ -35,24 +36,30 @@ def applies(b: Built) -> bool:
     return bool(b.counted) and weight_is_constant(b)
 
 
-def restricted_breaks_bound(b: Built, seconds: float) -> int | None:
+def restricted_breaks_bound(
+    b: Built, seconds: float, solver: cp_model.CpSolver | None = None
+) -> int | None:
     """A proven lower bound on the total breaks with every counted party at most
-    `break_fairness` breaks (no limit without fairness); None when not applicable."""
+    `break_fairness` breaks (no limit without fairness); None when not applicable.
+    `solver`, when given, runs the search (another thread may stop it with `stop_search`;
+    its number of workers is kept)."""
     if not applies(b):
         return None
     r = relaxed(b)
     r.model.minimize(sum(g for gs in r.segment_breaks.values() for g in gs))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = b.options.workers
-    solver.parameters.subsolvers.extend(RELAX_WORKERS)
+    if solver is None:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = b.options.workers
+        solver.parameters.subsolvers.extend(RELAX_WORKERS)
     solver.parameters.max_time_in_seconds = max(0.05, seconds)
     solver.parameters.random_seed = b.options.seed
     status = solver.solve(r.model)
     if status == cp_model.INFEASIBLE:
         return None  # the caller's model is infeasible too; let it find that out itself
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if status == cp_model.MODEL_INVALID:
         return None
-    return round(solver.best_objective_bound)
+    # CP-SAT's objective bound is proven even when no relaxed schedule was found yet
+    return max(0, math.ceil(solver.best_objective_bound - 1e-6))
 
 
 def relaxed(b: Built) -> Built:

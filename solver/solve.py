@@ -17,6 +17,7 @@ one hands its unused time on.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -357,16 +358,18 @@ def _solve_once(
     return _Outcome(status)
 
 
-# Breaks stage: a short plain minimisation, then (when the gap is small) a lower-bound-first
-# target search: "total <= target" as a pure feasibility problem, raised by one on each
-# infeasibility proof. CP-SAT's LP-free search finds schedules at a fixed small target far
-# faster than it improves them by minimisation (B2B: forum-13 0 breaks in 0.6 s, against
-# 26-60 after 10 s of minimisation). A far first incumbent is walked down first (local
-# search, or LNS); a target neither found nor refuted raises the bound once (relaxation),
-# then large neighbourhood search improves the incumbent (B2B: see BENCHMARKS.md).
+# Breaks stage: a short plain minimisation, then a lower-bound-first target search: "total
+# <= target" as a pure feasibility problem, raised by one on each infeasibility proof.
+# CP-SAT's LP-free search finds schedules at a fixed small target far faster than it
+# improves them by minimisation (B2B: forum-13 0 breaks in 0.6 s, against 26-60 after 10 s
+# of minimisation). Where the local search applies (one-slot meetings, pooled rooms), the
+# first incumbent is walked down by it first, while the relaxation bound is computed on
+# the other core; elsewhere a far incumbent is walked down by LNS. A target neither found
+# nor refuted raises the bound once (relaxation, if not done yet), then the local search
+# (or LNS) improves the incumbent for the rest of the time (B2B: see BENCHMARKS.md).
 BREAKS_FIRST_SHARE = 0.15
 BREAKS_FIRST_MAX_S = 1.5
-TARGET_GAP = 12  # a wider gap after the first step: local search (or LNS) first
+TARGET_GAP = 12  # a wider gap after the first step, no local search: LNS first
 WIDE_GAP_SHARE = 0.4  # wider: large neighbourhood search over this share of the time left
 TARGET_SUBSOLVERS = ("no_lp", "max_lp")
 FIRST_SUBSOLVERS = ("no_lp", "max_lp")
@@ -455,12 +458,24 @@ def _target_search(
     target = out.bound if out.bound is not None else 0
     if out.status == Status.UNKNOWN:
         target = 0
-    if best is not None and ub - target > TARGET_GAP:
-        # far from the bound: first walk the incumbent down by local search (one-slot
-        # meetings, pooled rooms) or by large neighbourhood search
+    searchable = local.applies(built)
+    if best is not None and ub > target and (searchable or ub - target > TARGET_GAP):
+        # above the bound: first walk the incumbent down by local search (one-slot
+        # meetings, pooled rooms) or, when far, by large neighbourhood search
         left = seconds - (time.perf_counter() - t0)
-        if local.applies(built):
-            best = _local_search(built, m, expr, best, target, LOCAL_SHARE * left, options, cb)
+        if searchable:
+            share = LOCAL_SHARE * left
+            background = None
+            if lower_bound is not None:
+                # the relaxation bound on the other core meanwhile: the local search
+                # stops as soon as it reaches it
+                background = _BackgroundBound(built, share)
+                lower_bound = None
+            best = _local_search(
+                built, m, expr, best, _stop_at(target, background), share, options, cb
+            )
+            if background is not None:
+                target = max(target, background.result())
         elif limit is not None:
             best = lns.improve(
                 built, m, expr, best, target, WIDE_GAP_SHARE * left, options, _reporter(cb, target)
@@ -501,10 +516,14 @@ def _target_search(
             lo = t = max(lo, lower_bound(seconds - (time.perf_counter() - t0)))
             lower_bound = None
         elif best is not None:
-            # neither found nor refuted again: large neighbourhood search from the
-            # incumbent for the rest of the time (it stops early on reaching lo)
+            # neither found nor refuted again: local search (or, where it does not apply,
+            # large neighbourhood search) from the incumbent for the rest of the time; both
+            # stop early on reaching lo
             left = seconds - (time.perf_counter() - t0)
-            best = lns.improve(built, m, expr, best, lo, left, options, _reporter(cb, lo))
+            if searchable:
+                best = _local_search(built, m, expr, best, _stop_at(lo), left, options, cb)
+            else:
+                best = lns.improve(built, m, expr, best, lo, left, options, _reporter(cb, lo))
             ub = evaluate(expr, best)
             t = lo
         else:  # neither found nor refuted: jump halfway to the incumbent
@@ -524,16 +543,22 @@ def _local_search(
     m: cp_model.CpModel,
     expr: cp_model.LinearExprT,
     best: list[int],
-    lower: int,
+    lower: Callable[[], int],
     seconds: float,
     options: Options,
     cb: _Progress | None,
 ) -> list[int]:
     """Simulated annealing on the incumbent's placements (solver/local.py); its schedule,
-    completed and checked by CP-SAT with every start fixed, when it has fewer breaks."""
+    completed and checked by CP-SAT with every start fixed, when it has fewer breaks.
+    It stops early on reaching `lower()`, a proven bound that may rise meanwhile."""
     t0 = time.perf_counter()
     placed, breaks = local.improve(
-        b, local.placements(b, best), seconds, options.break_fairness, random.Random(options.seed)
+        b,
+        local.placements(b, best),
+        seconds,
+        options.break_fairness,
+        random.Random(options.seed * 7919 + evaluate(expr, best)),  # a new walk on each call
+        lower,
     )
     if breaks < 0 or breaks >= evaluate(expr, best):
         return best
@@ -545,8 +570,38 @@ def _local_search(
     if out.values is None or evaluate(expr, out.values) >= evaluate(expr, best):
         return best
     if cb is not None:
-        cb.report(evaluate(expr, out.values), lower)
+        cb.report(evaluate(expr, out.values), lower())
     return out.values
+
+
+def _stop_at(lower: int, background: _BackgroundBound | None = None) -> Callable[[], int]:
+    """The proven bound now: `lower`, or the background relaxation's once it is known."""
+    if background is None:
+        return lambda: lower
+    return lambda: max(lower, background.value or 0)
+
+
+class _BackgroundBound:
+    """The relaxation bound (solver/relax.py) computed by one CP-SAT worker in a thread while
+    the local search runs in this one (CP-SAT releases the GIL while it searches): the two
+    cores of a small machine work at once, and the local search can stop at the bound."""
+
+    def __init__(self, b: Built, seconds: float) -> None:
+        self.value: int | None = None
+        self._solver = cp_model.CpSolver()
+        self._solver.parameters.num_workers = 1
+        self._thread = threading.Thread(target=self._run, args=(b, seconds), daemon=True)
+        self._thread.start()
+
+    def _run(self, b: Built, seconds: float) -> None:
+        self.value = relax.restricted_breaks_bound(b, seconds, self._solver) or 0
+
+    def result(self) -> int:
+        """The bound, stopping the search if it still runs (0 when it found none)."""
+        while self._thread.is_alive():
+            self._solver.stop_search()  # again until it takes: the search may not have begun
+            self._thread.join(0.01)
+        return self.value or 0
 
 
 def _reporter(cb: _Progress | None, lower: int) -> Callable[[int], None] | None:
