@@ -2,10 +2,13 @@
 
 CP-SAT improves a schedule with many breaks slowly when the day is long and half empty
 (B2B events of 21-22 slots: first schedules with 20-120 breaks where the optimum is 0-6):
-there are many ways to place each meeting and few of them change the objective. Moves
-that slide one meeting, or let two meetings of a party exchange their slots, are cheap to
-evaluate, and thousands of them per second walk down to far better schedules, which then
-hint CP-SAT's own search.
+there are many ways to place each meeting and few of them change the objective. The move
+is a Kempe chain, as in graph colouring and timetabling: one meeting goes to another slot,
+the meetings its parties hold there come back to its old slot, theirs go over, and so on
+(a free slot makes it a plain slide; two meetings of one party exchanging their slots is a
+chain of two). Moves are cheap to evaluate, and tens of thousands per second walk down to
+far better schedules (B2B: with chains instead of slides and swaps alone, 5 s of search
+reach 3-9 breaks where they reached 12-24; see BENCHMARKS.md).
 
 It also polishes the min-cost-flow schedule of MUNI-shaped editions (solver/flow.py)
 before CP-SAT sees it. It applies when every meeting lasts one slot, the rooms are pooled
@@ -51,6 +54,35 @@ def applies(b: Built) -> bool:
     )
 
 
+def kempe_chain(
+    e: int,
+    c: int,
+    c2: int,
+    parties: dict[int, tuple[str, ...] | list[str]],
+    at: dict[str, dict[int, int]],
+    allowed: dict[int, set[int]],
+) -> dict[int, int] | None:
+    """Meeting -> new slot for the Kempe chain of meeting e (now at c) towards c2: e moves
+    to c2, the meetings its parties hold at c2 move to c, the meetings their parties hold
+    at c move to c2, and so on. No party is then in two meetings at once. None when a
+    meeting of the chain may not take its new slot, or the chain passes CHAIN_MAX.
+    `at[party][slot]` is the meeting a party holds at a slot."""
+    chain = {e: c2}
+    stack = [(e, c2)]
+    while stack:
+        r, to = stack.pop()
+        back = c if to == c2 else c2
+        for p in parties[r]:
+            f = at[p].get(to)
+            if f is None or f in chain:
+                continue
+            if back not in allowed[f] or len(chain) >= CHAIN_MAX:
+                return None
+            chain[f] = back
+            stack.append((f, back))
+    return chain
+
+
 def placements(b: Built, values: list[int]) -> dict[int, int]:
     """Scheduled request -> start slot, from a solution vector."""
     out: dict[int, int] = {}
@@ -68,10 +100,11 @@ def improve(
     seconds: float,
     max_breaks: int | None,
     rng: random.Random,
-    lower: Callable[[], int] = lambda: 0,
+    stop: Callable[[int | None], bool] = lambda breaks: breaks == 0,
 ) -> tuple[dict[int, int], int]:
-    """The best schedule seen within `seconds` (never worse than `placed`) and its breaks;
-    it stops early at `lower()` breaks (a proven bound, which may rise meanwhile)."""
+    """The best schedule seen within `seconds` (never worse than `placed`) and its breaks.
+    It stops early once `stop(best breaks)` holds (None while no schedule was fair): at
+    a proven bound, say, which may rise meanwhile."""
     reqs = b.inst.requests
     counted = set(counted_parties(b.inst, b.options.break_parties))
     # rooms per slot, as in model.no_room_overlap: the meetings of class <= j at most
@@ -161,37 +194,22 @@ def improve(
     order = list(meetings)
     allowed = {r: set(c) for r, c in candidates.items()}
 
-    def kempe(e: int, c: int, c2: int) -> dict[int, int] | None:
-        """Meeting -> new slot for the Kempe chain of e between slots c and c2: e moves to
-        c2, the meetings its parties hold there move to c, theirs at c to c2, and so on.
-        None when a meeting of the chain cannot take its new slot or it grows too long."""
-        chain = {e: c2}
-        stack = [(e, c2)]
-        while stack:
-            r, to = stack.pop()
-            back = c if to == c2 else c2
-            for p in parties[r]:
-                f = at[p].get(to)
-                if f is None or f in chain:
-                    continue
-                if back not in allowed[f] or len(chain) >= CHAIN_MAX:
-                    return None
-                chain[f] = back
-                stack.append((f, back))
-        return chain
-
     def rooms_fit(chain: dict[int, int], c: int, c2: int) -> bool:
+        """The rooms per slot still suffice at c and c2 once the chain has moved."""
+        # net[j]: meetings of class j arriving at c (each one leaves c2)
+        net = [0] * len(caps)
+        for r, t in chain.items():
+            net[room_class[r]] += 1 if t == c else -1
+        moved = 0
         for j in range(len(caps)):
-            into_c = sum(1 for r, t in chain.items() if t == c and room_class[r] <= j)
-            into_c2 = sum(1 for r, t in chain.items() if t == c2 and room_class[r] <= j)
-            # a meeting entering one of the two slots leaves the other
-            if count[j][c] + into_c - into_c2 > caps[j]:
+            moved += net[j]  # classes <= j
+            if moved > 0 and count[j][c] + moved > caps[j]:
                 return False
-            if count[j][c2] + into_c2 - into_c > caps[j]:
+            if moved < 0 and count[j][c2] - moved > caps[j]:
                 return False
         return True
 
-    while best_key[1] > lower() or best_key[0]:
+    while not stop(None if best_key[0] else best_key[1]):
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
             break
@@ -207,7 +225,7 @@ def improve(
             for c2 in rng.sample(targets, len(targets)):
                 if c2 == c:
                     continue
-                chain = kempe(e, c, c2)
+                chain = kempe_chain(e, c, c2, parties, at, allowed)
                 if chain is None or not rooms_fit(chain, c, c2):
                     continue
                 bit, bit2 = 1 << c, 1 << c2
@@ -234,7 +252,7 @@ def improve(
             key = (over > 0, total_breaks)
             if key < best_key:
                 best, best_key = dict(slot), key
-                if key == (False, lower()):
+                if not key[0] and stop(key[1]):
                     break
     if best_key[0]:  # never within the fairness limit: hand back the start
         return dict(placed), -1

@@ -60,8 +60,9 @@ _STATUS = {
 }
 RESERVE_SHARE = 0.10
 # kept free at the end: copying a large model into CP-SAT and reading the answer back take
-# time its own limit does not count (MUNI size: about 0.5 s)
-END_MARGIN_SHARE = 0.03
+# time its own limit does not count (MUNI size: about 0.5 s; a 1 s target slice there
+# takes 1.4 s)
+END_MARGIN_SHARE = 0.05
 # MUNI-shaped editions (solver/flow.py): share of the time left for the local search
 # (solver/local.py) on the flow schedule, which CP-SAT's breaks stage improves far more
 # slowly at that size
@@ -464,18 +465,19 @@ def _target_search(
         # meetings, pooled rooms) or, when far, by large neighbourhood search
         left = seconds - (time.perf_counter() - t0)
         if searchable:
-            share = LOCAL_SHARE * left
-            background = None
-            if lower_bound is not None:
-                # the relaxation bound on the other core meanwhile: the local search
-                # stops as soon as it reaches it
-                background = _BackgroundBound(built, share)
-                lower_bound = None
-            best = _local_search(
-                built, m, expr, best, _stop_at(target, background), share, options, cb
+            best, target = _portfolio(
+                built,
+                m,
+                expr,
+                best,
+                target,
+                lower_bound is not None,
+                LOCAL_SHARE * left,
+                options,
+                cb,
+                limit,
             )
-            if background is not None:
-                target = max(target, background.result())
+            lower_bound = None
         elif limit is not None:
             best = lns.improve(
                 built, m, expr, best, target, WIDE_GAP_SHARE * left, options, _reporter(cb, target)
@@ -520,8 +522,10 @@ def _target_search(
             # large neighbourhood search) from the incumbent for the rest of the time; both
             # stop early on reaching lo
             left = seconds - (time.perf_counter() - t0)
+            if left <= 0.05:
+                break
             if searchable:
-                best = _local_search(built, m, expr, best, _stop_at(lo), left, options, cb)
+                best, lo = _portfolio(built, m, expr, best, lo, False, left, options, cb, limit)
             else:
                 best = lns.improve(built, m, expr, best, lo, left, options, _reporter(cb, lo))
             ub = evaluate(expr, best)
@@ -536,6 +540,7 @@ def _target_search(
 
 LOCAL_SHARE = 0.5  # of the time left, for the local search on a far incumbent
 CHECK_MIN_S = 0.5  # CP-SAT's check of the local search's schedule (every start fixed)
+CHECK_RESERVE_S = 0.15  # kept for it out of the local search's time (MUNI: about 0.1 s)
 
 
 def _local_search(
@@ -543,22 +548,23 @@ def _local_search(
     m: cp_model.CpModel,
     expr: cp_model.LinearExprT,
     best: list[int],
-    lower: Callable[[], int],
+    stop: Callable[[int | None], bool],
     seconds: float,
     options: Options,
-    cb: _Progress | None,
 ) -> list[int]:
     """Simulated annealing on the incumbent's placements (solver/local.py); its schedule,
     completed and checked by CP-SAT with every start fixed, when it has fewer breaks.
-    It stops early on reaching `lower()`, a proven bound that may rise meanwhile."""
+    `stop(breaks)` ends it early (see local.improve)."""
     t0 = time.perf_counter()
+    if seconds <= CHECK_RESERVE_S:
+        return best
     placed, breaks = local.improve(
         b,
         local.placements(b, best),
-        seconds,
+        seconds - CHECK_RESERVE_S,
         options.break_fairness,
         random.Random(options.seed * 7919 + evaluate(expr, best)),  # a new walk on each call
-        lower,
+        stop,
     )
     if breaks < 0 or breaks >= evaluate(expr, best):
         return best
@@ -569,39 +575,117 @@ def _local_search(
     out = _solve_once(check, options, max(CHECK_MIN_S, seconds - (time.perf_counter() - t0)), None)
     if out.values is None or evaluate(expr, out.values) >= evaluate(expr, best):
         return best
-    if cb is not None:
-        cb.report(evaluate(expr, out.values), lower())
     return out.values
 
 
-def _stop_at(lower: int, background: _BackgroundBound | None = None) -> Callable[[], int]:
-    """The proven bound now: `lower`, or the background relaxation's once it is known."""
-    if background is None:
-        return lambda: lower
-    return lambda: max(lower, background.value or 0)
+def _portfolio(
+    b: Built,
+    m: cp_model.CpModel,
+    expr: cp_model.LinearExprT,
+    best: list[int],
+    lower: int,
+    relaxation: bool,
+    seconds: float,
+    options: Options,
+    cb: _Progress | None,
+    limit: int | None,
+) -> tuple[list[int], int]:
+    """The local search in this thread and CP-SAT on one worker in another (_Companion)
+    for `seconds`; each stops the other once the answer is proven. The best schedule and
+    the proven bound."""
+    companion = _Companion(b, m, expr, lower, best, relaxation, seconds, limit)
+
+    def stop(breaks: int | None) -> bool:
+        return companion.values is not None or (breaks is not None and breaks <= companion.lower)
+
+    found = _local_search(b, m, expr, best, stop, seconds, options)
+    companion.stop()
+    lower = max(lower, companion.lower)
+    if companion.values is not None and evaluate(expr, companion.values) < evaluate(expr, found):
+        found = companion.values
+    if cb is not None and evaluate(expr, found) < evaluate(expr, best):
+        cb.report(evaluate(expr, found), lower)
+    return found, lower
 
 
-class _BackgroundBound:
-    """The relaxation bound (solver/relax.py) computed by one CP-SAT worker in a thread while
-    the local search runs in this one (CP-SAT releases the GIL while it searches): the two
-    cores of a small machine work at once, and the local search can stop at the bound."""
+class _Companion:
+    """CP-SAT on the other core while the local search runs in this thread (CP-SAT releases
+    the GIL while it searches), so that both cores of a small machine work: first the
+    relaxation bound (solver/relax.py, when asked), then "breaks <= lower" as a feasibility
+    problem on one worker, `lower` raised by one on each refutation. `lower` is the proven
+    bound so far; `values` a schedule within it, once found (so an optimal one)."""
 
-    def __init__(self, b: Built, seconds: float) -> None:
-        self.value: int | None = None
-        self._solver = cp_model.CpSolver()
-        self._solver.parameters.num_workers = 1
-        self._thread = threading.Thread(target=self._run, args=(b, seconds), daemon=True)
+    def __init__(
+        self,
+        b: Built,
+        m: cp_model.CpModel,
+        expr: cp_model.LinearExprT,
+        lower: int,
+        hint: list[int],
+        relaxation: bool,
+        seconds: float,
+        limit: int | None,
+    ) -> None:
+        self.lower = lower
+        self.values: list[int] | None = None
+        self._stopped = False
+        self._solver: cp_model.CpSolver | None = None
+        self._deadline = time.perf_counter() + seconds
+        args = (b, m, expr, hint, relaxation, evaluate(expr, hint), limit)
+        self._thread = threading.Thread(target=self._run, args=args, daemon=True)
         self._thread.start()
 
-    def _run(self, b: Built, seconds: float) -> None:
-        self.value = relax.restricted_breaks_bound(b, seconds, self._solver) or 0
+    def _left(self) -> float:
+        return self._deadline - time.perf_counter()
 
-    def result(self) -> int:
-        """The bound, stopping the search if it still runs (0 when it found none)."""
+    def _new_solver(self, b: Built) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = b.options.seed
+        solver.parameters.max_time_in_seconds = max(0.05, self._left())
+        self._solver = solver
+        return solver
+
+    def _run(
+        self,
+        b: Built,
+        m: cp_model.CpModel,
+        expr: cp_model.LinearExprT,
+        hint: list[int],
+        relaxation: bool,
+        upper: int,
+        limit: int | None,
+    ) -> None:
+        if relaxation and not self._stopped:
+            bound = relax.restricted_breaks_bound(b, self._left(), self._new_solver(b))
+            self.lower = max(self.lower, bound or 0)
+        base = m.clone()
+        base.clear_objective()
+        while (
+            not self._stopped
+            and self._left() > 0.05
+            and self.lower < upper
+            and (limit is None or self.lower < limit)
+        ):
+            feasibility = base.clone()
+            feasibility.add(expr <= self.lower)
+            set_hint(feasibility, hint)
+            solver = self._new_solver(b)
+            status = solver.solve(feasibility)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                self.values = list(solver.response_proto.solution)
+                return
+            if status != cp_model.INFEASIBLE:
+                return  # out of time, or stopped
+            self.lower += 1
+
+    def stop(self) -> None:
+        """Stop the search and wait for the thread."""
+        self._stopped = True
         while self._thread.is_alive():
-            self._solver.stop_search()  # again until it takes: the search may not have begun
+            if self._solver is not None:
+                self._solver.stop_search()  # again until it takes: it may not have begun
             self._thread.join(0.01)
-        return self.value or 0
 
 
 def _reporter(cb: _Progress | None, lower: int) -> Callable[[int], None] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import random
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from solver_kit import make, req
 from solver import Room, Status, solve, validate
 from solver.lns import fix_outside
 from solver.lns import improve as lns_improve
-from solver.local import applies, improve, placements
+from solver.local import applies, improve, kempe_chain, placements
 from solver.model import add_breaks, build, evaluate, hint_values
 from solver.prep import prepare
 from solver.solve import _solve_once
@@ -168,8 +169,8 @@ def test_lns_keeps_a_valid_schedule_and_never_worsens():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_solve_through_the_local_search_path_is_valid_and_optimal(monkeypatch, seed):
-    # forcing the wide-gap path (local search, then the rest) must still give a valid
-    # schedule and, on a tiny instance, the proven optimum
+    # forcing the wide-gap path (local search with its companion, then plain minimisation
+    # or the targets) must still give a valid schedule and, on a tiny instance, the optimum
     monkeypatch.setattr(solve_module, "TARGET_GAP", -1)
     inst = make(
         [
@@ -187,3 +188,102 @@ def test_solve_through_the_local_search_path_is_valid_and_optimal(monkeypatch, s
     assert validate(inst, sol).ok
     assert sol.status == Status.OPTIMAL
     assert sol.breaks == sol.stages[-1].bound
+
+
+def chain_instance():
+    """A at slots 0 and 2 and E at 0 and 2 have a break each; neither closes by sliding one
+    meeting (the slot between is taken) nor by two meetings of a party exchanging slots (a
+    third party is busy): only the chain ac 2->1, cd 1->2, de 2->1 closes both."""
+    inst = make(
+        [
+            req("ab", "A", "B", mandatory=True, pin={"slot": 0}),
+            req("ac", "A", "C", mandatory=True),
+            req("cd", "C", "D", mandatory=True),
+            req("de", "D", "E", mandatory=True),
+            req("ef", "E", "F", mandatory=True, pin={"slot": 0}),
+        ],
+        slots=[3],
+        rooms=3,
+        stages=["breaks"],
+        time_limit_s=5.0,
+    )
+    return inst, {0: 0, 1: 2, 2: 1, 3: 2, 4: 0}
+
+
+def test_kempe_chain_moves_every_meeting_it_displaces():
+    inst, start = chain_instance()
+    b = built(inst)
+    parties = {r: inst.requests[r].parties for r in start}
+    at: dict[str, dict[int, int]] = {}
+    for r, s in start.items():
+        for p in parties[r]:
+            at.setdefault(p, {})[s] = r
+    allowed = {r: set(b.y[r]) for r in start}
+    assert kempe_chain(1, 2, 1, parties, at, allowed) == {1: 1, 2: 2, 3: 1}
+    # de to slot 0 would send ef, pinned to slot 0, over to slot 2
+    assert kempe_chain(3, 2, 0, parties, at, allowed) is None
+
+
+def test_local_search_closes_breaks_that_need_a_chain():
+    inst, start = chain_instance()
+    b = built(inst)
+    assert sum(breaks_of(b, start).values()) == 2
+    for seed in range(3):
+        placed, breaks = improve(b, start, 1.0, None, random.Random(seed))
+        assert breaks == 0 == sum(breaks_of(b, placed).values())
+        assert_keeps_hard_rules(b, placed)
+
+
+def test_companion_refutes_targets_below_the_optimum():
+    # A may meet only at slots 0 and 2 (1 is unavailable): one break at least, which the
+    # first schedule already has; the companion refutes 0 and stops at the proof
+    inst = make(
+        [req("ab", "A", "B", mandatory=True), req("ac", "A", "C", mandatory=True)],
+        slots=[3],
+        rooms=1,
+        unavailable={"A": [1]},
+        stages=["breaks"],
+        time_limit_s=5.0,
+    )
+    b = built(inst)
+    expr, _ = b.objectives["breaks"]
+    b.model.minimize(expr)
+    start = _solve_once(b.model, b.options, 1.0, None, stop_after_first=True)
+    assert evaluate(expr, start.values) == 1
+    companion = solve_module._Companion(b, b.model, expr, 0, start.values, False, 5.0, None)
+    companion._thread.join(6.0)
+    assert not companion._thread.is_alive()
+    assert companion.lower == 1 and companion.values is None
+
+
+def chain_start(b, start):
+    """Every variable's value for the placements `start` (CP-SAT completes them)."""
+    values = hint_values(b, dict.fromkeys(start.items()))
+    check = b.model.clone()
+    fix_outside(check, b, values, set())
+    return _solve_once(check, b.options, 2.0, None).values
+
+
+def test_companion_finds_a_schedule_at_the_bound():
+    inst, start = chain_instance()
+    b = built(inst)
+    expr, _ = b.objectives["breaks"]
+    first = chain_start(b, start)
+    assert evaluate(expr, first) == 2
+    companion = solve_module._Companion(b, b.model, expr, 0, first, False, 5.0, None)
+    companion._thread.join(6.0)
+    assert companion.lower == 0
+    assert companion.values is not None and evaluate(expr, companion.values) == 0
+
+
+def test_portfolio_ends_at_the_proof_long_before_its_time():
+    inst, start = chain_instance()
+    b = built(inst)
+    expr, _ = b.objectives["breaks"]
+    first = chain_start(b, start)
+    began = time.perf_counter()
+    best, lower = solve_module._portfolio(
+        b, b.model, expr, first, 0, True, 20.0, b.options, None, None
+    )
+    assert evaluate(expr, best) == 0 == lower
+    assert time.perf_counter() - began < 10.0  # not the 20 s it was given
