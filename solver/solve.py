@@ -465,19 +465,12 @@ def _target_search(
         # meetings, pooled rooms) or, when far, by large neighbourhood search
         left = seconds - (time.perf_counter() - t0)
         if searchable:
+            relaxation = lower_bound is not None and options.workers > 1
             best, target = _portfolio(
-                built,
-                m,
-                expr,
-                best,
-                target,
-                lower_bound is not None,
-                LOCAL_SHARE * left,
-                options,
-                cb,
-                limit,
+                built, m, expr, best, target, relaxation, LOCAL_SHARE * left, options, cb, limit
             )
-            lower_bound = None
+            if relaxation:
+                lower_bound = None  # computed: not again
         elif limit is not None:
             best = lns.improve(
                 built, m, expr, best, target, WIDE_GAP_SHARE * left, options, _reporter(cb, target)
@@ -590,9 +583,22 @@ def _portfolio(
     cb: _Progress | None,
     limit: int | None,
 ) -> tuple[list[int], int]:
-    """The local search in this thread and CP-SAT on one worker in another (_Companion)
-    for `seconds`; each stops the other once the answer is proven. The best schedule and
-    the proven bound."""
+    """The local search in this thread and, with two workers or more, CP-SAT on the others
+    in another (_Companion) for `seconds`; each stops the other once the answer is proven.
+    The best schedule and the proven bound. With one worker, the local search alone."""
+    if options.workers < 2:
+        found = _local_search(
+            b,
+            m,
+            expr,
+            best,
+            lambda breaks: breaks is not None and breaks <= lower,
+            seconds,
+            options,
+        )
+        if cb is not None and evaluate(expr, found) < evaluate(expr, best):
+            cb.report(evaluate(expr, found), lower)
+        return found, lower
     companion = _Companion(b, m, expr, lower, best, relaxation, seconds, limit)
 
     def stop(breaks: int | None) -> bool:
@@ -612,7 +618,7 @@ class _Companion:
     """CP-SAT on the other core while the local search runs in this thread (CP-SAT releases
     the GIL while it searches), so that both cores of a small machine work: first the
     relaxation bound (solver/relax.py, when asked), then "breaks <= lower" as a feasibility
-    problem on one worker, `lower` raised by one on each refutation. `lower` is the proven
+    problem on the workers left, `lower` raised by one on each refutation. `lower` is the proven
     bound so far; `values` a schedule within it, once found (so an optimal one)."""
 
     def __init__(
@@ -640,7 +646,7 @@ class _Companion:
 
     def _new_solver(self, b: Built) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
+        solver.parameters.num_workers = max(1, b.options.workers - 1)  # one is searching here
         solver.parameters.random_seed = b.options.seed
         solver.parameters.max_time_in_seconds = max(0.05, self._left())
         self._solver = solver

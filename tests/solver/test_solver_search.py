@@ -206,6 +206,7 @@ def chain_instance():
         rooms=3,
         stages=["breaks"],
         time_limit_s=5.0,
+        workers=2,  # the portfolio's companion needs a second worker
     )
     return inst, {0: 0, 1: 2, 2: 1, 3: 2, 4: 0}
 
