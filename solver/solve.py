@@ -586,29 +586,26 @@ def _portfolio(
     """The local search in this thread and, with two workers or more, CP-SAT on the others
     in another (_Companion) for `seconds`; each stops the other once the answer is proven.
     The best schedule and the proven bound. With one worker, the local search alone."""
-    if options.workers < 2:
-        found = _local_search(
-            b,
-            m,
-            expr,
-            best,
-            lambda breaks: breaks is not None and breaks <= lower,
-            seconds,
-            options,
-        )
-        if cb is not None and evaluate(expr, found) < evaluate(expr, best):
-            cb.report(evaluate(expr, found), lower)
-        return found, lower
-    companion = _Companion(b, m, expr, lower, best, relaxation, seconds, limit)
+    companion = None
+    if options.workers > 1:
+        companion = _Companion(b, m, expr, lower, best, relaxation, seconds, limit)
 
     def stop(breaks: int | None) -> bool:
+        if companion is None:
+            return breaks is not None and breaks <= lower
         return companion.values is not None or (breaks is not None and breaks <= companion.lower)
 
-    found = _local_search(b, m, expr, best, stop, seconds, options)
-    companion.stop()
-    lower = max(lower, companion.lower)
-    if companion.values is not None and evaluate(expr, companion.values) < evaluate(expr, found):
-        found = companion.values
+    try:
+        found = _local_search(b, m, expr, best, stop, seconds, options)
+    finally:
+        if companion is not None:
+            companion.stop()
+    if companion is not None:
+        lower = max(lower, companion.lower)
+        if companion.values is not None and evaluate(expr, companion.values) < evaluate(
+            expr, found
+        ):
+            found = companion.values
     if cb is not None and evaluate(expr, found) < evaluate(expr, best):
         cb.report(evaluate(expr, found), lower)
     return found, lower
