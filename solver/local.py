@@ -176,16 +176,6 @@ def improve(
             total_breaks += new_b - old_b
             over += (new_b > limit) - (old_b > limit)
 
-    def room_left(r: int, t: int, leaving: int | None = None) -> bool:
-        """Request r fits at slot t, request `leaving` (if any) leaving t at the same time."""
-        for j in range(room_class[r], len(caps)):
-            n = count[j][t] + 1
-            if leaving is not None and room_class[leaving] <= j:
-                n -= 1
-            if n > caps[j]:
-                return False
-        return True
-
     def relocate(r: int, old: int, new: int) -> None:
         for j in range(room_class[r], len(caps)):
             count[j][old] -= 1
