@@ -58,8 +58,10 @@ def restricted_breaks_bound(
         return None  # the caller's model is infeasible too; let it find that out itself
     if status == cp_model.MODEL_INVALID:
         return None
-    # CP-SAT's objective bound is proven even when no relaxed schedule was found yet
-    return max(0, math.ceil(solver.best_objective_bound - 1e-6))
+    # CP-SAT's objective bound is proven even when no relaxed schedule was found yet (it is
+    # not finite when the search was stopped before it had any)
+    bound = solver.best_objective_bound
+    return max(0, math.ceil(bound - 1e-6)) if math.isfinite(bound) else 0
 
 
 def relaxed(b: Built) -> Built:
