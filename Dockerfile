@@ -22,7 +22,9 @@ COPY app ./app
 COPY solver ./solver
 COPY migrations ./migrations
 COPY alembic.ini ./
-RUN pip install . && chown -R articula:articula /app
+RUN pip install . \
+    && cd / && python -c 'import solver.local as l; l.compile_kernels()' && cd /app \
+    && chown -R articula:articula /app
 
 USER articula
 VOLUME ["/data"]

@@ -145,6 +145,7 @@ def solve(
     instance: Instance, options: Options | None = None, progress: ProgressCallback | None = None
 ) -> Solution:
     """Schedule `instance` with CP-SAT, stage by stage (see the module docstring)."""
+    local.compile_kernels()  # once per process, before the clock starts
     t0 = time.perf_counter()
     options = options or instance.options
     prep = prepare(instance)

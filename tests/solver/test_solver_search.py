@@ -15,7 +15,7 @@ from solver_kit import make, req
 from solver import Room, Status, solve, validate
 from solver.lns import fix_outside
 from solver.lns import improve as lns_improve
-from solver.local import applies, improve, kempe_chain, placements
+from solver.local import Board, applies, improve, kempe_chain, placements
 from solver.model import add_breaks, build, evaluate, hint_values
 from solver.prep import prepare
 from solver.solve import _solve_once
@@ -213,22 +213,39 @@ def chain_instance():
 
 def test_kempe_chain_moves_every_meeting_it_displaces():
     inst, start = chain_instance()
-    b = built(inst)
-    parties = {r: inst.requests[r].parties for r in start}
-    at: dict[str, dict[int, int]] = {}
-    for r, s in start.items():
-        for p in parties[r]:
-            at.setdefault(p, {})[s] = r
-    allowed = {r: set(b.y[r]) for r in start}
-    assert kempe_chain(1, 2, 1, parties, at, allowed) == {1: 1, 2: 2, 3: 1}
+    board = Board.of(built(inst), start)
+    assert kempe_chain(board, 1, 1) == {1: 1, 2: 2, 3: 1}
     # de to slot 0 would send ef, pinned to slot 0, over to slot 2
-    assert kempe_chain(3, 2, 0, parties, at, allowed) is None
+    assert kempe_chain(board, 3, 0) is None
 
 
 def test_local_search_closes_breaks_that_need_a_chain():
     inst, start = chain_instance()
     b = built(inst)
     assert sum(breaks_of(b, start).values()) == 2
+    for seed in range(3):
+        placed, breaks = improve(b, start, 1.0, None, random.Random(seed))
+        assert breaks == 0 == sum(breaks_of(b, placed).values())
+        assert_keeps_hard_rules(b, placed)
+
+
+def test_local_search_moves_into_full_slots_by_exchange():
+    # one room and every slot taken: a chain alone never fits, so A's break (slots 0 and 2)
+    # closes only when de leaves slot 1 for slot 2 as ac comes over
+    inst = make(
+        [
+            req("ab", "A", "B", mandatory=True),
+            req("de", "D", "E", mandatory=True),
+            req("ac", "A", "C", mandatory=True),
+        ],
+        slots=[3],
+        rooms=1,
+        stages=["breaks"],
+        time_limit_s=5.0,
+    )
+    b = built(inst)
+    start = {0: 0, 1: 1, 2: 2}
+    assert kempe_chain(Board.of(b, start), 2, 1) == {2: 1}  # fits no room by itself
     for seed in range(3):
         placed, breaks = improve(b, start, 1.0, None, random.Random(seed))
         assert breaks == 0 == sum(breaks_of(b, placed).values())
