@@ -494,7 +494,9 @@ def _target_search(
             break
         if (ub is not None and t >= ub) or (limit is not None and t >= limit):
             t = lo
-        last = ub is not None and t == ub - 1 == lo
+        # the last target below the incumbent gets the time left, unless the local search
+        # can take over from the slice (it closes the last break more often than CP-SAT)
+        last = ub is not None and t == ub - 1 == lo and not searchable
         feasibility = base.clone()
         feasibility.add(expr <= t)
         set_hint(feasibility, best)
