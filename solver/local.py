@@ -81,7 +81,7 @@ class Board:
     room_class: np.ndarray  # meeting -> index in the nested room classes
     caps: np.ndarray  # class j -> rooms for the meetings of classes <= j
     count: np.ndarray  # [class j, slot] -> meetings of classes <= j there
-    counted: np.ndarray  # party -> its breaks count
+    counted: np.ndarray  # party -> whether its breaks are counted
     seg_start: np.ndarray  # the slot ranges inside which breaks are counted
     seg_end: np.ndarray
 
