@@ -216,26 +216,31 @@ def _walk(
 
 @functools.cache
 def compile_kernels() -> None:
-    """Compile the search (about 5 s; numba keeps the machine code in __pycache__, so this
+    """Compile the search (5-7 s; numba keeps the machine code in __pycache__, so this
     happens once per install: `make install` does it) or load it (about 0.2 s), so that
-    no solve's time limit pays for it. A walk on two meetings A-B and A-C."""
+    no solve's time limit pays for it. A walk on two meetings A-B and A-C, with the array
+    types of Board.of (another type would compile the search again, inside a solve)."""
     n = 3
+
+    def ints(values: list) -> np.ndarray:
+        return np.array(values, dtype=np.int64)
+
     board = Board(
         requests=[0, 1],
         party_ids=["A", "B", "C"],
-        slot=np.array([0, 2]),
-        party_ptr=np.array([0, 2, 4]),
-        party_of=np.array([0, 1, 0, 2]),
-        at=np.array([[0, -1, 1], [0, -1, -1], [-1, -1, 1]]),
+        slot=ints([0, 2]),
+        party_ptr=ints([0, 2, 4]),
+        party_of=ints([0, 1, 0, 2]),
+        at=ints([[0, -1, 1], [0, -1, -1], [-1, -1, 1]]),
         allowed=np.ones((2, n), dtype=np.bool_),
-        cand_ptr=np.array([0, n, 2 * n]),
-        cand=np.array(list(range(n)) * 2),
-        room_class=np.array([0, 0]),
-        caps=np.array([1]),
-        count=np.array([[1, 0, 1]]),
+        cand_ptr=ints([0, n, 2 * n]),
+        cand=ints(list(range(n)) * 2),
+        room_class=ints([0, 0]),
+        caps=ints([1]),
+        count=ints([[1, 0, 1]]),
         counted=np.ones(3, dtype=np.bool_),
-        seg_start=np.array([0]),
-        seg_end=np.array([n]),
+        seg_start=ints([0]),
+        seg_end=ints([n]),
     )
     _walk(board, 1.0, 1 << 30, 0, lambda breaks: breaks == 0)
 

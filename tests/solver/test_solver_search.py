@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from solver_kit import make, req
 
-from solver import Room, Status, solve, validate
+from solver import Room, Status, local, solve, validate
 from solver.lns import fix_outside
 from solver.lns import improve as lns_improve
 from solver.local import Board, applies, improve, kempe_chain, placements
@@ -217,6 +217,18 @@ def test_kempe_chain_moves_every_meeting_it_displaces():
     assert kempe_chain(board, 1, 1) == {1: 1, 2: 2, 3: 1}
     # de to slot 0 would send ef, pinned to slot 0, over to slot 2
     assert kempe_chain(board, 3, 0) is None
+
+
+def test_compiled_search_is_not_compiled_again_by_a_solve():
+    # compile_kernels (before a solve's clock) must give the search the array types that
+    # Board.of gives it: a new type would compile it again, 5-7 s inside the time limit
+    local.compile_kernels()
+    kernels = (local._anneal, local._start_costs, local._seed)  # called from Python
+    before = [len(k.signatures) for k in kernels]
+    assert all(before)
+    inst, start = chain_instance()
+    improve(built(inst), start, 0.2, 1, random.Random(0))
+    assert [len(k.signatures) for k in kernels] == before
 
 
 def test_local_search_closes_breaks_that_need_a_chain():
