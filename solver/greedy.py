@@ -50,7 +50,11 @@ def greedy(instance: Instance) -> Solution:
 
 
 def place(prep: Prepared) -> list[tuple[int, int, int]]:
-    """The greedy placements (request index, start, room index); also a CP-SAT hint."""
+    """The greedy placements (request index, start, room index); also a CP-SAT hint.
+
+    When re-planning (`options.previous`), each meeting of the earlier plan first keeps its
+    (slot, room) where that is still allowed and free, as a person re-planning by hand
+    would; the other requests are then placed greedily around them."""
     inst = prep.inst
     opts = inst.options
     sectors = {p.id for p in inst.parties if p.kind == "sector"}
@@ -63,47 +67,64 @@ def place(prep: Prepared) -> list[tuple[int, int, int]]:
         for q in req.after:
             successors.setdefault(q, []).append(req.id)
 
+    def parties_free(r: int, s: int) -> bool:
+        """Every party free and every precedence kept if request r starts at s."""
+        req = inst.requests[r]
+        end = s + req.duration
+        return (
+            not any((p, t) in party_busy for p in req.parties for t in range(s, end))
+            and not any(q in where and where[q][1] > s for q in req.after)
+            and not any(q in where and where[q][0] < end for q in successors.get(req.id, []))
+        )
+
+    def room_free(r: int, s: int, room: int) -> bool:
+        req = inst.requests[r]
+        return not any((room, t) in room_busy for t in range(s, s + req.duration)) and (
+            not opts.sector_keeps_room
+            or all(sector_room.get(p, room) == room for p in req.parties if p in sectors)
+        )
+
+    chosen: list[tuple[int, int, int]] = []
+
+    def put(r: int, s: int, room: int) -> None:
+        req = inst.requests[r]
+        for t in range(s, s + req.duration):
+            room_busy.add((room, t))
+            for p in req.parties:
+                party_busy.add((p, t))
+        if opts.sector_keeps_room:
+            for p in req.parties:
+                if p in sectors:
+                    sector_room[p] = room
+        where[req.id] = (s, s + req.duration)
+        chosen.append((r, s, room))
+
+    request_index = {req.id: r for r, req in enumerate(inst.requests)}
+    room_index = {room.id: k for k, room in enumerate(inst.rooms)}
+    for a in opts.previous or []:
+        r = request_index.get(a.request)
+        if r is None or a.request in where:
+            continue
+        room = room_index[a.room]
+        if a.slot not in prep.starts[r] or room not in prep.rooms[r]:
+            continue  # no longer allowed (a party's new unavailability, a smaller room...)
+        if parties_free(r, a.slot) and room_free(r, a.slot, room):
+            put(r, a.slot, room)
+
     order = sorted(
         range(len(inst.requests)),
         key=lambda r: (not inst.requests[r].mandatory, -inst.requests[r].weight, r),
     )
-    chosen: list[tuple[int, int, int]] = []
     for r in order:
-        req = inst.requests[r]
+        if inst.requests[r].id in where:
+            continue
         rooms = sorted(prep.rooms[r], key=lambda k: (inst.rooms[k].capacity or 10**9, k))
         for s in prep.starts[r]:
-            end = s + req.duration
-            span = range(s, end)
-            if any((p, t) in party_busy for p in req.parties for t in span):
+            if not parties_free(r, s):
                 continue
-            if any(q in where and where[q][1] > s for q in req.after):
-                continue
-            if any(q in where and where[q][0] < end for q in successors.get(req.id, [])):
-                continue
-            room = next(
-                (
-                    k
-                    for k in rooms
-                    if not any((k, t) in room_busy for t in span)
-                    and (
-                        not opts.sector_keeps_room
-                        or all(sector_room.get(p, k) == k for p in req.parties if p in sectors)
-                    )
-                ),
-                None,
-            )
-            if room is None:
-                continue
-            for t in span:
-                room_busy.add((room, t))
-                for p in req.parties:
-                    party_busy.add((p, t))
-            if opts.sector_keeps_room:
-                for p in req.parties:
-                    if p in sectors:
-                        sector_room[p] = room
-            where[req.id] = (s, end)
-            chosen.append((r, s, room))
-            break
+            room = next((k for k in rooms if room_free(r, s, k)), None)
+            if room is not None:
+                put(r, s, room)
+                break
 
     return chosen

@@ -6,7 +6,7 @@ import random
 
 from solver_kit import grid, make, req, where
 
-from solver import Assignment, MeetingRequest, Room, Status, solve, validate
+from solver import Assignment, MeetingRequest, Room, Status, greedy, solve, validate
 
 
 def solved(inst):
@@ -174,3 +174,22 @@ def test_determinism_with_one_worker_and_a_seed():
     assert first.status == Status.OPTIMAL
     assert first.assignments == second.assignments
     assert [s.objective for s in first.stages] == [s.objective for s in second.stages]
+
+
+def test_replan_keeps_the_previous_plan_where_it_still_holds():
+    # the greedy re-plan (also the CP-SAT hint) keeps every meeting of the earlier plan that
+    # is still allowed and free, and places the rest around them
+    reqs = [req("ab", "A", "B"), req("cd", "C", "D"), req("ae", "A", "E"), req("new", "C", "F")]
+    previous = [
+        Assignment(request="ab", slot=2, room="R0"),
+        Assignment(request="cd", slot=1, room="R1"),
+        Assignment(request="ae", slot=0, room="R0"),
+    ]
+    inst = make(reqs, slots=[3], rooms=2, previous=previous, unavailable={"E": [0]})
+    placed = where(greedy(inst))
+    assert placed["ab"] == (2, "R0") and placed["cd"] == (1, "R1")
+    assert placed["ae"][0] == 1  # E left slot 0; A is busy at 2
+    assert placed["new"][0] in (0, 2)  # C is busy at 1 with cd
+    # without an earlier plan the greedy starts from slot 0 for everyone
+    fresh = make(reqs, slots=[3], rooms=2, unavailable={"E": [0]})
+    assert where(greedy(fresh))["ab"] == (0, "R0")
