@@ -182,7 +182,10 @@ def room_chain(inst: Instance, prep: Prepared) -> list[frozenset[int]] | None:
     every j, and rooms are then assigned by a greedy pass, most restricted meetings first.
     With one set, meetings of any duration are an interval graph (they never cross a
     block), so assigning rooms by start time always succeeds; with several sets we require
-    one-slot meetings. Re-planning keeps rooms of one-slot meetings only, with one set.
+    one-slot meetings. When re-planning, a meeting that keeps its slot keeps its room too
+    (the greedy pass takes the old room first, which never blocks a later meeting: each
+    class still finds a free room by Hall's condition), so the pooled model's changes are
+    slot changes; with meetings longer than a slot the explicit room model is used.
     `sector_keeps_room` always needs the explicit room model.
     """
     o = inst.options
@@ -194,6 +197,6 @@ def room_chain(inst: Instance, prep: Prepared) -> list[frozenset[int]] | None:
     long_meetings = any(r.duration != 1 for r in inst.requests)
     if len(sets) > 1 and long_meetings:
         return None
-    if o.previous is not None and (len(sets) > 1 or long_meetings):
+    if o.previous is not None and long_meetings:
         return None
     return sets

@@ -803,10 +803,13 @@ def assign_pooled_rooms(
     order = sorted(
         chosen, key=lambda c: (c[1], prep.room_class[c[0]], old_room(c[0], c[1]) is None, c[0])
     )
+    # (slot, room) that a meeting keeping its slot would like back: others take them last
+    wanted = {(s, k) for r, s, _ in chosen if (k := old_room(r, s)) is not None}
     for r, s, _ in order:
         k = old_room(r, s)
         if k is None or free_at[k] > s:
-            k = next(k for k in prep.rooms[r] if free_at[k] <= s)
+            free = [k for k in prep.rooms[r] if free_at[k] <= s]
+            k = next((k for k in free if (s, k) not in wanted), free[0])
         free_at[k] = s + inst.requests[r].duration
         out.append((r, s, k))
     return out

@@ -7,6 +7,7 @@ import random
 from solver_kit import grid, make, req, where
 
 from solver import Assignment, MeetingRequest, Room, Status, greedy, solve, validate
+from solver.prep import prepare
 
 
 def solved(inst):
@@ -193,3 +194,26 @@ def test_replan_keeps_the_previous_plan_where_it_still_holds():
     # without an earlier plan the greedy starts from slot 0 for everyone
     fresh = make(reqs, slots=[3], rooms=2, unavailable={"E": [0]})
     assert where(greedy(fresh))["ab"] == (0, "R0")
+
+
+def test_replan_with_room_classes_keeps_the_rooms_of_meetings_that_stay():
+    # two room classes (b needs a big room): the re-plan uses the pooled model, and the
+    # meeting that moves into slot 1 leaves s its old room, so the only change is b's move
+    rooms = [Room(id="R0", capacity=10), Room(id="R1", capacity=10), Room(id="R2", capacity=4)]
+    reqs = [req("b", "A", "B", attendees=8), req("s", "C", "D", attendees=3)]
+    previous = [
+        Assignment(request="b", slot=0, room="R0"),
+        Assignment(request="s", slot=1, room="R0"),
+    ]
+    inst = make(
+        reqs,
+        slots=[3],
+        rooms=rooms,
+        previous=previous,
+        unavailable={"A": [0], "B": [2]},
+        changes_before_breaks=True,
+    )
+    assert prepare(inst).pooled
+    sol, report = solved(inst)
+    assert where(sol) == {"b": (1, "R1"), "s": (1, "R0")}
+    assert report.changes == 1 == stage(sol, "changes").objective
