@@ -633,6 +633,16 @@ def extend_values(b: Built, values: list[int]) -> list[int]:
     return v
 
 
+def complete_values(b: Built, values: list[int]) -> list[int]:
+    """`values` with every defined auxiliary variable recomputed from the placements. A
+    stage's solution leaves the objective variables of later stages at any value their
+    constraints allow (the fairness share at 0, say), so read them only after this."""
+    v = list(values)
+    for var, fn in b.defs:
+        v[var.index] = fn(v)
+    return v
+
+
 def hint_values(b: Built, placed: dict[tuple[int, int], int | None]) -> list[int]:
     """A value for every variable from placements {(request, start): room or None}."""
     # constants that the CP-SAT wrapper created keep their value

@@ -31,6 +31,7 @@ from .model import (
     Built,
     add_breaks,
     build,
+    complete_values,
     evaluate,
     extend_values,
     hint_values,
@@ -246,7 +247,9 @@ def solve(
                 conflicts = find_conflicts(prep, options, left)
                 return _infeasible(instance, prep, conflicts, results, t0)
             break  # no solution in this stage: keep the previous stage's solution, if any
-        hint = best = values
+        # CP-SAT leaves the objective variables of later stages at any value their
+        # constraints allow (the fairness share at 0, say): recompute them for the next
+        hint = best = complete_values(built, values)
 
     if best is None:  # neither CP-SAT nor the greedy schedule
         return Solution(

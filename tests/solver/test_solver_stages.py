@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import random
 
 from solver_kit import grid, make, req, where
@@ -217,3 +218,35 @@ def test_replan_with_room_classes_keeps_the_rooms_of_meetings_that_stay():
     sol, report = solved(inst)
     assert where(sol) == {"b": (1, "R1"), "s": (1, "R0")}
     assert report.changes == 1 == stage(sol, "changes").objective
+
+
+def test_a_stage_out_of_time_reports_its_objective_from_the_schedule(monkeypatch):
+    # the fairness stage finds nothing in its time: it keeps the weight stage's schedule, and
+    # its objective is that schedule's real share, not the value the weight stage's solver
+    # happened to leave in the share variable
+    solve_module = importlib.import_module("solver.solve")  # `solver.solve` is the function
+
+    real = solve_module._solve_once
+
+    def fairness_times_out(m, options, seconds, cb, *args, **kwargs):
+        if cb is not None and cb.stage == "fairness":
+            return solve_module._Outcome(Status.UNKNOWN)
+        out = real(m, options, seconds, cb, *args, **kwargs)
+        if cb is not None and cb.stage == "weight":
+            # what CP-SAT may leave in a variable outside the stage's objective
+            names = [v.name for v in m.proto.variables]
+            out.values[names.index("min_share_per_mille")] = 0
+        return out
+
+    monkeypatch.setattr(solve_module, "_solve_once", fairness_times_out)
+    # two slots: D1 holds a1 and one of a2, a3 (share 800), D2 its only request (1000);
+    # a window (that allows both slots) keeps the weight stage on CP-SAT, not the flow
+    a1 = req("a1", "D1", "S1", weight=3, allowed_slots=[0, 1])
+    reqs = [a1, req("a2", "D1", "S2"), req("a3", "D1", "S3")]
+    reqs += [req("b1", "D2", "S1", weight=2)]
+    inst = make(reqs, slots=[2], rooms=3)
+    sol = solve(inst, progress=lambda event: None)
+    report = validate(inst, sol)
+    fairness = stage(sol, "fairness")
+    assert fairness.status == Status.FEASIBLE
+    assert fairness.objective == report.min_share == 800
