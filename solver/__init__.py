@@ -7,6 +7,7 @@ greedy(instance) -> Solution                                # by-hand baseline
 
 from .greedy import greedy
 from .models import (
+    REPLAN_STAGES,
     Assignment,
     Block,
     Day,
@@ -28,6 +29,7 @@ from .solve import solve
 from .validate import ValidationReport, validate
 
 __all__ = [
+    "REPLAN_STAGES",
     "Assignment",
     "Block",
     "Day",

@@ -140,6 +140,10 @@ class Assignment(_Strict):
 
 StageName = Literal["weight", "fairness", "breaks", "changes"]
 
+# A re-plan (after a cancellation, a minister called away...): keep the weight, then move as
+# few meetings as possible, and only then fairness and breaks.
+REPLAN_STAGES: list[StageName] = ["weight", "changes", "fairness", "breaks"]
+
 
 class Options(_Strict):
     stages: list[StageName] | None = Field(

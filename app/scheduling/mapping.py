@@ -183,9 +183,8 @@ def solver_options(options: dict[str, Any], previous: list[solver.Assignment] | 
         "seed": options.get("seed", 0),
     }
     if previous is not None:
-        # Re-plan: keep the weight, then move as few meetings as possible.
         kwargs["previous"] = previous
-        kwargs["stages"] = ["weight", "changes", "fairness", "breaks"]
+        kwargs["stages"] = solver.REPLAN_STAGES
     return solver.Options(**kwargs)
 
 
