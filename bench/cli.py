@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from . import b2b as b2bmod
-from . import run
+from . import replan, run
 
 bench_app = typer.Typer(
     help="Benchmarks: the public B2B family, generated GORE / MUNI editions, smoke.",
@@ -60,6 +60,24 @@ def muni_command(
 ) -> None:
     """A generated MUNI Ejecutivo edition (600 x 20, 2 days, ~2,400 requests)."""
     _generated("muni", seed, time_limit, workers, highs)
+
+
+@bench_app.command("replan")
+def replan_command(
+    family: str = typer.Option("gore", "--family", help="gore or muni"),
+    seed: int = typer.Option(0, "--seed"),
+    time_limit: float = typer.Option(
+        30.0, "--time-limit", help="Seconds for the plan and each re-plan"
+    ),
+    workers: int = typer.Option(2, "--workers"),
+) -> None:
+    """Plan a generated edition, then re-plan it after a minister is called away, a governor
+    leaves early, meetings are withdrawn and a request is added (CP-SAT and greedy)."""
+    if family not in replan.GENERATORS:
+        raise typer.BadParameter(f"unknown family {family!r}: gore or muni")
+    runs = replan.run_replan(family, seed, time_limit, workers, typer.echo)
+    if any(r.error or r.valid is not True for by in runs.values() for r in by.values()):
+        raise typer.Exit(code=1)
 
 
 @bench_app.command("smoke")

@@ -92,6 +92,7 @@ class Timed:
     valid: bool | None = None
     violations: list[str] = field(default_factory=list)
     breaks_checked: int | None = None
+    changes: int | None = None  # re-plans: counted by the validator
 
     def first(self, stage: str) -> float | None:
         return next((t for t, e in self.events if e.stage == stage), None)
@@ -118,6 +119,7 @@ def run_solver(fn: Callable[..., Solution], instance: Instance, with_progress: b
     out.valid = report.ok
     out.violations = list(report.violations)
     out.breaks_checked = report.breaks_total
+    out.changes = report.changes
     return out
 
 

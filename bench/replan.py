@@ -1,0 +1,166 @@
+"""Re-planning benchmark: an edition is planned, something changes, and it is re-planned.
+
+The SD re-plans after every cancellation, so what counts is how fast the re-plan comes and
+how little of the published schedule it moves. Each event below changes the generated
+edition the way real editions change; the re-plan gets the first plan as `previous` and the
+product's stage order (`solver.REPLAN_STAGES`: weight, changes, fairness, breaks). The
+greedy re-plan is the by-hand baseline: it keeps every meeting that still fits and places
+the rest around them. Every solution goes through the product validator, which counts the
+changes itself ((slot, room) differences, new and dropped meetings).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from solver import REPLAN_STAGES, greedy, solve
+from solver.models import Instance, Solution
+
+from .generators import gore, muni
+from .run import Echo, Timed, _fmt, header, run_solver
+
+# Slots counted from each day's first slot (generated editions: 24 slots a day, 09:00-12:40
+# and 14:00-17:40, 20 minutes each).
+DAY = 24
+CALLED_AWAY = range(3, 7)  # 10:00-11:20
+LEAVES_EARLY = range(18, DAY)  # from 16:00
+
+
+@dataclass
+class Event:
+    name: str
+    description: str
+    instance: Instance
+
+
+def _busiest(inst: Instance, plan: Solution, kind: str, slots: range | None = None) -> str:
+    """The party of `kind` with the most planned meetings (in `slots` of each day, if given)."""
+    load: Counter[str] = Counter()
+    for a in plan.assignments:
+        if slots is None or a.slot % DAY in slots:
+            load.update(inst.request_by_id[a.request].parties)
+    kinds = {p.id for p in inst.parties if p.kind == kind}
+    return max(sorted(kinds), key=lambda p: load[p])
+
+
+def _away(inst: Instance, party: str, slots: range) -> list:
+    """The parties with `party` unavailable in `slots` of every day."""
+    lost = {t for t in range(inst.grid.n_slots) if t % DAY in slots}
+    return [
+        p.model_copy(update={"unavailable": sorted(set(p.unavailable) | lost)})
+        if p.id == party
+        else p
+        for p in inst.parties
+    ]
+
+
+def _replan(inst: Instance, plan: Solution, **changes) -> Instance:
+    """`inst` with `changes` (parties, requests) and the plan as the previous solution."""
+    kept = {r.id for r in changes.get("requests", inst.requests)}
+    options = inst.options.model_copy(
+        update={
+            "previous": [a for a in plan.assignments if a.request in kept],
+            "stages": REPLAN_STAGES,
+        }
+    )
+    return Instance.model_validate(
+        inst.model_copy(update={**changes, "options": options}).model_dump()
+    )
+
+
+def events(inst: Instance, plan: Solution) -> list[Event]:
+    """A minister called away for a morning hour and a half, a governor who leaves early,
+    three meetings withdrawn, a new priority-1 request."""
+    sector = _busiest(inst, plan, "sector", CALLED_AWAY)
+    governor = _busiest(inst, plan, "delegation", LEAVES_EARLY)
+    withdrawing = _busiest(inst, plan, "delegation")
+    gone = {
+        a.request for a in plan.assignments if withdrawing in inst.request_by_id[a.request].parties
+    }
+    gone = set(sorted(gone)[:3])
+    asked = {p for r in inst.requests for p in r.parties}
+    newcomer = min(
+        sorted(p.id for p in inst.parties if p.kind == "delegation"),
+        key=lambda d: sum(
+            1 for a in plan.assignments if d in inst.request_by_id[a.request].parties
+        ),
+    )
+    mine = {p for r in inst.requests if newcomer in r.parties for p in r.parties}
+    partner = next(
+        p.id for p in inst.parties if p.kind == "sector" and p.id not in mine and p.id in asked
+    )
+    new = inst.requests[0].model_copy(
+        update={"id": "new-1", "parties": [newcomer, partner], "weight": 10, "mandatory": False}
+    )
+    return [
+        Event(
+            "minister",
+            f"{sector} away 10:00-11:20",
+            _replan(inst, plan, parties=_away(inst, sector, CALLED_AWAY)),
+        ),
+        Event(
+            "governor",
+            f"{governor} leaves at 16:00",
+            _replan(inst, plan, parties=_away(inst, governor, LEAVES_EARLY)),
+        ),
+        Event(
+            "withdrawn",
+            f"{withdrawing} withdraws {len(gone)} meetings",
+            _replan(inst, plan, requests=[r for r in inst.requests if r.id not in gone]),
+        ),
+        Event(
+            "new request",
+            f"{newcomer} asks {partner} (weight 10)",
+            _replan(inst, plan, requests=[*inst.requests, new]),
+        ),
+    ]
+
+
+GENERATORS: dict[str, Callable[..., Instance]] = {"gore": gore, "muni": muni}
+
+
+def run_replan(
+    kind: str, seed: int, time_limit: float, workers: int, echo: Echo = print
+) -> dict[str, dict[str, Timed]]:
+    """Plan, then re-plan after each event with CP-SAT and the greedy; print a table.
+    Returns event name -> solver -> run (CP-SAT's plan under "plan")."""
+    inst = GENERATORS[kind](seed=seed, time_limit_s=time_limit)
+    inst = inst.model_copy(update={"options": inst.options.model_copy(update={"workers": workers})})
+    header(echo, f"{kind.upper()} re-planning, instance {inst.name} (seed {seed})")
+    plan = run_solver(solve, inst, with_progress=False)
+    assert plan.solution is not None, plan.error
+    sol = plan.solution
+    echo(
+        f"Plan: CP-SAT {_fmt(sol.seconds, 1)} s, {len(sol.assignments)} meetings, weight "
+        f"{sol.scheduled_weight}, {sol.breaks} breaks. Each re-plan: CP-SAT with {time_limit:g} s "
+        f"and {workers} workers, stages {', '.join(REPLAN_STAGES)}; greedy keeps what fits. "
+        "changes = meetings moved (slot or room), dropped or added, counted by the validator."
+    )
+    echo("")
+    echo("| event | solver | status | s | weight | changes | breaks | stages | valid |")
+    echo("|---|---|---|---|---|---|---|---|---|")
+    out: dict[str, dict[str, Timed]] = {"plan": {"CP-SAT": plan}}
+    for ev in events(inst, sol):
+        runs = {
+            "CP-SAT": run_solver(solve, ev.instance, with_progress=False),
+            "greedy": run_solver(greedy, ev.instance, with_progress=False),
+        }
+        out[ev.name] = runs
+        for label, run in runs.items():
+            s = run.solution
+            if s is None:
+                echo(f"| {ev.description} | {label} | crash: {run.error} | | | | | | |")
+                continue
+            stages = ", ".join(
+                f"{st.name} {st.status.value.lower()} {_fmt(st.objective, 0)}" for st in s.stages
+            )
+            valid = "yes" if run.valid else "NO: " + "; ".join(run.violations[:2])
+            echo(
+                f"| {ev.description} | {label} | {s.status.value} | {_fmt(s.seconds, 1)} "
+                f"| {s.scheduled_weight} | {run.changes} | {s.breaks} | {stages or '-'} "
+                f"| {valid} |"
+            )
+    echo("")
+    return out
