@@ -80,6 +80,55 @@ def flow_schedule(prep: Prepared) -> tuple[int, list[tuple[int, int]]] | None:
     return _solve_flow(prep, pairs, free_days)
 
 
+def weight_bound(prep: Prepared) -> int | None:
+    """An upper bound on the scheduled weight (with every mandatory request), or None when
+    the requests are not one-slot meetings of two parties, one of each kind, or the mandatory
+    ones cannot all fit. The same flow as flow_schedule, relaxed: each (B party, day) takes
+    at most its free slots that day, a request may use the days of its candidate starts, and
+    the A parties' days, the rooms and precedences are left out. Exact where flow_schedule
+    applies; a re-plan (solver.solve) uses it to prove its hint's weight optimal."""
+    inst = prep.inst
+    kind = {p.id: p.kind for p in inst.parties}
+    pairs: list[tuple[str, str]] = []
+    for req in inst.requests:
+        if len(req.parties) != 2 or req.duration != 1:
+            return None
+        pairs.append((req.parties[0], req.parties[1]))
+    kinds = {kind[p] for pair in pairs for p in pair}
+    if len(kinds) != 2 or any(kind[a] == kind[b] for a, b in pairs):
+        return None
+    side_b = min(kinds, key=lambda k: (len({p for pr in pairs for p in pr if kind[p] == k}), k))
+    pairs = [(a, b) if kind[b] == side_b else (b, a) for a, b in pairs]
+    from ortools.graph.python import min_cost_flow
+
+    days = prep.day_ranges
+    big = 1 + sum(req.weight for req in inst.requests)
+    f = min_cost_flow.SimpleMinCostFlow()
+    source, sink, node = 0, 1, 2 + len(pairs)
+    bday: dict[tuple[str, int], int] = {}
+    for r, (_a, b) in enumerate(pairs):
+        req = inst.requests[r]
+        f.add_arc_with_capacity_and_unit_cost(source, 2 + r, 1, 0)
+        cost = -(req.weight + (big if req.mandatory else 0))
+        for d in sorted({d for s in prep.starts[r] for d, rng in enumerate(days) if s in rng}):
+            if (b, d) not in bday:
+                bday[b, d] = node
+                free = sum(1 for t in days[d] if prep.free_mask[b] >> t & 1)
+                f.add_arc_with_capacity_and_unit_cost(node, sink, free, 0)
+                node += 1
+            f.add_arc_with_capacity_and_unit_cost(2 + r, bday[b, d], 1, cost)
+    f.add_arc_with_capacity_and_unit_cost(source, sink, len(pairs), 0)
+    f.set_node_supply(source, len(pairs))
+    f.set_node_supply(sink, -len(pairs))
+    if f.solve() != f.OPTIMAL:
+        return None
+    mandatory = sum(1 for req in inst.requests if req.mandatory)
+    total = -f.optimal_cost()
+    if total // big < mandatory:
+        return None  # the mandatory requests do not all fit
+    return total - mandatory * big
+
+
 def _solve_flow(
     prep: Prepared, pairs: list[tuple[str, str]], free_days: dict[str, list[int]]
 ) -> tuple[int, list[tuple[int, int]]] | None:

@@ -3,8 +3,8 @@
 import random
 
 from bench.generators import gore, muni
-from solver import Status, solve, validate
-from solver.flow import _edge_colouring, flow_schedule
+from solver import REPLAN_STAGES, Status, solve, validate
+from solver.flow import _edge_colouring, flow_schedule, weight_bound
 from solver.prep import prepare
 
 
@@ -58,3 +58,59 @@ def test_polished_muni_schedule_keeps_the_weight_and_has_fewer_idle_slots():
     before, after = extract(built, plain[1]), extract(built, polished[1])
     assert sorted(a.request for a in after) == sorted(a.request for a in before)
     assert idle_slots(inst, after) < idle_slots(inst, before)
+
+
+def test_weight_bound_is_the_flow_optimum_where_the_flow_applies():
+    inst = muni(seed=3, n_munis=80, n_requests=320, time_limit_s=6)
+    res = flow_schedule(prepare(inst))
+    assert res is not None and weight_bound(prepare(inst)) == res[0]
+    assert weight_bound(prepare(gore(seed=0))) is None  # multisector meetings
+
+
+def test_weight_bound_holds_with_partial_days():
+    # small pair editions where some parties are away part of a day: the flow does not
+    # apply, the bound is never below CP-SAT's proven optimum, and is often equal to it
+    equal = 0
+    for seed in range(6):
+        rng = random.Random(seed)
+        inst = muni(seed=seed, n_munis=30, n_requests=140, time_limit_s=5)
+        parties = [
+            p.model_copy(update={"unavailable": sorted(rng.sample(range(48), 10))})
+            if rng.random() < 0.3
+            else p
+            for p in inst.parties
+        ]
+        inst = inst.model_copy(update={"parties": parties})
+        assert flow_schedule(prepare(inst)) is None
+        bound = weight_bound(prepare(inst))
+        sol = solve(
+            inst.model_copy(
+                update={"options": inst.options.model_copy(update={"stages": ["weight"]})}
+            )
+        )
+        assert sol.stages[0].status == Status.OPTIMAL
+        assert bound is not None and bound >= sol.scheduled_weight
+        equal += bound == sol.scheduled_weight
+    assert equal >= 3
+
+
+def test_replan_weight_proven_by_the_bound_without_cp_sat():
+    from solver import Assignment
+
+    inst = muni(seed=3, n_munis=80, n_requests=320, time_limit_s=6)
+    plan = solve(inst)
+    # a team is away for two hours on the first morning; its meetings there move
+    team = next(p.id for p in inst.parties if p.kind == "sector")
+    parties = [
+        p.model_copy(update={"unavailable": list(range(0, 6))}) if p.id == team else p
+        for p in inst.parties
+    ]
+    previous = [Assignment(**a.model_dump()) for a in plan.assignments]
+    options = inst.options.model_copy(update={"previous": previous, "stages": REPLAN_STAGES})
+    replan = inst.model_copy(update={"parties": parties, "options": options})
+    sol = solve(replan)
+    report = validate(replan, sol)
+    assert report.ok
+    weight = sol.stages[0]
+    assert weight.name == "weight" and weight.status == Status.OPTIMAL and weight.seconds == 0
+    assert sol.scheduled_weight == weight_bound(prepare(replan)) == plan.scheduled_weight
