@@ -167,7 +167,8 @@ def solve(
     proven: dict[str, float] = {}  # stages proven optimal without CP-SAT: objective
     hint: list[int] | None = None
     best: list[int] | None = None
-    if stages and stages[0] == "weight" and options.break_fairness is None:
+    first_weight = bool(stages) and stages[0] == "weight"
+    if first_weight and options.break_fairness is None and options.previous is None:
         left = total - (time.perf_counter() - t0)
         polish = POLISH_SHARE * left if "breaks" in stages else 0.0
         exact = flow_start(built, polish, options.seed)
@@ -180,6 +181,14 @@ def solve(
         values, greedy_ok = greedy_start(built)
         if greedy_ok:  # an infeasible hint misleads the search more than it helps
             hint = best = values
+    if first_weight and options.previous is not None and best is not None:
+        # re-plan: the hint keeps the earlier plan where it still fits; when it reaches the
+        # flow's bound on the weight (pair meetings), the weight stage needs no CP-SAT
+        from .flow import weight_bound
+
+        top = weight_bound(prep)
+        if top is not None and evaluate(built.objectives["weight"][0], best) >= top:
+            proven["weight"] = top
     # When every schedulable request is mandatory the weight stage has nothing to
     # optimise: it is not solved separately; the next stage finds the schedule.
     skip_weight = len(stages) > 1 and stages[0] == "weight" and weight_is_constant(built)
@@ -190,10 +199,13 @@ def solve(
             add_breaks(built)
             hint = extend_values(built, hint) if hint is not None else None
             best = extend_values(built, best) if best is not None else None
-        if stage == "fairness" and best is not None and "fairness" in built.objectives:
-            expr, _ = built.objectives["fairness"]
-            if evaluate(expr, best) >= PER_MILLE:  # every delegation fully served
-                proven["fairness"] = PER_MILLE
+        if stage not in proven and best is not None and stage in built.objectives:
+            expr, sense = built.objectives[stage]
+            value = evaluate(expr, best)
+            if stage == "fairness" and value >= PER_MILLE:  # every delegation fully served
+                proven[stage] = PER_MILLE
+            elif sense == "min" and value <= 0:  # no break, or no change, at all
+                proven[stage] = 0
         if stage in proven and best is not None:
             expr, sense = built.objectives[stage]
             value = round(proven[stage])
@@ -240,6 +252,10 @@ def solve(
                     sense="max",
                 )
             )
+        if values is not None and best is not None and options.previous is not None:
+            expr, _ = built.objectives[stage]
+            if evaluate(expr, values) == evaluate(expr, best):
+                values = best  # as good for this stage, and closer to the earlier plan
         results.append(result)
         if values is None:
             if result.status == Status.INFEASIBLE and best is None:

@@ -7,7 +7,16 @@ import random
 
 from solver_kit import grid, make, req, where
 
-from solver import Assignment, MeetingRequest, Room, Status, greedy, solve, validate
+from solver import (
+    REPLAN_STAGES,
+    Assignment,
+    MeetingRequest,
+    Room,
+    Status,
+    greedy,
+    solve,
+    validate,
+)
 from solver.prep import prepare
 
 
@@ -250,3 +259,15 @@ def test_a_stage_out_of_time_reports_its_objective_from_the_schedule(monkeypatch
     fairness = stage(sol, "fairness")
     assert fairness.status == Status.FEASIBLE
     assert fairness.objective == report.min_share == 800
+
+
+def test_a_minimisation_whose_hint_is_zero_is_proven_without_cp_sat():
+    # a re-plan where nothing changed: the hint is the earlier plan, no change at all
+    reqs = [req("ab", "A", "B"), req("ac", "A", "C"), req("bd", "B", "D")]
+    plan = solve(make(reqs, slots=[3], rooms=2))
+    inst = make(reqs, slots=[3], rooms=2, previous=plan.assignments, stages=REPLAN_STAGES)
+    sol, report = solved(inst)
+    changes = stage(sol, "changes")
+    assert changes.status == Status.OPTIMAL and changes.objective == 0 == report.changes
+    assert changes.seconds == 0  # no solver call
+    assert where(sol) == where(plan)
