@@ -181,6 +181,10 @@ def solve(
         values, greedy_ok = greedy_start(built)
         if greedy_ok:  # an infeasible hint misleads the search more than it helps
             hint = best = values
+        elif options.previous is not None:
+            # except in a re-plan: the earlier plan, kept where it fits, still shows CP-SAT
+            # a schedule close to it when the greedy could not place a mandatory request
+            hint = values
     if first_weight and options.previous is not None and best is not None:
         # re-plan: the hint keeps the earlier plan where it still fits; when it reaches the
         # flow's bound on the weight (pair meetings), the weight stage needs no CP-SAT

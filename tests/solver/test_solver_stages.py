@@ -271,3 +271,31 @@ def test_a_minimisation_whose_hint_is_zero_is_proven_without_cp_sat():
     assert changes.status == Status.OPTIMAL and changes.objective == 0 == report.changes
     assert changes.seconds == 0  # no solver call
     assert where(sol) == where(plan)
+
+
+def test_replan_hint_keeps_the_earlier_plan_even_when_the_greedy_misses_a_mandatory(
+    monkeypatch,
+):
+    # B is now away at slot 0: the greedy keeps ca at 1 and cannot place the mandatory ab;
+    # its placement still guides CP-SAT (a schedule close to the earlier plan), which moves
+    # both meetings
+    solve_module = importlib.import_module("solver.solve")
+    hints = {}
+    real = solve_module._run_stage
+
+    def record(b, stage, options, seconds, hint, *args, **kwargs):
+        hints[stage] = hint
+        return real(b, stage, options, seconds, hint, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_run_stage", record)
+    reqs = [req("ab", "A", "B", mandatory=True), req("ca", "C", "A")]
+    previous = [
+        Assignment(request="ab", slot=0, room="R0"),
+        Assignment(request="ca", slot=1, room="R0"),
+    ]
+    inst = make(reqs, slots=[2], previous=previous, unavailable={"B": [0]}, stages=REPLAN_STAGES)
+    assert greedy(inst).status == Status.INFEASIBLE
+    sol, report = solved(inst)
+    assert where(sol) == {"ab": (1, "R0"), "ca": (0, "R0")}
+    assert report.changes == 2 == stage(sol, "changes").objective
+    assert hints["weight"] is not None  # the greedy re-plan, though it misses ab
