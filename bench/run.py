@@ -413,8 +413,8 @@ SMOKE_B2B = ("tic-12", "tic-13", "forumt-14crafd")
 
 
 def smoke(directory: Path, solutions_dir: Path | None, echo: Echo = print) -> int:
-    """< 3 minutes. Returns the number of failures (invalid solutions, counts below optima,
-    crashes)."""
+    """< 4 minutes. Returns the number of failures (invalid solutions, counts below optima,
+    crashes, a GORE re-plan that changes more than a tenth of the plan)."""
     failures = 0
     if directory.is_dir():
         rows = run_b2b(directory, 10.0, 2, solutions_dir, SMOKE_B2B, highs=True, echo=echo)
@@ -427,6 +427,18 @@ def smoke(directory: Path, solutions_dir: Path | None, echo: Echo = print) -> in
         if run.error or run.valid is not True:
             echo(f"- FAIL GORE {label}: {run.error or '; '.join(run.violations[:3])}")
             failures += 1
+    from .replan import run_replan  # (bench.replan imports this module)
+
+    replans = run_replan("gore", 0, 10.0, 2, echo)
+    planned = len(replans["plan"]["CP-SAT"].solution.assignments)
+    for event, by in replans.items():
+        for label, run in by.items():
+            if run.error or run.valid is not True:
+                echo(f"- FAIL re-plan {event} {label}: {run.error or run.violations[:3]}")
+                failures += 1
+            elif event != "plan" and label == "CP-SAT" and run.changes > planned // 10:
+                echo(f"- FAIL re-plan {event}: {run.changes} of {planned} meetings changed")
+                failures += 1
     echo(f"smoke: {failures} failure(s)")
     return failures
 
