@@ -214,6 +214,8 @@ def solve(
             expr, sense = built.objectives[stage]
             value = round(proven[stage])
             built.model.add(expr == value).with_name(f"fix_{stage}")
+            if progress is not None:  # the stage's one solution, proven at once
+                _Progress(stage, progress).report(value, value)
             if skip_weight and not results:
                 w = float(sum(req.weight for req in instance.requests if req.mandatory))
                 results.append(

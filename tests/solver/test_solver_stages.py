@@ -299,3 +299,17 @@ def test_replan_hint_keeps_the_earlier_plan_even_when_the_greedy_misses_a_mandat
     assert where(sol) == {"ab": (1, "R0"), "ca": (0, "R0")}
     assert report.changes == 2 == stage(sol, "changes").objective
     assert hints["weight"] is not None  # the greedy re-plan, though it misses ab
+
+
+def test_a_stage_proven_without_cp_sat_reports_its_value():
+    # weight by the flow, fairness 1000 and no break in the hint: no solver call, yet the
+    # progress feed shows each stage's result
+    events = []
+    reqs = [req("a", "D1", "S1"), req("b", "D2", "S2")]
+    sol = solve(make(reqs, slots=[2], rooms=2), progress=events.append)
+    assert [s.seconds for s in sol.stages] == [0.0, 0.0, 0.0]
+    assert [(e.stage, e.objective, e.bound) for e in events] == [
+        ("weight", 2, 2),
+        ("fairness", 1000, 1000),
+        ("breaks", 0, 0),
+    ]
