@@ -633,6 +633,19 @@ def extend_values(b: Built, values: list[int]) -> list[int]:
     return v
 
 
+def least_value(m: cp_model.CpModel, expr: cp_model.LinearExprT) -> int:
+    """The least value of `expr` over its variables' domains, constraints ignored (a
+    re-plan's changes: the meetings whose old slot is no longer possible)."""
+    if isinstance(expr, int):
+        return expr
+    flat = cp_model_helper.FlatIntExpr(expr)
+    least = flat.offset
+    for var, coeff in zip(flat.vars, flat.coeffs, strict=True):
+        domain = m.proto.variables[var.index].domain
+        least += min(coeff * domain[0], coeff * domain[-1])
+    return least
+
+
 def complete_values(b: Built, values: list[int]) -> list[int]:
     """`values` with every defined auxiliary variable recomputed from the placements. A
     stage's solution leaves the objective variables of later stages at any value their

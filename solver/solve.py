@@ -35,6 +35,7 @@ from .model import (
     evaluate,
     extend_values,
     hint_values,
+    least_value,
     set_hint,
     weight_is_constant,
 )
@@ -208,8 +209,10 @@ def solve(
             value = evaluate(expr, best)
             if stage == "fairness" and value >= PER_MILLE:  # every delegation fully served
                 proven[stage] = PER_MILLE
-            elif sense == "min" and value <= 0:  # no break, or no change, at all
-                proven[stage] = 0
+            elif sense == "min" and value <= max(0, least_value(built.model, expr)):
+                # breaks and changes are counts: none at all, or only the changes that
+                # the earlier plan's lost slots force
+                proven[stage] = value
         if stage in proven and best is not None:
             expr, sense = built.objectives[stage]
             value = round(proven[stage])

@@ -313,3 +313,21 @@ def test_a_stage_proven_without_cp_sat_reports_its_value():
         ("fairness", 1000, 1000),
         ("breaks", 0, 0),
     ]
+
+
+def test_a_replan_that_changes_only_what_it_must_is_proven_without_cp_sat():
+    # B is now away at slot 0, so ab must move: one change at least, and the greedy re-plan
+    # makes exactly that one; the changes stage needs no solver call
+    reqs = [req("ab", "A", "B"), req("cd", "C", "D")]
+    previous = [
+        Assignment(request="ab", slot=0, room="R0"),
+        Assignment(request="cd", slot=0, room="R1"),
+    ]
+    inst = make(
+        reqs, slots=[2], rooms=2, previous=previous, unavailable={"B": [0]}, stages=REPLAN_STAGES
+    )
+    sol, report = solved(inst)
+    changes = stage(sol, "changes")
+    assert changes.status == Status.OPTIMAL and changes.objective == 1 == report.changes
+    assert changes.seconds == 0
+    assert where(sol) == {"ab": (1, "R0"), "cd": (0, "R1")}
