@@ -641,8 +641,12 @@ def least_value(m: cp_model.CpModel, expr: cp_model.LinearExprT) -> int:
     flat = cp_model_helper.FlatIntExpr(expr)
     least = flat.offset
     for var, coeff in zip(flat.vars, flat.coeffs, strict=True):
-        domain = m.proto.variables[var.index].domain
-        least += min(coeff * domain[0], coeff * domain[-1])
+        if var.index < 0:  # a negated Boolean
+            low, high = 0, 1
+        else:  # (the proto's repeated field does not index from the end)
+            domain = list(m.proto.variables[var.index].domain)
+            low, high = domain[0], domain[-1]
+        least += min(coeff * low, coeff * high)
     return least
 
 

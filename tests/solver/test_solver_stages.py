@@ -331,3 +331,18 @@ def test_a_replan_that_changes_only_what_it_must_is_proven_without_cp_sat():
     assert changes.status == Status.OPTIMAL and changes.objective == 1 == report.changes
     assert changes.seconds == 0
     assert where(sol) == {"ab": (1, "R0"), "cd": (0, "R1")}
+
+
+def test_least_value_reads_each_variables_domain():
+    from ortools.sat.python import cp_model
+
+    from solver.model import least_value
+
+    m = cp_model.CpModel()
+    a = m.new_bool_var("a")
+    b = m.new_int_var(2, 5, "b")
+    m.new_constant(7)
+    assert least_value(m, 3 - a + 2 * b) == 3 - 1 + 4
+    assert least_value(m, 10 - 2 * b) == 0
+    assert least_value(m, 3 - a + ~a) == 2
+    assert least_value(m, 4) == 4
