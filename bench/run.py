@@ -413,7 +413,7 @@ SMOKE_B2B = ("tic-12", "tic-13", "forumt-14crafd")
 
 
 def smoke(directory: Path, solutions_dir: Path | None, echo: Echo = print) -> int:
-    """< 4 minutes. Returns the number of failures (invalid solutions, counts below optima,
+    """< 5 minutes. Returns the number of failures (invalid solutions, counts below optima,
     crashes, a GORE re-plan that changes more than a tenth of the plan)."""
     failures = 0
     if directory.is_dir():
@@ -429,7 +429,9 @@ def smoke(directory: Path, solutions_dir: Path | None, echo: Echo = print) -> in
             failures += 1
     from .replan import run_replan  # (bench.replan imports this module)
 
-    replans = run_replan("gore", 0, 10.0, 2, echo)
+    # at the app's default limit (30 s): at 10 s a re-plan where the greedy misses a
+    # mandatory meeting can end far from the plan (BENCHMARKS.md, "Re-planning")
+    replans = run_replan("gore", 0, 30.0, 2, echo)
     planned = len(replans["plan"]["CP-SAT"].solution.assignments)
     for event, by in replans.items():
         for label, run in by.items():
