@@ -17,6 +17,7 @@ and its upper bound (the CP-SAT model stays the general one and checks it).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from .prep import Prepared
 
@@ -29,31 +30,19 @@ def flow_schedule(prep: Prepared) -> tuple[int, list[tuple[int, int]]] | None:
         return None
     if o.previous is not None or o.sector_keeps_room:
         return None
-    kind = {p.id: p.kind for p in inst.parties}
+    if any(req.after or req.pin for req in inst.requests):
+        return None
+    if any(
+        req.allowed_slots is not None or req.allowed_blocks is not None for req in inst.requests
+    ):
+        return None
+    pairs = _pairs(prep)
+    if pairs is None or len(inst.rooms) < len({b for _, b in pairs}):
+        return None
     days = prep.day_ranges
     day_mask = [sum(1 << t for t in d) for d in days]
-    sides: list[tuple[str, str]] = []
-    for req in inst.requests:
-        if len(req.parties) != 2 or req.duration != 1 or req.after or req.pin:
-            return None
-        if req.allowed_slots is not None or req.allowed_blocks is not None:
-            return None
-        sides.append((req.parties[0], req.parties[1]))
-    kinds = {kind[a] for a, _ in sides} | {kind[b] for _, b in sides}
-    if len(kinds) != 2:
-        return None
-    # B = the side with fewer parties (sectors); every request has one party per side
-    by_kind: dict[str, set[str]] = defaultdict(set)
-    for a, b in sides:
-        if kind[a] == kind[b]:
-            return None
-        by_kind[kind[a]].add(a)
-        by_kind[kind[b]].add(b)
-    k_a, k_b = sorted(kinds, key=lambda k: -len(by_kind[k]))
-    if len(inst.rooms) < len(by_kind[k_b]):
-        return None
     free_days: dict[str, list[int]] = {}
-    for p in by_kind[k_a] | by_kind[k_b]:
+    for p in {p for pair in pairs for p in pair}:
         free = prep.free_mask[p]
         ds = []
         for d, mask in enumerate(day_mask):
@@ -63,21 +52,29 @@ def flow_schedule(prep: Prepared) -> tuple[int, list[tuple[int, int]]] | None:
                 return None  # partly free day
         free_days[p] = ds
     count_a: dict[str, int] = defaultdict(int)
-    pairs: list[tuple[str, str]] = []
-    for a, b in sides:
-        if kind[a] != k_a:
-            a, b = b, a
-        pairs.append((a, b))
+    for a, _b in pairs:
         count_a[a] += 1
     min_day = min(len(d) for d in days)
     if any(c > min_day for c in count_a.values()):
         return None
+    common: list[list[int]] = []
     for r, (a, b) in enumerate(pairs):
-        common = sorted(set(free_days[a]) & set(free_days[b]))
-        expect = sorted(t for d in common for t in days[d])
+        common.append(sorted(set(free_days[a]) & set(free_days[b])))
+        expect = sorted(t for d in common[r] for t in days[d])
         if prep.starts[r] != expect:
             return None  # some other rule removed starts
-    return _solve_flow(prep, pairs, free_days)
+    chosen = _max_weight_flow(prep, pairs, common, lambda b, d: len(days[d]))
+    if chosen is None:
+        return None  # the mandatory requests do not fit: leave it to CP-SAT
+    by_day: dict[int, list[int]] = defaultdict(list)
+    for r, d in chosen.items():
+        by_day[d].append(r)
+    out: list[tuple[int, int]] = []
+    for d, rs in by_day.items():
+        edges = [pairs[r] for r in rs]
+        colours = _contiguous_colouring(edges, len(days[d])) or _edge_colouring(edges, len(days[d]))
+        out.extend((r, days[d].start + c) for r, c in zip(rs, colours, strict=True))
+    return sum(inst.requests[r].weight for r in chosen), out
 
 
 def weight_bound(prep: Prepared) -> int | None:
@@ -87,55 +84,53 @@ def weight_bound(prep: Prepared) -> int | None:
     at most its free slots that day, a request may use the days of its candidate starts, and
     the A parties' days, the rooms and precedences are left out. Exact where flow_schedule
     applies; a re-plan (solver.solve) uses it to prove its hint's weight optimal."""
+    pairs = _pairs(prep)
+    if pairs is None:
+        return None
+    days = prep.day_ranges
+    day_of = {t: d for d, rng in enumerate(days) for t in rng}
+    common = [sorted({day_of[s] for s in prep.starts[r]}) for r in range(len(pairs))]
+
+    def free_slots(b: str, d: int) -> int:
+        return sum(1 for t in days[d] if prep.free_mask[b] >> t & 1)
+
+    chosen = _max_weight_flow(prep, pairs, common, free_slots)
+    return None if chosen is None else sum(prep.inst.requests[r].weight for r in chosen)
+
+
+def _pairs(prep: Prepared) -> list[tuple[str, str]] | None:
+    """(A party, B party) of each request when every request is a one-slot meeting of two
+    parties of two kinds, one of each; B is the kind with fewer parties (the sectors)."""
     inst = prep.inst
     kind = {p.id: p.kind for p in inst.parties}
-    pairs: list[tuple[str, str]] = []
-    for req in inst.requests:
-        if len(req.parties) != 2 or req.duration != 1:
-            return None
-        pairs.append((req.parties[0], req.parties[1]))
-    kinds = {kind[p] for pair in pairs for p in pair}
-    if len(kinds) != 2 or any(kind[a] == kind[b] for a, b in pairs):
+    if any(len(req.parties) != 2 or req.duration != 1 for req in inst.requests):
         return None
-    side_b = min(kinds, key=lambda k: (len({p for pr in pairs for p in pr if kind[p] == k}), k))
-    pairs = [(a, b) if kind[b] == side_b else (b, a) for a, b in pairs]
-    from ortools.graph.python import min_cost_flow
-
-    days = prep.day_ranges
-    big = 1 + sum(req.weight for req in inst.requests)
-    f = min_cost_flow.SimpleMinCostFlow()
-    source, sink, node = 0, 1, 2 + len(pairs)
-    bday: dict[tuple[str, int], int] = {}
-    for r, (_a, b) in enumerate(pairs):
-        req = inst.requests[r]
-        f.add_arc_with_capacity_and_unit_cost(source, 2 + r, 1, 0)
-        cost = -(req.weight + (big if req.mandatory else 0))
-        for d in sorted({d for s in prep.starts[r] for d, rng in enumerate(days) if s in rng}):
-            if (b, d) not in bday:
-                bday[b, d] = node
-                free = sum(1 for t in days[d] if prep.free_mask[b] >> t & 1)
-                f.add_arc_with_capacity_and_unit_cost(node, sink, free, 0)
-                node += 1
-            f.add_arc_with_capacity_and_unit_cost(2 + r, bday[b, d], 1, cost)
-    f.add_arc_with_capacity_and_unit_cost(source, sink, len(pairs), 0)
-    f.set_node_supply(source, len(pairs))
-    f.set_node_supply(sink, -len(pairs))
-    if f.solve() != f.OPTIMAL:
+    pairs = [(req.parties[0], req.parties[1]) for req in inst.requests]
+    if any(kind[a] == kind[b] for a, b in pairs):
         return None
-    mandatory = sum(1 for req in inst.requests if req.mandatory)
-    total = -f.optimal_cost()
-    if total // big < mandatory:
-        return None  # the mandatory requests do not all fit
-    return total - mandatory * big
+    by_kind: dict[str, set[str]] = defaultdict(set)
+    for pair in pairs:
+        for p in pair:
+            by_kind[kind[p]].add(p)
+    if len(by_kind) != 2:
+        return None
+    side_b = min(by_kind, key=lambda k: (len(by_kind[k]), k))
+    return [(a, b) if kind[b] == side_b else (b, a) for a, b in pairs]
 
 
-def _solve_flow(
-    prep: Prepared, pairs: list[tuple[str, str]], free_days: dict[str, list[int]]
-) -> tuple[int, list[tuple[int, int]]] | None:
+def _max_weight_flow(
+    prep: Prepared,
+    pairs: list[tuple[str, str]],
+    days_of: list[list[int]],
+    capacity: Callable[[str, int], int],
+) -> dict[int, int] | None:
+    """Request -> day, for the most mandatory requests and then the most weight, each request
+    on one of `days_of[r]` and each (B party, day) with at most `capacity(b, d)` requests
+    (a min-cost flow: request -> (B party, day) -> sink); None when the mandatory requests
+    do not all fit."""
     from ortools.graph.python import min_cost_flow
 
     inst = prep.inst
-    days = prep.day_ranges
     big = 1 + sum(req.weight for req in inst.requests)
     n = len(pairs)
     f = min_cost_flow.SimpleMinCostFlow()
@@ -143,14 +138,14 @@ def _solve_flow(
     node = 2 + n
     bday: dict[tuple[str, int], int] = {}
     arcs: list[tuple[int, int, int]] = []  # (arc, request, day)
-    for r, (a, b) in enumerate(pairs):
+    for r, (_a, b) in enumerate(pairs):
         req = inst.requests[r]
         f.add_arc_with_capacity_and_unit_cost(source, 2 + r, 1, 0)
         cost = -(req.weight + (big if req.mandatory else 0))
-        for d in sorted(set(free_days[a]) & set(free_days[b])):
+        for d in days_of[r]:
             if (b, d) not in bday:
                 bday[b, d] = node
-                f.add_arc_with_capacity_and_unit_cost(node, sink, len(days[d]), 0)
+                f.add_arc_with_capacity_and_unit_cost(node, sink, capacity(b, d), 0)
                 node += 1
             arc = f.add_arc_with_capacity_and_unit_cost(2 + r, bday[b, d], 1, cost)
             arcs.append((arc, r, d))
@@ -159,20 +154,10 @@ def _solve_flow(
     f.set_node_supply(sink, -n)
     if f.solve() != f.OPTIMAL:
         return None
-    chosen: dict[int, list[int]] = defaultdict(list)  # day -> requests
-    for arc, r, d in arcs:
-        if f.flow(arc):
-            chosen[d].append(r)
-    placed = {r for rs in chosen.values() for r in rs}
-    if any(req.mandatory and r not in placed for r, req in enumerate(inst.requests)):
-        return None  # the mandatory requests do not fit: leave it to CP-SAT
-    out: list[tuple[int, int]] = []
-    for d, rs in chosen.items():
-        edges = [pairs[r] for r in rs]
-        colours = _contiguous_colouring(edges, len(days[d])) or _edge_colouring(edges, len(days[d]))
-        out.extend((r, days[d].start + c) for r, c in zip(rs, colours, strict=True))
-    weight = sum(inst.requests[r].weight for r in placed)
-    return weight, out
+    chosen = {r: d for arc, r, d in arcs if f.flow(arc)}
+    if any(req.mandatory and r not in chosen for r, req in enumerate(inst.requests)):
+        return None
+    return chosen
 
 
 def _edge_colouring(edges: list[tuple[str, str]], k: int) -> list[int]:
