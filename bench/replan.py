@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from solver import REPLAN_STAGES, greedy, solve
-from solver.models import Instance, Solution
+from solver.models import Instance, MeetingRequest, Solution
 
 from .generators import gore, muni
 from .run import Echo, Timed, _fmt, header, run_solver
@@ -91,8 +91,8 @@ def events(inst: Instance, plan: Solution) -> list[Event]:
     partner = next(
         p.id for p in inst.parties if p.kind == "sector" and p.id not in mine and p.id in asked
     )
-    new = inst.requests[0].model_copy(
-        update={"id": "new-1", "parties": [newcomer, partner], "weight": 10, "mandatory": False}
+    new = MeetingRequest(
+        id="new-1", parties=[newcomer, partner], weight=10, attendees=inst.requests[0].attendees
     )
     return [
         Event(
