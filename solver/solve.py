@@ -75,10 +75,11 @@ CORE_SHRINK_MAX = 16
 class _Progress(cp_model.CpSolverSolutionCallback):
     """Reports each improving solution; a failing user callback never stops the solve."""
 
-    def __init__(self, stage: StageName, callback: ProgressCallback) -> None:
+    def __init__(self, stage: StageName, callback: ProgressCallback, per: int = 1) -> None:
         super().__init__()
         self.stage = stage
         self.callback = callback
+        self.per = per  # the stage's value is CP-SAT's objective divided by it (_closest_goal)
         self.t0 = time.perf_counter()
 
     def report(self, objective: float, bound: float) -> None:
@@ -95,11 +96,11 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             pass
 
     def on_solution_callback(self) -> None:
+        objective, bound = self.objective_value, self.best_objective_bound
+        if self.per > 1:
+            objective, bound = _ceil_div(objective, self.per), _ceil_div(bound, self.per)
         event = ProgressEvent(
-            stage=self.stage,
-            seconds=self.wall_time,
-            objective=self.objective_value,
-            bound=self.best_objective_bound,
+            stage=self.stage, seconds=self.wall_time, objective=objective, bound=bound
         )
         try:
             self.callback(event)
@@ -165,7 +166,8 @@ def solve(
     built = build(prep, options, stages)
     results: list[StageResult] = []
     total = options.time_limit_s
-    proven: dict[str, float] = {}  # stages proven optimal without CP-SAT: objective
+    proven: dict[str, float] = {}  # stages proven optimal without their own solve: objective
+    proof_seconds: dict[str, float] = {}  # and what proving them took, where not nothing
     hint: list[int] | None = None
     best: list[int] | None = None
     first_weight = bool(stages) and stages[0] == "weight"
@@ -186,13 +188,24 @@ def solve(
             # except in a re-plan: the earlier plan, kept where it fits, still shows CP-SAT
             # a schedule close to it when the greedy could not place a mandatory request
             hint = values
-    if first_weight and options.previous is not None and best is not None:
+    if first_weight and options.previous is not None and hint is not None:
         # re-plan: the hint keeps the earlier plan where it still fits; when it reaches the
-        # flow's bound on the weight (pair meetings), the weight stage needs no CP-SAT
+        # flow's bound on the weight (pair meetings), the weight stage needs no CP-SAT.
+        # Short of it, or without a mandatory request, the requests it leaves out (the
+        # mandatory ones, without a bound) are placed first by moving only the meetings of
+        # their parties (_place_missing)
         from .flow import weight_bound
 
+        weight = built.objectives["weight"][0]
         top = weight_bound(prep)
-        if top is not None and evaluate(built.objectives["weight"][0], best) >= top:
+        short = top is not None and (best is None or evaluate(weight, best) < top)
+        if short or best is None:
+            start = time.perf_counter()
+            placed = _place_missing(built, hint, REPAIR_SHARE * total, options, all_missing=short)
+            proof_seconds["weight"] = time.perf_counter() - start
+            if placed is not None:
+                hint = best = placed
+        if top is not None and best is not None and evaluate(weight, best) >= top:
             proven["weight"] = top
     # When every schedulable request is mandatory the weight stage has nothing to
     # optimise: it is not solved separately; the next stage finds the schedule.
@@ -241,15 +254,25 @@ def solve(
                     objective=float(value),
                     bound=float(value),
                     gap=0.0,
-                    seconds=0.0,
+                    seconds=proof_seconds.get(stage, 0.0),
                     sense=sense,
                 )
             )
             continue
         left = total - (time.perf_counter() - t0)
         budget = left - RESERVE_SHARE * total * (len(stages) - i - 1) - END_MARGIN_SHARE * total
-        result, values = _run_stage(
-            built, stage, options, budget, hint, progress, hint_is_feasible=best is not None
+        # a re-plan's weight stage looks for the heaviest schedule closest to the earlier
+        # plan, in one solve with the changes stage that follows (_closest_goal)
+        closest = stage == "weight" and stages[i + 1 : i + 2] == ["changes"]
+        result, values, next_proven = _run_stage(
+            built,
+            stage,
+            options,
+            budget,
+            hint,
+            progress,
+            hint_is_feasible=best is not None,
+            closest=closest,
         )
         if skip_weight and not results:
             w = float(sum(req.weight for req in instance.requests if req.mandatory))
@@ -265,9 +288,11 @@ def solve(
                 )
             )
         if values is not None and best is not None and options.previous is not None:
-            expr, _ = built.objectives[stage]
-            if evaluate(expr, values) == evaluate(expr, best):
+            same = [built.objectives[k][0] for k in ([stage, "changes"] if closest else [stage])]
+            if all(evaluate(e, values) == evaluate(e, best) for e in same):
                 values = best  # as good for this stage, and closer to the earlier plan
+        if next_proven is not None:
+            proven[stages[i + 1]] = next_proven
         results.append(result)
         if values is None:
             if result.status == Status.INFEASIBLE and best is None:
@@ -319,23 +344,35 @@ def _run_stage(
     hint: list[int] | None,
     progress: ProgressCallback | None,
     hint_is_feasible: bool = False,
-) -> tuple[StageResult, list[int] | None]:
-    """Optimise one stage; on success fix its objective for the stages that follow.
+    closest: bool = False,
+) -> tuple[StageResult, list[int] | None, float | None]:
+    """Optimise one stage; on success fix its objective for the stages that follow. With
+    `closest` (a re-plan's weight stage), also the changes among the heaviest schedules
+    (_closest_goal): the third value is then the changes, when that solve proved them.
 
     When CP-SAT stops before reporting any solution (e.g. its presolve used the whole
     time) but the hint is feasible, the hint is this stage's solution: FEASIBLE, no bound.
     """
     expr, sense = b.objectives[stage]
+    goal, per = _closest_goal(b) if closest else (expr, 1)
     m = b.model
-    m.minimize(expr) if sense == "min" else m.maximize(expr)
+    m.minimize(goal) if sense == "min" else m.maximize(goal)
     set_hint(m, hint)
-    cb = _Progress(stage, progress) if progress is not None else None
+    cb = _Progress(stage, progress, per) if progress is not None else None
     start = time.perf_counter()
     if stage == "breaks":
         out = _solve_breaks(b, expr, options, seconds, cb, hint if hint_is_feasible else None)
     else:
         out = _solve_once(m, options, seconds, cb)
     status, wall = out.status, time.perf_counter() - start
+    next_proven = None
+    if per > 1 and out.values is not None:
+        if out.bound is not None:
+            out.bound = _ceil_div(out.bound, per)
+        if status == Status.OPTIMAL:
+            next_proven = float(evaluate(b.objectives["changes"][0], out.values))
+        elif out.bound == evaluate(expr, out.values):
+            status = Status.OPTIMAL  # the weight is proven, if not the changes with it
     if status == Status.UNKNOWN and hint is not None and hint_is_feasible:
         value = evaluate(expr, hint)
         m.add(expr >= value if sense == "max" else expr <= value).with_name(f"fix_{stage}")
@@ -347,9 +384,9 @@ def _run_stage(
             seconds=wall,
             sense=sense,
         )
-        return result, hint
+        return result, hint, None
     if status not in (Status.OPTIMAL, Status.FEASIBLE) or out.values is None:
-        return StageResult(name=stage, status=status, seconds=wall, sense=sense), None
+        return StageResult(name=stage, status=status, seconds=wall, sense=sense), None, None
     value = evaluate(expr, out.values)
     obj = float(value)
     bound = float(out.bound) if out.bound is not None else None
@@ -363,7 +400,52 @@ def _run_stage(
         seconds=wall,
         sense=sense,
     )
-    return result, out.values
+    return result, out.values, next_proven
+
+
+def _closest_goal(b: Built) -> tuple[cp_model.LinearExprT, int]:
+    """A re-plan's weight and changes stages as one objective: weight * per - changes,
+    maximised, with `per` above any number of changes, so that its optimum is the heaviest
+    schedule and, among those, the closest to the earlier plan. Solved as the weight stage
+    alone, CP-SAT ends on any heaviest schedule, and when the hint (the greedy re-plan)
+    misses a mandatory meeting, that can be one far from the plan (BENCHMARKS.md,
+    "Re-planning"). Stage values are CP-SAT's divided by `per`, rounded up."""
+    per = len(b.inst.requests) + 1  # each request adds at most one change
+    return per * b.objectives["weight"][0] - b.objectives["changes"][0], per
+
+
+REPAIR_SHARE = 0.2  # of a re-plan's time limit, at most, for _place_missing
+
+
+def _place_missing(
+    b: Built, values: list[int], seconds: float, options: Options, all_missing: bool
+) -> list[int] | None:
+    """A re-plan's hint (the greedy re-plan) with the requests it leaves out (all, or only
+    the mandatory ones) placed by CP-SAT where it can, moving only the meetings of their
+    parties, every other meeting where the hint has it: the heaviest such schedule, then
+    the closest to the earlier plan; None when it finds none. The whole weight stage, from
+    the same hint, can end on a schedule far from the plan (BENCHMARKS.md, "Re-planning":
+    a mayor leaving early, 384 of 2,400 meetings moved where 5 suffice)."""
+    missing = [
+        r
+        for r, x in enumerate(b.sched)
+        if x is not None and not values[x.index] and (all_missing or b.inst.requests[r].mandatory)
+    ]
+    if not missing:
+        return None
+    parties = {p for r in missing for p in b.inst.requests[r].parties}
+    free = {r for p in parties for r in b.party_requests[p]}
+    sub = b.model.clone()
+    lns.fix_outside(sub, b, values, free)
+    goal, _ = _closest_goal(b) if "changes" in b.objectives else b.objectives["weight"]
+    sub.maximize(goal)
+    set_hint(sub, values)
+    out = _solve_once(sub, options, seconds, None)
+    return None if out.values is None else complete_values(b, out.values)
+
+
+def _ceil_div(value: float, per: int) -> int:
+    return -(-round(value) // per)
 
 
 @dataclass

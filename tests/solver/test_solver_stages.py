@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import random
 
 from solver_kit import grid, make, req, where
@@ -346,3 +347,103 @@ def test_least_value_reads_each_variables_domain():
     assert least_value(m, 10 - 2 * b) == 0
     assert least_value(m, 3 - a + ~a) == 2
     assert least_value(m, 4) == 4
+
+
+def test_replan_weight_stage_finds_the_closest_heaviest_schedule_and_proves_its_changes():
+    # B is now away at slot 0, so the greedy re-plan cannot place the mandatory ab. The
+    # weight stage looks for the heaviest schedule with the fewest changes in one solve:
+    # either way ab moves and one more meeting with it (2 changes), and the changes stage
+    # is proven by that solve, without one of its own (its least value, 1, is not reached)
+    events = []
+    reqs = [req("ab", "A", "B", mandatory=True), req("ca", "C", "A"), req("de", "D", "E")]
+    previous = [
+        Assignment(request=r, slot=s, room="R0") for r, s in (("ab", 0), ("ca", 1), ("de", 2))
+    ]
+    inst = make(reqs, slots=[3], previous=previous, unavailable={"B": [0]}, stages=REPLAN_STAGES)
+    assert greedy(inst).status == Status.INFEASIBLE
+    sol = solve(inst, progress=events.append)
+    report = validate(inst, sol)
+    assert report.ok and report.scheduled_weight == 3 and report.changes == 2
+    weight, changes = stage(sol, "weight"), stage(sol, "changes")
+    assert weight.status == Status.OPTIMAL and weight.objective == weight.bound == 3
+    assert changes.status == Status.OPTIMAL and changes.objective == 2 and changes.seconds == 0
+    # progress reports the weight (at most 3), not the solver's combined objective (10)
+    weights = [e for e in events if e.stage == "weight"]
+    assert weights[-1].objective == 3 and all(e.objective <= min(3, e.bound) for e in weights)
+
+
+def _closest_heaviest(inst) -> tuple[int, int]:
+    """(weight, changes) of the heaviest schedule closest to the earlier plan, by trying
+    every placement (one room: at most one meeting a slot)."""
+    n = inst.grid.n_slots
+    away = {p.id: set(p.unavailable) for p in inst.parties}
+    old = {a.request: a.slot for a in inst.options.previous}
+    best = None
+    for choice in itertools.product(range(-1, n), repeat=len(inst.requests)):
+        used = [s for s in choice if s >= 0]
+        if len(used) != len(set(used)):
+            continue
+        if any(
+            (s < 0 and r.mandatory) or (s >= 0 and any(s in away[p] for p in r.parties))
+            for r, s in zip(inst.requests, choice, strict=True)
+        ):
+            continue
+        weight = sum(r.weight for r, s in zip(inst.requests, choice, strict=True) if s >= 0)
+        changes = sum(
+            old.get(r.id, -1) != s and (s >= 0 or r.id in old)
+            for r, s in zip(inst.requests, choice, strict=True)
+        )
+        best = max(best or (weight, -changes), (weight, -changes))
+    return best[0], -best[1]
+
+
+def test_replan_weight_and_changes_match_every_placement_tried():
+    for seed in range(6):
+        rnd = random.Random(seed)
+        reqs = [
+            req(f"r{i}", *rnd.sample("ABCD", 2), weight=rnd.randint(1, 3), mandatory=i == 0)
+            for i in range(4)
+        ]
+        plan = solve(make(reqs, slots=[4]))
+        lost = rnd.choice(plan.assignments)
+        party = rnd.choice(next(r for r in reqs if r.id == lost.request).parties)
+        new = req("new", *rnd.sample("ABCD", 2), weight=2)
+        inst = make(
+            [*reqs, new],
+            slots=[4],
+            previous=plan.assignments,
+            unavailable={party: [lost.slot]},
+            stages=REPLAN_STAGES,
+        )
+        sol, report = solved(inst)
+        assert (report.scheduled_weight, report.changes) == _closest_heaviest(inst), (seed, party)
+        assert stage(sol, "changes").objective == report.changes
+
+
+def test_replan_places_what_the_greedy_leaves_out_by_moving_its_parties_meetings(monkeypatch):
+    # D2 is now away at slot 1: d2s1 can only go to slot 0, where S1 meets D1. The greedy
+    # re-plan keeps d1s1 there and leaves d2s1 out; moving only the meetings of D2 and S1
+    # places it (d1s1 to slot 1), which reaches the flow's weight bound: the weight is
+    # proven without a weight stage solve, and d3s2 stays where it was
+    solve_module = importlib.import_module("solver.solve")
+    solved_stages = []
+    real = solve_module._run_stage
+
+    def record(b, stage, *args, **kwargs):
+        solved_stages.append(stage)
+        return real(b, stage, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_run_stage", record)
+    reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1"), req("d3s2", "D3", "S2")]
+    previous = [
+        Assignment(request=r, slot=s, room=room)
+        for r, s, room in (("d1s1", 0, "R0"), ("d2s1", 1, "R0"), ("d3s2", 0, "R1"))
+    ]
+    inst = make(
+        reqs, slots=[2], rooms=2, previous=previous, unavailable={"D2": [1]}, stages=REPLAN_STAGES
+    )
+    assert [u.request for u in greedy(inst).unscheduled] == ["d2s1"]
+    sol, report = solved(inst)
+    assert report.scheduled_weight == 3 and report.changes == 2
+    assert {r: s for r, (s, _) in where(sol).items()} == {"d1s1": 1, "d2s1": 0, "d3s2": 0}
+    assert stage(sol, "weight").status == Status.OPTIMAL and "weight" not in solved_stages
