@@ -77,19 +77,23 @@ def flow_schedule(prep: Prepared) -> tuple[int, list[tuple[int, int]]] | None:
     return sum(inst.requests[r].weight for r in chosen), out
 
 
-def weight_bound(prep: Prepared) -> int | None:
-    """An upper bound on the scheduled weight (with every mandatory request), or None when
-    the requests are not one-slot meetings of two parties, one of each kind, or the mandatory
-    ones cannot all fit. The same flow as flow_schedule, relaxed: each (B party, day) takes
-    at most its free slots that day, a request may use the days of its candidate starts, and
-    the A parties' days, the rooms and precedences are left out. Exact where flow_schedule
-    applies; a re-plan (solver.solve) uses it to prove its hint's weight optimal."""
+def weight_bound(prep: Prepared, without: int | None = None) -> int | None:
+    """An upper bound on the scheduled weight (with every mandatory request, and without
+    request `without`, if given), or None when the requests are not one-slot meetings of two
+    parties, one of each kind, or the mandatory ones cannot all fit. The same flow as
+    flow_schedule, relaxed: each (B party, day) takes at most its free slots that day, a
+    request may use the days of its candidate starts, and the A parties' days, the rooms and
+    precedences are left out. Exact where flow_schedule applies; a re-plan (solver.solve)
+    uses it to prove its hint's weight optimal, and which new requests it must hold."""
     pairs = _pairs(prep)
     if pairs is None:
         return None
     days = prep.day_ranges
     day_of = {t: d for d, rng in enumerate(days) for t in rng}
-    common = [sorted({day_of[s] for s in prep.starts[r]}) for r in range(len(pairs))]
+    common = [
+        [] if r == without else sorted({day_of[s] for s in prep.starts[r]})
+        for r in range(len(pairs))
+    ]
 
     def free_slots(b: str, d: int) -> int:
         return sum(1 for t in days[d] if prep.free_mask[b] >> t & 1)

@@ -224,10 +224,12 @@ def solve(
                 proven[stage] = PER_MILLE
             elif sense == "min" and value <= 0:  # no break, or no change, at all
                 proven[stage] = 0
-            elif stage == "changes" and value <= least_value(built.model, expr):
-                # only the changes that the earlier plan's lost slots force (not looked
-                # for in breaks: their least value is never above 0, and at MUNI size
-                # computing it takes 0.26 s)
+            elif stage == "changes" and value <= least_value(built.model, expr) + (
+                _forced_new(built, best, _weight_floor(results))
+            ):
+                # only the changes that the earlier plan's lost slots and the new requests
+                # the weight needs force (not looked for in breaks: their least value is
+                # never above 0, and at MUNI size computing it takes 0.26 s)
                 proven[stage] = value
         if stage in proven and best is not None:
             expr, sense = built.objectives[stage]
@@ -442,6 +444,41 @@ def _place_missing(
     set_hint(sub, values)
     out = _solve_once(sub, options, seconds, None)
     return None if out.values is None else complete_values(b, out.values)
+
+
+FORCED_NEW_MAX = 20  # new requests looked at by _forced_new (0.05 s each at MUNI size)
+
+
+def _weight_floor(results: list[StageResult]) -> int | None:
+    """The weight every later schedule keeps: the weight stage's value, which it fixed."""
+    weight = next((r for r in results if r.name == "weight"), None)
+    return None if weight is None or weight.objective is None else round(weight.objective)
+
+
+def _forced_new(b: Built, values: list[int], weight: int | None) -> int:
+    """How many of the requests of `values` that the earlier plan did not hold every
+    schedule of `weight` or more holds (each is a change): the mandatory ones and, with pair
+    meetings, those without which the flow's weight bound falls below `weight` (a re-plan's
+    changes stage, the weight fixed: a request added at weight 10 must be placed)."""
+    from .flow import weight_bound
+
+    old = {a.request for a in b.options.previous or []}
+    new = [  # (least_value counts a request whose domain holds it already)
+        r
+        for r, x in enumerate(b.sched)
+        if x is not None
+        and values[x.index]
+        and b.inst.requests[r].id not in old
+        and b.model.proto.variables[x.index].domain[0] == 0
+    ]
+    forced = sum(1 for r in new if b.inst.requests[r].mandatory)
+    if weight is None or len(new) > FORCED_NEW_MAX:
+        return forced
+    for r in new:
+        if not b.inst.requests[r].mandatory:
+            top = weight_bound(b.prep, without=r)
+            forced += top is not None and top < weight
+    return forced
 
 
 def _ceil_div(value: float, per: int) -> int:

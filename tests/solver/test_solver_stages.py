@@ -6,6 +6,7 @@ import importlib
 import itertools
 import random
 
+import pytest
 from solver_kit import grid, make, req, where
 
 from solver import (
@@ -397,17 +398,26 @@ def _closest_heaviest(inst) -> tuple[int, int]:
     return best[0], -best[1]
 
 
-def test_replan_weight_and_changes_match_every_placement_tried():
+@pytest.mark.parametrize("pairs", [False, True], ids=["any parties", "delegation-sector"])
+def test_replan_weight_and_changes_match_every_placement_tried(pairs):
+    # delegation-sector pairs take the flow's paths (solver/flow.py: weight bound, forced
+    # new requests), other parties CP-SAT's weight stage
     for seed in range(6):
         rnd = random.Random(seed)
+
+        def parties(rnd: random.Random = rnd) -> list[str]:
+            if pairs:
+                return [rnd.choice(["D1", "D2", "D3"]), rnd.choice(["S1", "S2"])]
+            return rnd.sample("ABCD", 2)
+
         reqs = [
-            req(f"r{i}", *rnd.sample("ABCD", 2), weight=rnd.randint(1, 3), mandatory=i == 0)
-            for i in range(4)
+            req(f"r{i}", *parties(), weight=rnd.randint(1, 3), mandatory=i == 0) for i in range(4)
         ]
+        reqs = list({tuple(r.parties): r for r in reqs}.values())  # one request a pair
         plan = solve(make(reqs, slots=[4]))
         lost = rnd.choice(plan.assignments)
         party = rnd.choice(next(r for r in reqs if r.id == lost.request).parties)
-        new = req("new", *rnd.sample("ABCD", 2), weight=2)
+        new = req("new", *parties(), weight=rnd.randint(1, 4))
         inst = make(
             [*reqs, new],
             slots=[4],
@@ -447,3 +457,40 @@ def test_replan_places_what_the_greedy_leaves_out_by_moving_its_parties_meetings
     assert report.scheduled_weight == 3 and report.changes == 2
     assert {r: s for r, (s, _) in where(sol).items()} == {"d1s1": 1, "d2s1": 0, "d3s2": 0}
     assert stage(sol, "weight").status == Status.OPTIMAL and "weight" not in solved_stages
+
+
+def test_replan_changes_of_a_request_the_weight_needs_are_proven_without_a_solve(monkeypatch):
+    # D2 asks S1 (weight 10) after the plan: every schedule of the re-plan's weight holds
+    # it (without it the flow's bound falls by 10), so its change is forced and the
+    # changes stage, at that least value, is proven without a solve
+    solve_module = importlib.import_module("solver.solve")
+    solved_stages = []
+    real = solve_module._run_stage
+
+    def record(b, stage, *args, **kwargs):
+        solved_stages.append(stage)
+        return real(b, stage, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_run_stage", record)
+    previous = [Assignment(request="d1s1", slot=0, room="R0")]
+    reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1", weight=10)]
+    inst = make(reqs, slots=[2], previous=previous, stages=REPLAN_STAGES)
+    sol, report = solved(inst)
+    changes = stage(sol, "changes")
+    assert report.changes == 1 == changes.objective and changes.status == Status.OPTIMAL
+    assert solved_stages == [] and changes.seconds == 0
+
+
+def test_forced_new_counts_only_the_new_requests_the_weight_cannot_do_without():
+    # one slot, S1 in it: d1s1 (in the plan) or the new d2s1. At weight 1 either will do,
+    # so scheduling d2s1 is not forced; when d2s1 weighs 3, weight 3 needs it
+    from solver.model import build, hint_values
+
+    solve_module = importlib.import_module("solver.solve")
+    previous = [Assignment(request="d1s1", slot=0, room="R0")]
+    for new_weight, floor, forced in ((1, 1, 0), (3, 3, 1), (3, 1, 0)):
+        reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1", weight=new_weight)]
+        inst = make(reqs, slots=[1], previous=previous, stages=REPLAN_STAGES)
+        b = build(prepare(inst), inst.options, REPLAN_STAGES)
+        values = hint_values(b, {(1, 0): None})  # d2s1 in the slot, d1s1 dropped
+        assert solve_module._forced_new(b, values, floor) == forced, (new_weight, floor)
