@@ -430,20 +430,26 @@ def test_replan_weight_and_changes_match_every_placement_tried(pairs):
         assert stage(sol, "changes").objective == report.changes
 
 
-def test_replan_places_what_the_greedy_leaves_out_by_moving_its_parties_meetings(monkeypatch):
+@pytest.fixture
+def solved_stages(monkeypatch) -> list[str]:
+    """The stages that get a solve of their own (solve._run_stage), in order."""
+    solve_module = importlib.import_module("solver.solve")
+    stages: list[str] = []
+    real = solve_module._run_stage
+
+    def record(b, stage, *args, **kwargs):
+        stages.append(stage)
+        return real(b, stage, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_run_stage", record)
+    return stages
+
+
+def test_replan_places_what_the_greedy_leaves_out_by_moving_its_parties_meetings(solved_stages):
     # D2 is now away at slot 1: d2s1 can only go to slot 0, where S1 meets D1. The greedy
     # re-plan keeps d1s1 there and leaves d2s1 out; moving only the meetings of D2 and S1
     # places it (d1s1 to slot 1), which reaches the flow's weight bound: the weight is
     # proven without a weight stage solve, and d3s2 stays where it was
-    solve_module = importlib.import_module("solver.solve")
-    solved_stages = []
-    real = solve_module._run_stage
-
-    def record(b, stage, *args, **kwargs):
-        solved_stages.append(stage)
-        return real(b, stage, *args, **kwargs)
-
-    monkeypatch.setattr(solve_module, "_run_stage", record)
     reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1"), req("d3s2", "D3", "S2")]
     previous = [
         Assignment(request=r, slot=s, room=room)
@@ -459,19 +465,10 @@ def test_replan_places_what_the_greedy_leaves_out_by_moving_its_parties_meetings
     assert stage(sol, "weight").status == Status.OPTIMAL and "weight" not in solved_stages
 
 
-def test_replan_changes_of_a_request_the_weight_needs_are_proven_without_a_solve(monkeypatch):
+def test_replan_changes_of_a_request_the_weight_needs_are_proven_without_a_solve(solved_stages):
     # D2 asks S1 (weight 10) after the plan: every schedule of the re-plan's weight holds
     # it (without it the flow's bound falls by 10), so its change is forced and the
     # changes stage, at that least value, is proven without a solve
-    solve_module = importlib.import_module("solver.solve")
-    solved_stages = []
-    real = solve_module._run_stage
-
-    def record(b, stage, *args, **kwargs):
-        solved_stages.append(stage)
-        return real(b, stage, *args, **kwargs)
-
-    monkeypatch.setattr(solve_module, "_run_stage", record)
     previous = [Assignment(request="d1s1", slot=0, room="R0")]
     reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1", weight=10)]
     inst = make(reqs, slots=[2], previous=previous, stages=REPLAN_STAGES)
