@@ -456,10 +456,11 @@ def _weight_floor(results: list[StageResult]) -> int | None:
 
 
 def _forced_new(b: Built, values: list[int], weight: int | None) -> int:
-    """How many of the requests of `values` that the earlier plan did not hold every
-    schedule of `weight` or more holds (each is a change): the mandatory ones and, with pair
-    meetings, those without which the flow's weight bound falls below `weight` (a re-plan's
-    changes stage, the weight fixed: a request added at weight 10 must be placed)."""
+    """Of the requests scheduled in `values` that the earlier plan did not hold (each one a
+    change), how many every schedule of weight `weight` or more holds: the mandatory ones
+    and, with pair meetings, those without which the flow's weight bound falls below
+    `weight` (a re-plan's changes stage, the weight fixed: a request added at weight 10
+    must be placed)."""
     from .flow import weight_bound
 
     old = {a.request for a in b.options.previous or []}
