@@ -432,8 +432,8 @@ def smoke(directory: Path, solutions_dir: Path | None, echo: Echo = print) -> in
             failures += 1
     from .replan import run_replan  # (bench.replan imports this module)
 
-    # at the app's default limit (30 s): at 10 s a re-plan where the greedy misses a
-    # mandatory meeting can end far from the plan (BENCHMARKS.md, "Re-planning")
+    # at the app's default limit (30 s): at 10 s a re-plan where the greedy missed a
+    # mandatory meeting once ended far from the plan (BENCHMARKS.md, "Re-planning")
     for family, seed in SMOKE_REPLANS:
         replans = run_replan(family, seed, 30.0, 2, echo)
         planned = len(replans["plan"]["CP-SAT"].solution.assignments)
