@@ -182,10 +182,11 @@ def room_chain(inst: Instance, prep: Prepared) -> list[frozenset[int]] | None:
     every j, and rooms are then assigned by a greedy pass, most restricted meetings first.
     With one set, meetings of any duration are an interval graph (they never cross a
     block), so assigning rooms by start time always succeeds; with several sets we require
-    one-slot meetings. When re-planning, a meeting that keeps its slot keeps its room too
-    (the greedy pass takes the old room first, which never blocks a later meeting: each
-    class still finds a free room by Hall's condition), so the pooled model's changes are
-    slot changes; with meetings longer than a slot the explicit room model is used.
+    one-slot meetings. When re-planning, a meeting that keeps its slot gets its old room
+    back where it can (solve.assign_pooled_rooms), so the pooled model counts slot
+    changes. It cannot when a more restricted meeting moved into that slot needs the room;
+    the validator then counts one change more than the stage reported. With meetings longer
+    than a slot the explicit room model is used.
     `sector_keeps_room` always needs the explicit room model.
     """
     o = inst.options

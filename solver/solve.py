@@ -939,7 +939,8 @@ def assign_pooled_rooms(
 ) -> list[tuple[int, int, int]]:
     """Rooms by start time, most restricted meetings first (see prep.room_chain).
 
-    A re-planned meeting that keeps its slot keeps its old room too.
+    A re-planned meeting that keeps its slot gets its old room back unless a more
+    restricted meeting in that slot needs it; the others take such rooms last.
     """
     inst = prep.inst
     prev = {a.request: a for a in inst.options.previous or []}
