@@ -167,7 +167,8 @@ def solve(
     results: list[StageResult] = []
     total = options.time_limit_s
     proven: dict[str, float] = {}  # stages proven optimal without their own solve: objective
-    proof_seconds: dict[str, float] = {}  # and what proving them took, where not nothing
+    # time spent on a stage before it is proven or solved (a re-plan's _place_missing)
+    spent: dict[str, float] = {}
     hint: list[int] | None = None
     best: list[int] | None = None
     first_weight = bool(stages) and stages[0] == "weight"
@@ -202,7 +203,7 @@ def solve(
         if short or best is None:
             start = time.perf_counter()
             placed = _place_missing(built, hint, REPAIR_SHARE * total, options, all_missing=short)
-            proof_seconds["weight"] = time.perf_counter() - start
+            spent["weight"] = time.perf_counter() - start
             if placed is not None:
                 hint = best = placed
         if top is not None and best is not None and evaluate(weight, best) >= top:
@@ -256,7 +257,7 @@ def solve(
                     objective=float(value),
                     bound=float(value),
                     gap=0.0,
-                    seconds=proof_seconds.get(stage, 0.0),
+                    seconds=spent.get(stage, 0.0),
                     sense=sense,
                 )
             )
@@ -276,6 +277,8 @@ def solve(
             hint_is_feasible=best is not None,
             closest=closest,
         )
+        if stage in spent:
+            result = result.model_copy(update={"seconds": result.seconds + spent[stage]})
         if skip_weight and not results:
             w = float(sum(req.weight for req in instance.requests if req.mandatory))
             found = values is not None
