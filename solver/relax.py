@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 from .model import (
     Built,
     _gap_breaks_of,
-    _slot_capacity,
+    _slot_capacities,
     crowded_intervals,
     hall_needs,
     weight_is_constant,
@@ -84,7 +84,7 @@ def relaxed(b: Built) -> Built:
                 m.add(sum(busy[t] for t in span) >= need)
         _partner_busy(r, p, mine)
     for seg in prep.segments(b.options.breaks_span_blocks):
-        cap = _slot_capacity(b, seg, len(inst.rooms))
+        cap = _slot_capacities(b, seg)[None]
         for t in seg:
             here = [busy[t] for busy in r.busy.values() if t in busy]
             if not here:
