@@ -12,11 +12,13 @@ from solver.prep import prepare
 
 
 def test_gore_seed0_needs_two_breaks_whichever_requests_are_left_out() -> None:
-    """Seed 0: 17 delegations with 13 meetings or more would each cover slots 11 and 12
-    (12:40 and 14:00) in one run, and 19 sectors seat at most 38 of them there. The weight
-    and fairness optima leave out 17 light requests; at best 11 delegations keep 12
-    meetings, so two of them must break. "Breaks <= 1" is refuted in about a second (it
-    was undecided after 300 s when the cuts counted mandatory meetings only)."""
+    """Seed 0: a delegation with 13 meetings or more in one run covers both slots 11 and 12
+    (12:40 and 14:00), one with 12 at least one of them, and 19 ministries seat at most 38
+    delegations there. The weight and fairness optima leave out 17 light requests, which
+    keep at best 11 of the 26 delegations at 12 meetings: 15 x 2 + 11 = 41 > 38, and a
+    break frees at most 2, so two delegations must break. "Breaks <= 1" is refuted in about
+    a second; with the cuts on mandatory meetings only it was not within 20 s (and "breaks
+    <= 2" was undecided after 300 s)."""
     inst = gore(0)
     first = solve(inst, inst.options.model_copy(update={"stages": ["weight", "fairness"]}))
     weight, fairness = (stage.objective for stage in first.stages)
