@@ -97,7 +97,7 @@ def relaxed(b: Built) -> Built:
                 m.add(sum(here) <= cap[t])
     for p in b.counted:
         _gap_breaks_of(r, p)
-    crowded_intervals(r)
+    crowded_intervals(r)  # every request mandatory (applies): no load literals over b's Booleans
     d = b.options.break_fairness
     if d is not None:
         per_party: dict[str, list[cp_model.IntVar]] = defaultdict(list)
