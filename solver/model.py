@@ -70,9 +70,13 @@ class Built:
     min_breaks: cp_model.IntVar | None = None  # min_q breaks(q), with break fairness
     # per (counted party, segment start): the Booleans whose sum is its breaks there
     segment_breaks: dict[tuple[str, int], list[cp_model.IntVar]] = field(default_factory=dict)
+    crowded: int = 0  # crowded-interval cuts added
     sure_active: list[str] = field(default_factory=list)  # counted parties surely meeting
     mandatory_lits: dict[int, cp_model.IntVar] = field(default_factory=dict)
     objectives: dict[str, tuple[cp_model.LinearExprT, str]] = field(default_factory=dict)
+    # per stage whose objective is fixed for the later ones: (value, sense); the objective
+    # is at least the value (max), at most (min)
+    fixed: dict[str, tuple[int, str]] = field(default_factory=dict)
     delegations: list[str] = field(default_factory=list)
     party_requests: dict[str, list[int]] = field(default_factory=dict)
     # How to compute every auxiliary variable from the placements (for complete hints)
@@ -597,6 +601,7 @@ def _crowded_cuts(
             if most > seats and terms:
                 name = f"crowded[{kind or 'all'},{a},{z}]"
                 b.model.add(sum(terms) - sum(lits) >= need - seats).with_name(name)
+                b.crowded += 1
 
 
 def _outside(load: _SegmentLoad, a: int, z: int) -> int:
@@ -751,6 +756,16 @@ def break_fairness(b: Built) -> None:
         return min(counts, default=0)
 
     b.define(low, value)
+
+
+def fix_objective(b: Built, stage: str, value: int, exact: bool = False) -> None:
+    """Keep stage `stage` at `value` (or better, unless `exact`) in the later stages."""
+    expr, sense = b.objectives[stage]
+    if exact:
+        b.model.add(expr == value).with_name(f"fix_{stage}")
+    else:
+        b.model.add(expr >= value if sense == "max" else expr <= value).with_name(f"fix_{stage}")
+    b.fixed[stage] = (value, sense)
 
 
 def _value(v: list[int], x) -> int:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from . import lns, local, relax
+from . import choice, lns, local, relax
 from .explain import explain_unscheduled, static_reason
 from .model import (
     PER_MILLE,
@@ -34,6 +34,7 @@ from .model import (
     complete_values,
     evaluate,
     extend_values,
+    fix_objective,
     hint_values,
     least_value,
     set_hint,
@@ -235,7 +236,7 @@ def solve(
         if stage in proven and best is not None:
             expr, sense = built.objectives[stage]
             value = round(proven[stage])
-            built.model.add(expr == value).with_name(f"fix_{stage}")
+            fix_objective(built, stage, value, exact=True)
             if progress is not None:  # the stage's one solution, proven at once
                 _Progress(stage, progress).report(value, value)
             if skip_weight and not results:
@@ -380,7 +381,7 @@ def _run_stage(
             status = Status.OPTIMAL  # the weight is proven, if not the changes with it
     if status == Status.UNKNOWN and hint is not None and hint_is_feasible:
         value = evaluate(expr, hint)
-        m.add(expr >= value if sense == "max" else expr <= value).with_name(f"fix_{stage}")
+        fix_objective(b, stage, value)
         result = StageResult(
             name=stage,
             status=Status.FEASIBLE,
@@ -395,7 +396,7 @@ def _run_stage(
     value = evaluate(expr, out.values)
     obj = float(value)
     bound = float(out.bound) if out.bound is not None else None
-    m.add(expr >= value if sense == "max" else expr <= value).with_name(f"fix_{stage}")
+    fix_objective(b, stage, value)
     result = StageResult(
         name=stage,
         status=status,
@@ -535,6 +536,8 @@ TARGET_SLICE_SHARE = 0.3  # a target that is neither found nor refuted in its sl
 TARGET_SLICE_MIN_S = 1.0
 RELAX_SHARE = 0.35  # of the time left when the relaxation runs, at most RELAX_MAX_S
 RELAX_MAX_S = 3.0
+CHOICE_SHARE = 0.2  # at most, for choosing the requests (solver/choice.py)
+CHOSEN_SHARE = 0.6  # of the time left, for the search of the chosen set alone
 
 
 def _solve_breaks(
@@ -545,7 +548,51 @@ def _solve_breaks(
     cb: _Progress | None,
     hint: list[int] | None,
 ) -> _Outcome:
-    """The breaks stage (min). With break fairness, first with min_breaks = 0.
+    """The breaks stage (min). Where the requests to schedule are still open (solver/
+    choice.py), first their bound and, when another set than the incumbent's forces fewer
+    breaks, a search of that set alone (every request of it scheduled, no other: a smaller
+    model), then the search of the whole model from its best schedule."""
+    t0 = time.perf_counter()
+    picked = None
+    if hint is not None and choice.applies(b):
+        picked = choice.choose(b, hint, CHOICE_SHARE * seconds, options)
+    if picked is None:
+        return _search_breaks(b, b.model, expr, options, seconds, cb, hint)
+    if picked.values is not None and picked.chosen is not None:
+        hint = picked.values
+        within = b.model.clone()
+        choice.fix_requests(within, b, picked.chosen)
+        set_hint(within, hint)
+        left = seconds - (time.perf_counter() - t0)
+        # no progress events from it: its bounds hold for that set only
+        out = _search_breaks(b, within, expr, options, CHOSEN_SHARE * left, None, hint)
+        if out.values is not None and evaluate(expr, out.values) < evaluate(expr, hint):
+            hint = out.values
+        if cb is not None:
+            cb.report(evaluate(expr, hint), picked.bound)
+        if evaluate(expr, hint) <= picked.bound:
+            return _Outcome(Status.OPTIMAL, hint, picked.bound)
+        set_hint(b.model, hint)
+    left = seconds - (time.perf_counter() - t0)
+    out = _search_breaks(b, b.model, expr, options, left, cb, hint)
+    if out.values is None:
+        return out
+    bound = max(out.bound or 0, picked.bound)
+    status = Status.OPTIMAL if evaluate(expr, out.values) <= bound else out.status
+    return _Outcome(status, out.values, bound)
+
+
+def _search_breaks(
+    b: Built,
+    m: cp_model.CpModel,
+    expr: cp_model.LinearExprT,
+    options: Options,
+    seconds: float,
+    cb: _Progress | None,
+    hint: list[int] | None,
+) -> _Outcome:
+    """Minimise the breaks over `m` (b's model, or a copy with more constraints). With break
+    fairness, first with min_breaks = 0.
 
     min_breaks = 0 (every counted party at most d breaks) is a much easier model, and exact
     whenever its best total is below the number n of parties that surely meet: an optimum of
@@ -553,7 +600,6 @@ def _solve_breaks(
     the restricted model's bound holds for the full one.
     """
     t0 = time.perf_counter()
-    m = b.model
     restricted = b.min_breaks is not None and len(b.sure_active) > 0
     if restricted:
         r = m.clone()

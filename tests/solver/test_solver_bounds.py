@@ -160,8 +160,9 @@ def brute_force_weight_then_breaks(inst) -> tuple[int, int]:
 
 @st.composite
 def optional_instances(draw):
-    """Delegations (D*) meeting sectors (S*), optional requests, few rooms: which requests
-    are scheduled decides how crowded the slots are (the cuts with variable loads)."""
+    """Delegations (D*) meeting sectors (S*), optional requests, few rooms, sectors away at
+    times: which requests are scheduled decides how crowded the slots are (the cuts with
+    variable loads, and the choice of requests before the breaks stage)."""
     n_slots = draw(st.integers(3, 5))
     split = draw(st.integers(0, n_slots - 1))
     slots = [split, n_slots - split] if split else [n_slots]
@@ -171,16 +172,21 @@ def optional_instances(draw):
     for d in delegations:
         for s in draw(st.lists(st.sampled_from(sectors), min_size=1, max_size=3, unique=True)):
             requests.append(req(f"r{len(requests)}", d, s, weight=draw(st.integers(1, 3))))
+    unavailable = {
+        s: draw(st.lists(st.integers(0, n_slots - 1), max_size=n_slots - 1, unique=True))
+        for s in sectors
+    }
     return make(
         requests,
         slots=slots,
         rooms=draw(st.integers(1, 2)),
+        unavailable=unavailable,
         stages=["weight", "breaks"],
         time_limit_s=5.0,
     )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(optional_instances())
 def test_crowded_cuts_with_optional_requests_keep_the_optimum(inst):
     weight, breaks = brute_force_weight_then_breaks(inst)

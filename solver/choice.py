@@ -1,0 +1,162 @@
+"""Which requests to schedule, for fewer breaks: the breaks stage's first step.
+
+The weight and fairness stages fix two numbers, not the requests that reach them. A GORE
+edition leaves out about 17 light requests of overloaded ministries, and which delegation
+loses one decides how many keep 13 meetings: in one run, 13 meetings cover both slots
+around lunch, 12 only one, and at most 19 delegations meet in a slot (one per ministry).
+The local search moves meetings and keeps the set, so the fairness stage's set can hold
+the breaks above what another set of the same weight and fairness allows (generated GORE
+seeds 4 and 9: 4 and 2 breaks forced by that set, 2 and 1 by the best one).
+
+:func:`choose` solves a small model: the scheduled Booleans only, the fixed stage values,
+each party at most its free slots, and the crowded-interval cuts (solver/model.py) with an
+integer in place of each party's breaks per segment. Its optimum is a proven lower bound
+on the breaks stage. When the incumbent's own set forces more, the closest set that
+forces the fewest is placed by CP-SAT, moving only the meetings of the parties whose
+requests changed; the breaks stage then searches that set first.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from . import lns
+from .model import (
+    Built,
+    complete_values,
+    crowded_intervals,
+    fairness_objective,
+    mandatory,
+    set_hint,
+    weight_objective,
+)
+from .models import Options
+
+STAGE_EXPRESSIONS = {"weight": weight_objective, "fairness": fairness_objective}
+
+
+@dataclass
+class Choice:
+    bound: int  # proven lower bound on the total breaks of the breaks stage
+    values: list[int] | None = None  # a schedule of a set that forces fewer, if any
+    chosen: list[int] | None = None  # that set: 1 per scheduled request, by request
+
+
+def applies(b: Built) -> bool:
+    """Optional requests, stages before that fixed their objectives, and crowded intervals
+    (without a cut, every set forces nothing). Not in a re-plan: its changes stage counts
+    the requests added or dropped."""
+    return (
+        b.options.previous is None
+        and bool(b.fixed)
+        and b.crowded > 0
+        and any(
+            x is not None and not req.mandatory
+            for x, req in zip(b.sched, b.inst.requests, strict=True)
+        )
+    )
+
+
+def choose(b: Built, values: list[int], seconds: float, options: Options) -> Choice | None:
+    """The bound, and a schedule whose requests force fewer breaks than the incumbent's
+    (`values`) when there is one; None when the small model is not solved in time."""
+    t0 = time.perf_counter()
+    sel, broken = _selection(b)
+    if not broken:
+        return None
+    forced = sum(broken.values())
+    current = [int(x is not None and values[x.index]) for x in b.sched]
+
+    def solve(objective: cp_model.LinearExprT, fix_current: bool) -> cp_model.CpSolver | None:
+        m = sel.model.clone()
+        if fix_current:
+            for x, v in zip(sel.sched, current, strict=True):
+                if x is not None:
+                    m.add(x == v)
+        m.minimize(objective)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = options.workers
+        solver.parameters.random_seed = options.seed
+        left = seconds - (time.perf_counter() - t0)
+        solver.parameters.max_time_in_seconds = max(0.05, left / 3)
+        return solver if solver.solve(m) == cp_model.OPTIMAL else None
+
+    mine = solve(forced, fix_current=True)
+    differs = sum(
+        (1 - x) if v else x for x, v in zip(sel.sched, current, strict=True) if x is not None
+    )
+    best = solve((len(current) + 1) * forced + differs, fix_current=False)
+    if mine is None or best is None:
+        return None
+    bound = math.ceil(best.value(forced) - 1e-6)
+    if bound >= mine.value(forced):
+        return Choice(bound)
+    chosen = [int(best.value(x)) if x is not None else 0 for x in sel.sched]
+    placed = _place(b, values, chosen, seconds - (time.perf_counter() - t0), options)
+    return Choice(bound, placed, chosen if placed is not None else None)
+
+
+def _place(
+    b: Built, values: list[int], chosen: list[int], seconds: float, options: Options
+) -> list[int] | None:
+    """A schedule of the set `chosen`: CP-SAT moves only the meetings of the parties whose
+    requests changed, every other meeting where `values` has it."""
+    changed = [
+        r
+        for r, (x, v) in enumerate(zip(b.sched, chosen, strict=True))
+        if x is not None and values[x.index] != v
+    ]
+    parties = {p for r in changed for p in b.inst.requests[r].parties}
+    free = {r for p in parties for r in b.party_requests[p]}
+    sub = b.model.clone()
+    sub.clear_objective()  # any schedule of the set: the search that follows improves it
+    fix_requests(sub, b, chosen)
+    lns.fix_outside(sub, b, values, free)
+    set_hint(sub, values)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = options.workers
+    solver.parameters.random_seed = options.seed
+    solver.parameters.max_time_in_seconds = max(0.05, seconds)
+    if solver.solve(sub) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return complete_values(b, list(solver.response_proto.solution))
+
+
+def fix_requests(m: cp_model.CpModel, b: Built, chosen: list[int]) -> None:
+    """In `m` (a copy of b's model), schedule exactly the requests `chosen` marks."""
+    for x, v in zip(b.sched, chosen, strict=True):
+        if x is not None:
+            m.add(x == v)
+
+
+def _selection(b: Built) -> tuple[Built, dict[tuple[str, int], cp_model.IntVar]]:
+    """The scheduled Booleans of `b` in a model of their own: mandatory requests, the fixed
+    stage objectives, each party at most its free slots, and the crowded-interval cuts with
+    an integer per counted party and segment in place of its breaks there."""
+    m = cp_model.CpModel()
+    sel = Built(model=m, prep=b.prep, options=b.options)
+    sel.party_cover, sel.slot_cover = b.party_cover, b.slot_cover  # read only
+    sel.party_requests, sel.delegations = b.party_requests, b.delegations
+    sel.sched = [
+        m.new_bool_var(f"scheduled[{req.id}]") if x is not None else None
+        for x, req in zip(b.sched, b.inst.requests, strict=True)
+    ]
+    mandatory(sel)
+    for stage, (value, sense) in b.fixed.items():
+        if stage in STAGE_EXPRESSIONS:
+            expr, _ = STAGE_EXPRESSIONS[stage](sel)
+            m.add(expr >= value if sense == "max" else expr <= value)
+    reqs = b.inst.requests
+    for p, rs in b.party_requests.items():
+        load = [reqs[r].duration * sel.sched[r] for r in rs if sel.sched[r] is not None]
+        if load:
+            m.add(sum(load) <= len(b.party_cover[p]))
+    n = b.prep.n
+    broken = {key: m.new_int_var(0, n, f"breaks[{key[0]},{key[1]}]") for key in b.segment_breaks}
+    sel.segment_breaks = {key: [var] for key, var in broken.items()}
+    crowded_intervals(sel)
+    return sel, broken
