@@ -549,9 +549,10 @@ def _solve_breaks(
     hint: list[int] | None,
 ) -> _Outcome:
     """The breaks stage (min). Where the requests to schedule are still open (solver/
-    choice.py), first their bound and, when another set than the incumbent's forces fewer
-    breaks, a search of that set alone (every request of it scheduled, no other: a smaller
-    model), then the search of the whole model from its best schedule."""
+    choice.py), first a bound over every set of them and a search of one set alone (every
+    request of it scheduled, no other: a smaller model), the incumbent's or one that
+    forces fewer breaks; then, unless that reached the bound, the search of the whole
+    model from its best schedule."""
     t0 = time.perf_counter()
     picked = None
     if hint is not None and choice.applies(b):

@@ -62,8 +62,11 @@ def test_choose_keeps_a_set_that_forces_nothing_more():
     ids = [r.id for r in inst.requests]
     placed = {(ids.index("d1s1"), 0): None, (ids.index("d2s1"), 1): None}
     placed |= {(ids.index("d2sx"), 2): None, (ids.index("d2sy"), 0): None}
-    picked = choose(b, hint_values(b, placed), 5.0, inst.options)
-    assert picked is not None and picked.bound == 0 and picked.values is None
+    values = hint_values(b, placed)
+    picked = choose(b, values, 5.0, inst.options)
+    assert picked is not None and picked.bound == 0
+    assert picked.values == values  # the incumbent's set is searched alone, as it is
+    assert picked.chosen == [1, 0, 1, 1, 1]
 
 
 def test_breaks_stage_reaches_the_optimum_of_the_other_set():
