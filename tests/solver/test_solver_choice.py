@@ -32,12 +32,17 @@ def _two_sets():
     )
 
 
-def test_choose_finds_the_set_that_forces_no_break():
+def _breaks_stage_model():
+    """The model of _two_sets as its breaks stage sees it (weight 4 fixed), request ids."""
     inst = _two_sets()
     b = build(prepare(inst), inst.options, ["weight", "breaks"])
     fix_objective(b, "weight", 4)
     add_breaks(b)
-    ids = [r.id for r in inst.requests]
+    return inst, b, [r.id for r in inst.requests]
+
+
+def test_choose_finds_the_set_that_forces_no_break():
+    inst, b, ids = _breaks_stage_model()
     # the incumbent: D1 meets SX (slot 2) and S1 (slot 1), D2 meets SY (0) and S1 (2)
     placed = {(ids.index("d1s1"), 1): None, (ids.index("d1sx"), 2): None}
     placed |= {(ids.index("d2sy"), 0): None, (ids.index("d2s1"), 2): None}
@@ -55,11 +60,7 @@ def test_choose_finds_the_set_that_forces_no_break():
 
 
 def test_choose_keeps_a_set_that_forces_nothing_more():
-    inst = _two_sets()
-    b = build(prepare(inst), inst.options, ["weight", "breaks"])
-    fix_objective(b, "weight", 4)
-    add_breaks(b)
-    ids = [r.id for r in inst.requests]
+    inst, b, ids = _breaks_stage_model()
     placed = {(ids.index("d1s1"), 0): None, (ids.index("d2s1"), 1): None}
     placed |= {(ids.index("d2sx"), 2): None, (ids.index("d2sy"), 0): None}
     values = hint_values(b, placed)
