@@ -6,7 +6,7 @@ loses one decides how many keep 13 meetings: in one run, 13 meetings cover both 
 around lunch, 12 only one, and at most 19 delegations meet in a slot (one per ministry).
 The local search moves meetings and keeps the set, so the fairness stage's set can hold
 the breaks above what another set of the same weight and fairness allows (generated GORE
-seeds 4 and 9: 4 and 2 breaks forced by that set, 2 and 1 by the best one).
+seeds 4 and 9, one traced run: 4 and 2 breaks forced by that set, 2 and 1 by the best).
 
 :func:`choose` solves a small model: the scheduled Booleans only, the fixed stage values,
 each party at most its free slots, and the crowded-interval cuts (solver/model.py) with an
