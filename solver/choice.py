@@ -118,12 +118,10 @@ def _place(
         for r, (x, v) in enumerate(zip(b.sched, chosen, strict=True))
         if x is not None and values[x.index] != v
     ]
-    parties = {p for r in changed for p in b.inst.requests[r].parties}
-    free = {r for p in parties for r in b.party_requests[p]}
     sub = b.model.clone()
     sub.clear_objective()  # any schedule of the set: the search that follows improves it
     fix_requests(sub, b, chosen)
-    lns.fix_outside(sub, b, values, free)
+    lns.fix_around(sub, b, values, changed)
     set_hint(sub, values)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = options.workers

@@ -101,6 +101,13 @@ def fix_outside(sub: cp_model.CpModel, b: Built, values: list[int], free: set[in
             dom.extend([v, v])
 
 
+def fix_around(sub: cp_model.CpModel, b: Built, values: list[int], requests: list[int]) -> None:
+    """Fix every request that shares no party with `requests` where `values` has it: only
+    the meetings of their parties may move."""
+    parties = {p for r in requests for p in b.inst.requests[r].parties}
+    fix_outside(sub, b, values, {r for p in parties for r in b.party_requests[p]})
+
+
 def improve(
     b: Built,
     m: cp_model.CpModel,

@@ -227,7 +227,7 @@ def solve(
             elif sense == "min" and value <= 0:  # no break, or no change, at all
                 proven[stage] = 0
             elif stage == "changes" and value <= least_value(built.model, expr) + (
-                _forced_new(built, best, _weight_floor(results))
+                _forced_new(built, best, built.fixed.get("weight", (None, "max"))[0])
             ):
                 # only the changes that the earlier plan's lost slots and the new requests
                 # the weight needs force (not looked for in breaks: their least value is
@@ -439,10 +439,8 @@ def _place_missing(
     ]
     if not missing:
         return None
-    parties = {p for r in missing for p in b.inst.requests[r].parties}
-    free = {r for p in parties for r in b.party_requests[p]}
     sub = b.model.clone()
-    lns.fix_outside(sub, b, values, free)
+    lns.fix_around(sub, b, values, missing)
     goal, _ = _closest_goal(b) if "changes" in b.objectives else b.objectives["weight"]
     sub.maximize(goal)
     set_hint(sub, values)
@@ -451,12 +449,6 @@ def _place_missing(
 
 
 FORCED_NEW_MAX = 20  # new requests looked at by _forced_new (0.05 s each at MUNI size)
-
-
-def _weight_floor(results: list[StageResult]) -> int | None:
-    """The weight every later schedule keeps: the weight stage's value, which it fixed."""
-    weight = next((r for r in results if r.name == "weight"), None)
-    return None if weight is None or weight.objective is None else round(weight.objective)
 
 
 def _forced_new(b: Built, values: list[int], weight: int | None) -> int:

@@ -70,7 +70,7 @@ def test_choose_keeps_a_set_that_forces_nothing_more():
     assert picked.chosen == [1, 0, 1, 1, 1]
 
 
-def test_breaks_stage_reaches_the_optimum_of_the_other_set():
+def test_breaks_stage_with_the_choice_keeps_the_brute_force_optimum():
     inst = _two_sets()
     assert brute_force_weight_then_breaks(inst) == (4, 0)
     sol = solve(inst)
