@@ -558,7 +558,9 @@ def _solve_breaks(
         set_hint(within, hint)
         left = seconds - (time.perf_counter() - t0)
         # no progress events from it: its bounds hold for that set only
-        out = _search_breaks(b, within, expr, options, CHOSEN_SHARE * left, None, hint)
+        out = _search_breaks(
+            b, within, expr, options, CHOSEN_SHARE * left, None, hint, picked.bound
+        )
         if out.values is not None and evaluate(expr, out.values) < evaluate(expr, hint):
             hint = out.values
         if cb is not None:
@@ -567,7 +569,7 @@ def _solve_breaks(
             return _Outcome(Status.OPTIMAL, hint, picked.bound)
         set_hint(b.model, hint)
     left = seconds - (time.perf_counter() - t0)
-    out = _search_breaks(b, b.model, expr, options, left, cb, hint)
+    out = _search_breaks(b, b.model, expr, options, left, cb, hint, picked.bound)
     if out.values is None:
         return out
     bound = max(out.bound or 0, picked.bound)
@@ -583,9 +585,10 @@ def _search_breaks(
     seconds: float,
     cb: _Progress | None,
     hint: list[int] | None,
+    lower: int = 0,
 ) -> _Outcome:
-    """Minimise the breaks over `m` (b's model, or a copy with more constraints). With break
-    fairness, first with min_breaks = 0.
+    """Minimise the breaks over `m` (b's model, or a copy with more constraints), of which
+    `lower` is a proven bound. With break fairness, first with min_breaks = 0.
 
     min_breaks = 0 (every counted party at most d breaks) is a much easier model, and exact
     whenever its best total is below the number n of parties that surely meet: an optimum of
@@ -611,6 +614,7 @@ def _search_breaks(
             hint,
             limit=len(b.sure_active),
             built=b,
+            lower=lower,
             lower_bound=relaxation_bound if relax.applies(b) else None,
         )
         if out.values is not None and evaluate(expr, out.values) < len(b.sure_active):
@@ -621,7 +625,7 @@ def _search_breaks(
         if left <= 0.05:
             return _Outcome(Status.FEASIBLE if hint else Status.UNKNOWN, hint)
         seconds = left
-    return _target_search(m, expr, options, seconds, cb, hint, limit=None, built=b)
+    return _target_search(m, expr, options, seconds, cb, hint, limit=None, built=b, lower=lower)
 
 
 def _target_search(
@@ -633,10 +637,12 @@ def _target_search(
     hint: list[int] | None,
     limit: int | None,
     built: Built,
+    lower: int = 0,
     lower_bound: Callable[[float], int] | None = None,
 ) -> _Outcome:
     """Minimise `expr` over `m` (objective set): a short plain run, then targets from the
-    bound up. With `limit`, stop once the target reaches it (the caller falls back).
+    bound up (at least `lower`, a bound known beforehand). With `limit`, stop once the
+    target reaches it (the caller falls back).
     `lower_bound(seconds left)`, when given, is a proven bound, computed when a first target
     is neither found nor refuted (the busy-pattern relaxation, solver/relax.py)."""
     t0 = time.perf_counter()
@@ -652,9 +658,9 @@ def _target_search(
     if out.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID):
         return out
     ub = evaluate(expr, best) if best is not None else None
-    target = out.bound if out.bound is not None else 0
-    if out.status == Status.UNKNOWN:
-        target = 0
+    target = lower
+    if out.status != Status.UNKNOWN and out.bound is not None:
+        target = max(lower, out.bound)
     searchable = local.applies(built)
     if best is not None and ub > target and (searchable or ub - target > TARGET_GAP):
         # above the bound: first walk the incumbent down by local search (one-slot
@@ -872,6 +878,7 @@ class _Companion:
             feasibility.add(expr <= self.lower)
             set_hint(feasibility, hint)
             solver = self._new_solver(b)
+            solver.parameters.subsolvers.extend(TARGET_SUBSOLVERS[: solver.parameters.num_workers])
             status = solver.solve(feasibility)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 self.values = list(solver.response_proto.solution)
