@@ -543,7 +543,7 @@ def _solve_breaks(
     """The breaks stage (min). Where the requests to schedule are still open (solver/
     choice.py), first a bound over every set of them and a search of one set alone (every
     request of it scheduled, no other: a smaller model), the incumbent's or one that
-    forces fewer breaks, from the start at the bound; then, unless that reached the bound,
+    forces fewer breaks, for a schedule at that bound; then, unless that reached the bound,
     the search of the whole model from its best schedule."""
     t0 = time.perf_counter()
     picked = None
@@ -557,22 +557,16 @@ def _solve_breaks(
         choice.fix_requests(within, b, picked.chosen)
         set_hint(within, hint)
         left = seconds - (time.perf_counter() - t0)
-        # no progress events from it: its bounds hold for that set only
-        if local.applies(b):
-            # the bound is usually this set's optimum (GORE: BENCHMARKS.md), so the walk
-            # and CP-SAT at the bound share the time, which CP-SAT's first run and target
-            # slices would cut into pieces, each starting its search afresh
-            found, _ = _portfolio(
-                b, within, expr, hint, picked.bound, False, CHOSEN_SHARE * left, options,
-                None, None,
-            )  # fmt: skip
-            out = _Outcome(Status.FEASIBLE, found)
-        else:
-            out = _search_breaks(
-                b, within, expr, options, CHOSEN_SHARE * left, None, hint, picked.bound
-            )
-        if out.values is not None and evaluate(expr, out.values) < evaluate(expr, hint):
-            hint = out.values
+        # the bound is usually this set's optimum (GORE: BENCHMARKS.md): CP-SAT on every
+        # worker at "breaks <= bound", with all the time (a first run, a walk and target
+        # slices would cut it into pieces, each starting CP-SAT's search afresh); no
+        # progress events from it: its refutations hold for that set only
+        search = _Companion(
+            b, within, expr, picked.bound, hint, False, CHOSEN_SHARE * left, None, options.workers
+        )
+        search.wait()
+        if search.values is not None:
+            hint = search.values
         if cb is not None:
             cb.report(evaluate(expr, hint), picked.bound)
         if evaluate(expr, hint) <= picked.bound:
@@ -802,7 +796,9 @@ def _portfolio(
     The best schedule and the proven bound. With one worker, the local search alone."""
     companion = None
     if options.workers > 1:
-        companion = _Companion(b, m, expr, lower, best, relaxation, seconds, limit)
+        companion = _Companion(
+            b, m, expr, lower, best, relaxation, seconds, limit, options.workers - 1
+        )
 
     def stop(breaks: int | None) -> bool:
         if companion is None:
@@ -826,11 +822,12 @@ def _portfolio(
 
 
 class _Companion:
-    """CP-SAT on the other core while the local search runs in this thread (CP-SAT releases
-    the GIL while it searches), so that both cores of a small machine work: first the
-    relaxation bound (solver/relax.py, when asked), then "breaks <= lower" as a feasibility
-    problem on the workers left, `lower` raised by one on each refutation. `lower` is the proven
-    bound so far; `values` a schedule within it, once found (so an optimal one)."""
+    """CP-SAT in a thread on `workers` workers: on the other core while the local search
+    runs in this thread (CP-SAT releases the GIL while it searches), so that both cores of a
+    small machine work, or on every core (then `wait` for it). First the relaxation bound
+    (solver/relax.py, when asked), then "breaks <= lower" as a feasibility problem, `lower`
+    raised by one on each refutation. `lower` is the proven bound so far; `values` a
+    schedule within it, once found (so an optimal one)."""
 
     def __init__(
         self,
@@ -842,8 +839,10 @@ class _Companion:
         relaxation: bool,
         seconds: float,
         limit: int | None,
+        workers: int,
     ) -> None:
         self.lower = lower
+        self._workers = max(1, workers)
         self.values: list[int] | None = None
         self._stopped = False
         self._solver: cp_model.CpSolver | None = None
@@ -857,7 +856,7 @@ class _Companion:
 
     def _new_solver(self, b: Built) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
-        solver.parameters.num_workers = max(1, b.options.workers - 1)  # one is searching here
+        solver.parameters.num_workers = self._workers
         solver.parameters.random_seed = b.options.seed
         solver.parameters.max_time_in_seconds = max(0.05, self._left())
         self._solver = solver
@@ -896,6 +895,10 @@ class _Companion:
             if status != cp_model.INFEASIBLE:
                 return  # out of time, or stopped
             self.lower += 1
+
+    def wait(self) -> None:
+        """Until the search ends: found, refuted up to `limit`, or out of time."""
+        self._thread.join()
 
     def stop(self) -> None:
         """Stop the search and wait for the thread."""

@@ -280,7 +280,7 @@ def test_companion_refutes_targets_below_the_optimum():
     b.model.minimize(expr)
     start = _solve_once(b.model, b.options, 1.0, None, stop_after_first=True)
     assert evaluate(expr, start.values) == 1
-    companion = solve_module._Companion(b, b.model, expr, 0, start.values, False, 5.0, None)
+    companion = solve_module._Companion(b, b.model, expr, 0, start.values, False, 5.0, None, 1)
     companion._thread.join(6.0)
     assert not companion._thread.is_alive()
     assert companion.lower == 1 and companion.values is None
@@ -300,7 +300,7 @@ def test_companion_finds_a_schedule_at_the_bound():
     expr, _ = b.objectives["breaks"]
     first = chain_start(b, start)
     assert evaluate(expr, first) == 2
-    companion = solve_module._Companion(b, b.model, expr, 0, first, False, 5.0, None)
+    companion = solve_module._Companion(b, b.model, expr, 0, first, False, 5.0, None, 1)
     companion._thread.join(6.0)
     assert companion.lower == 0
     assert companion.values is not None and evaluate(expr, companion.values) == 0
