@@ -306,6 +306,18 @@ def test_companion_finds_a_schedule_at_the_bound():
     assert companion.values is not None and evaluate(expr, companion.values) == 0
 
 
+def test_companion_on_every_worker_runs_until_it_finds_the_bound():
+    # as the breaks stage searches a chosen set: nothing beside it, the caller waits
+    inst, start = chain_instance()
+    b = built(inst)
+    expr, _ = b.objectives["breaks"]
+    first = chain_start(b, start)
+    search = solve_module._Companion(b, b.model, expr, 0, first, False, 5.0, None, 2)
+    search.wait()
+    assert not search._thread.is_alive()
+    assert search.values is not None and evaluate(expr, search.values) == 0
+
+
 def test_portfolio_ends_at_the_proof_long_before_its_time():
     inst, start = chain_instance()
     b = built(inst)
