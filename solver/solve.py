@@ -550,7 +550,7 @@ def _solve_breaks(
     if hint is not None and choice.applies(b):
         picked = choice.choose(b, hint, CHOICE_SHARE * seconds, options)
     if picked is None:
-        return _search_breaks(b, b.model, expr, options, seconds, cb, hint)
+        return _search_breaks(b, expr, options, seconds, cb, hint)
     if picked.values is not None and picked.chosen is not None:
         hint = picked.values
         within = b.model.clone()
@@ -573,7 +573,7 @@ def _solve_breaks(
             return _Outcome(Status.OPTIMAL, hint, picked.bound)
         set_hint(b.model, hint)
     left = seconds - (time.perf_counter() - t0)
-    out = _search_breaks(b, b.model, expr, options, left, cb, hint, picked.bound)
+    out = _search_breaks(b, expr, options, left, cb, hint, picked.bound)
     if out.values is None:
         return out
     bound = max(out.bound or 0, picked.bound)
@@ -583,7 +583,6 @@ def _solve_breaks(
 
 def _search_breaks(
     b: Built,
-    m: cp_model.CpModel,
     expr: cp_model.LinearExprT,
     options: Options,
     seconds: float,
@@ -591,8 +590,8 @@ def _search_breaks(
     hint: list[int] | None,
     lower: int = 0,
 ) -> _Outcome:
-    """Minimise the breaks over `m` (b's model, or a copy with more constraints), of which
-    `lower` is a proven bound. With break fairness, first with min_breaks = 0.
+    """Minimise the breaks over b's model, of which `lower` is a proven bound. With break
+    fairness, first with min_breaks = 0.
 
     min_breaks = 0 (every counted party at most d breaks) is a much easier model, and exact
     whenever its best total is below the number n of parties that surely meet: an optimum of
@@ -602,7 +601,7 @@ def _search_breaks(
     t0 = time.perf_counter()
     restricted = b.min_breaks is not None and len(b.sure_active) > 0
     if restricted:
-        r = m.clone()
+        r = b.model.clone()
         r.add(r.get_int_var_from_proto_index(b.min_breaks.index) == 0)
 
         def relaxation_bound(left: float) -> int:
@@ -629,7 +628,9 @@ def _search_breaks(
         if left <= 0.05:
             return _Outcome(Status.FEASIBLE if hint else Status.UNKNOWN, hint)
         seconds = left
-    return _target_search(m, expr, options, seconds, cb, hint, limit=None, built=b, lower=lower)
+    return _target_search(
+        b.model, expr, options, seconds, cb, hint, limit=None, built=b, lower=lower
+    )
 
 
 def _target_search(
