@@ -555,7 +555,6 @@ def _solve_breaks(
         hint = picked.values
         within = b.model.clone()
         choice.fix_requests(within, b, picked.chosen)
-        set_hint(within, hint)
         left = seconds - (time.perf_counter() - t0)
         # the bound is usually this set's optimum (GORE: BENCHMARKS.md): CP-SAT on every
         # worker at "breaks <= bound", with all the time (a first run, a walk and target

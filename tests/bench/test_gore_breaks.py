@@ -10,7 +10,7 @@ from ortools.sat.python import cp_model
 
 from bench.generators import gore
 from solver import Status, solve
-from solver.model import Built, add_breaks, build, evaluate
+from solver.model import Built, add_breaks, build, evaluate, fix_objective
 from solver.prep import prepare
 
 solve_module = importlib.import_module("solver.solve")
@@ -23,8 +23,8 @@ def seed0_breaks_stage() -> Built:
     first = solve(inst, inst.options.model_copy(update={"stages": ["weight", "fairness"]}))
     weight, fairness = (stage.objective for stage in first.stages)
     b = build(prepare(inst), inst.options, ["weight", "fairness", "breaks"])
-    b.model.add(b.objectives["weight"][0] == round(weight))
-    b.model.add(b.objectives["fairness"][0] >= round(fairness))
+    fix_objective(b, "weight", round(weight), exact=True)
+    fix_objective(b, "fairness", round(fairness))
     add_breaks(b)
     return b
 
