@@ -19,12 +19,13 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from . import choice, lns, local, relax
+from . import choice, lns, local, maxsat, relax
 from .explain import explain_unscheduled, static_reason
 from .model import (
     PER_MILLE,
@@ -496,12 +497,17 @@ def _solve_once(
     cb: _Progress | None,
     subsolvers: tuple[str, ...] = (),
     stop_after_first: bool = False,
+    race: _MaxSat | None = None,
 ) -> _Outcome:
     solver = _params(options, seconds)
     if subsolvers:
         solver.parameters.subsolvers.extend(subsolvers)
     solver.parameters.stop_after_first_solution = stop_after_first
-    status = _STATUS[solver.solve(m, cb)]
+    if race is None:
+        status = _STATUS[solver.solve(m, cb)]
+    else:
+        with race.watching(solver):
+            status = _STATUS[solver.solve(m, cb)]
     if status in (Status.OPTIMAL, Status.FEASIBLE):
         # every objective is integer: drop floating-point noise
         bound = round(solver.best_objective_bound) if m.has_objective() else None
@@ -599,6 +605,9 @@ def _search_breaks(
     """
     t0 = time.perf_counter()
     restricted = b.min_breaks is not None and len(b.sure_active) > 0
+    race = None
+    if maxsat.applies(b) and (restricted or b.min_breaks is None):
+        race = _MaxSat(b, options.break_fairness if restricted else None)
     if restricted:
         r = b.model.clone()
         r.add(r.get_int_var_from_proto_index(b.min_breaks.index) == 0)
@@ -618,7 +627,10 @@ def _search_breaks(
             built=b,
             lower=lower,
             lower_bound=relaxation_bound if relax.applies(b) else None,
+            race=race,
         )
+        if race is not None:
+            out = race.settle(b, r, expr, out, options, cb)
         if out.values is not None and evaluate(expr, out.values) < len(b.sure_active):
             return out
         if out.values is not None:
@@ -627,9 +639,10 @@ def _search_breaks(
         if left <= 0.05:
             return _Outcome(Status.FEASIBLE if hint else Status.UNKNOWN, hint)
         seconds = left
-    return _target_search(
-        b.model, expr, options, seconds, cb, hint, limit=None, built=b, lower=lower
+    out = _target_search(
+        b.model, expr, options, seconds, cb, hint, limit=None, built=b, lower=lower, race=race
     )
+    return out if race is None else race.settle(b, b.model, expr, out, options, cb)
 
 
 def _target_search(
@@ -643,23 +656,30 @@ def _target_search(
     built: Built,
     lower: int = 0,
     lower_bound: Callable[[float], int] | None = None,
+    race: _MaxSat | None = None,
 ) -> _Outcome:
     """Minimise `expr` over `m` (objective set): a short plain run, then targets from the
     bound up (at least `lower`, a bound known beforehand). With `limit`, stop once the
     target reaches it (the caller falls back).
     `lower_bound(seconds left)`, when given, is a proven bound, computed when a first target
-    is neither found nor refuted (the busy-pattern relaxation, solver/relax.py)."""
+    is neither found nor refuted (the busy-pattern relaxation, solver/relax.py).
+    `race`, when given, is the MaxSAT search beside this one: its bound raises the
+    target, and this search ends once it has proven its optimum (the caller settles)."""
     t0 = time.perf_counter()
+
+    def raced() -> bool:
+        return race is not None and race.placed is not None
+
     first = min(BREAKS_FIRST_MAX_S, BREAKS_FIRST_SHARE * seconds)
     subsolvers = FIRST_SUBSOLVERS if limit is not None else ()
-    out = _solve_once(m, options, first, cb, subsolvers)
-    if out.status == Status.UNKNOWN and hint is None:
+    out = _solve_once(m, options, first, cb, subsolvers, race=race)
+    if out.status == Status.UNKNOWN and hint is None and not raced():
         # nothing yet (large instances: presolve alone takes a good part of the first
         # step): go on until a first schedule, with at most half of the time left
         left = seconds - (time.perf_counter() - t0)
-        out = _solve_once(m, options, left / 2, cb, subsolvers, stop_after_first=True)
+        out = _solve_once(m, options, left / 2, cb, subsolvers, stop_after_first=True, race=race)
     best = out.values if out.values is not None else hint
-    if out.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID):
+    if out.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID) or raced():
         return out
     ub = evaluate(expr, best) if best is not None else None
     target = lower
@@ -673,8 +693,9 @@ def _target_search(
         if searchable:
             relaxation = lower_bound is not None and options.workers > 1
             best, target = _portfolio(
-                built, m, expr, best, target, relaxation, LOCAL_SHARE * left, options, cb, limit
-            )
+                built, m, expr, best, target, relaxation, LOCAL_SHARE * left, options, cb,
+                limit, race,
+            )  # fmt: skip
             if relaxation:
                 lower_bound = None  # computed: not again
         elif limit is not None:
@@ -682,10 +703,10 @@ def _target_search(
                 built, m, expr, best, target, WIDE_GAP_SHARE * left, options, _reporter(cb, target)
             )
         ub = evaluate(expr, best)
-        if limit is None and ub - target > TARGET_GAP:
+        if limit is None and ub - target > TARGET_GAP and not raced():
             # still far, no fairness restriction: plain minimisation for the rest
             set_hint(m, best)
-            again = _solve_once(m, options, seconds - (time.perf_counter() - t0), cb)
+            again = _solve_once(m, options, seconds - (time.perf_counter() - t0), cb, race=race)
             if again.values is None or evaluate(expr, again.values) > ub:
                 return _Outcome(Status.FEASIBLE, best, target)
             return again
@@ -693,10 +714,13 @@ def _target_search(
     base.clear_objective()
     base.clear_hints()
     lo, t = target, target
-    while (ub is None or lo < ub) and (limit is None or lo < limit):
+    while (ub is None or lo < ub) and (limit is None or lo < limit) and not raced():
         left = seconds - (time.perf_counter() - t0)
         if left <= 0.05:
             break
+        if race is not None and race.bound() > lo:
+            lo = t = race.bound()
+            continue
         if (ub is not None and t >= ub) or (limit is not None and t >= limit):
             t = lo
         # the last target below the incumbent gets the time left, unless the local search
@@ -706,7 +730,9 @@ def _target_search(
         feasibility.add(expr <= t)
         set_hint(feasibility, best)
         slice_s = left if last else max(TARGET_SLICE_MIN_S, TARGET_SLICE_SHARE * left)
-        res = _solve_once(feasibility, options, min(left, slice_s), None, TARGET_SUBSOLVERS)
+        res = _solve_once(
+            feasibility, options, min(left, slice_s), None, TARGET_SUBSOLVERS, race=race
+        )
         if res.values is not None:
             best, ub = res.values, evaluate(expr, res.values)
             if cb is not None:
@@ -726,7 +752,9 @@ def _target_search(
             if left <= 0.05:
                 break
             if searchable:
-                best, lo = _portfolio(built, m, expr, best, lo, False, left, options, cb, limit)
+                best, lo = _portfolio(
+                    built, m, expr, best, lo, False, left, options, cb, limit, race
+                )
             else:
                 best = lns.improve(built, m, expr, best, lo, left, options, _reporter(cb, lo))
             ub = evaluate(expr, best)
@@ -769,14 +797,22 @@ def _local_search(
     )
     if breaks < 0 or breaks >= evaluate(expr, best):
         return best
+    values = _checked(b, m, placed, options, seconds - (time.perf_counter() - t0))
+    if values is None or evaluate(expr, values) >= evaluate(expr, best):
+        return best
+    return values
+
+
+def _checked(
+    b: Built, m: cp_model.CpModel, placed: dict[int, int], options: Options, seconds: float
+) -> list[int] | None:
+    """Placements found outside CP-SAT (request -> start), completed and checked by CP-SAT
+    with every start fixed: every variable's value, or None if they break a rule of `m`."""
     values = hint_values(b, dict.fromkeys(placed.items()))
     check = m.clone()
     lns.fix_outside(check, b, values, set())
     set_hint(check, values)
-    out = _solve_once(check, options, max(CHECK_MIN_S, seconds - (time.perf_counter() - t0)), None)
-    if out.values is None or evaluate(expr, out.values) >= evaluate(expr, best):
-        return best
-    return out.values
+    return _solve_once(check, options, max(CHECK_MIN_S, seconds), None).values
 
 
 def _portfolio(
@@ -790,26 +826,35 @@ def _portfolio(
     options: Options,
     cb: _Progress | None,
     limit: int | None,
+    race: _MaxSat | None = None,
 ) -> tuple[list[int], int]:
     """The local search in this thread and, with two workers or more, CP-SAT on the others
-    in another (_Companion) for `seconds`; each stops the other once the answer is proven.
-    The best schedule and the proven bound. With one worker, the local search alone."""
+    in another (_Companion) for `seconds`; each stops the other once the answer is proven,
+    and both stop once the MaxSAT search (`race`) has. The best schedule and the proven
+    bound. With one worker, the local search alone."""
     companion = None
     if options.workers > 1:
         companion = _Companion(
-            b, m, expr, lower, best, relaxation, seconds, limit, options.workers - 1
+            b, m, expr, lower, best, relaxation, seconds, limit, options.workers - 1, race
         )
 
     def stop(breaks: int | None) -> bool:
+        if race is not None and race.placed is not None:
+            return True
+        proven = max(lower, race.bound() if race is not None else 0)
         if companion is None:
-            return breaks is not None and breaks <= lower
-        return companion.values is not None or (breaks is not None and breaks <= companion.lower)
+            return breaks is not None and breaks <= proven
+        if companion.values is not None:
+            return True
+        return breaks is not None and breaks <= max(proven, companion.lower)
 
     try:
         found = _local_search(b, m, expr, best, stop, seconds, options)
     finally:
         if companion is not None:
             companion.stop()
+    if race is not None:
+        lower = max(lower, race.bound())
     if companion is not None:
         lower = max(lower, companion.lower)
         if companion.values is not None and evaluate(expr, companion.values) < evaluate(
@@ -840,9 +885,11 @@ class _Companion:
         seconds: float,
         limit: int | None,
         workers: int,
+        race: _MaxSat | None = None,
     ) -> None:
         self.lower = lower
         self._workers = max(1, workers)
+        self._race = race
         self.values: list[int] | None = None
         self._stopped = False
         self._solver: cp_model.CpSolver | None = None
@@ -860,6 +907,8 @@ class _Companion:
         solver.parameters.random_seed = b.options.seed
         solver.parameters.max_time_in_seconds = max(0.05, self._left())
         self._solver = solver
+        if self._race is not None:
+            self._race.watch(solver)
         return solver
 
     def _run(
@@ -879,6 +928,7 @@ class _Companion:
         base.clear_objective()
         while (
             not self._stopped
+            and (self._race is None or self._race.placed is None)
             and self._left() > 0.05
             and self.lower < upper
             and (limit is None or self.lower < limit)
@@ -907,6 +957,82 @@ class _Companion:
             if self._solver is not None:
                 self._solver.stop_search()  # again until it takes: it may not have begun
             self._thread.join(0.01)
+
+
+class _MaxSat:
+    """The MaxSAT search of the breaks stage (solver/maxsat.py) in a thread beside CP-SAT's
+    search in this one; its SAT calls release the GIL. `bound()` is its proven bound so
+    far. Once it has proven its optimum (`placed`, request -> start), it stops every CP-SAT
+    solve it watches, again until `settle` releases it (a solve may begin meanwhile), and
+    the search in this thread ends at its next look at `placed`."""
+
+    def __init__(self, b: Built, limit: int | None) -> None:
+        self._search = maxsat.Search(b, limit)
+        self._solvers: list[cp_model.CpSolver] = []
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+        self.placed: dict[int, int] | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        placed = self._search.run()
+        if placed is None:
+            return
+        self.placed = placed
+        while not self._released.wait(0.01):
+            with self._lock:
+                for solver in self._solvers:
+                    solver.stop_search()
+
+    def bound(self) -> int:
+        return self._search.watch_bound()
+
+    def watch(self, solver: cp_model.CpSolver) -> None:
+        with self._lock:
+            self._solvers.append(solver)
+
+    @contextmanager
+    def watching(self, solver: cp_model.CpSolver) -> Iterator[None]:
+        self.watch(solver)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._solvers.remove(solver)
+
+    def release(self) -> None:
+        """Stop the MaxSAT search, and stop stopping CP-SAT's."""
+        self._search.interrupt()
+        self._released.set()
+        self._thread.join()
+
+    def settle(
+        self,
+        b: Built,
+        m: cp_model.CpModel,
+        expr: cp_model.LinearExprT,
+        out: _Outcome,
+        options: Options,
+        cb: _Progress | None,
+    ) -> _Outcome:
+        """Stop the MaxSAT search and merge it with CP-SAT's outcome `out` over `m`: its
+        optimum when proven (checked by CP-SAT), else its bound."""
+        self.release()
+        if out.status in (Status.INFEASIBLE, Status.MODEL_INVALID):
+            return out
+        if self.placed is not None:
+            values = _checked(b, m, self.placed, options, 0)
+            if values is not None:
+                breaks = evaluate(expr, values)
+                if cb is not None:
+                    cb.report(breaks, breaks)
+                return _Outcome(Status.OPTIMAL, values, breaks)
+        bound = max(out.bound or 0, self.bound())
+        if out.values is None:
+            return _Outcome(out.status, None, bound)
+        ub = evaluate(expr, out.values)
+        return _Outcome(Status.OPTIMAL if ub <= bound else out.status, out.values, min(ub, bound))
 
 
 def _reporter(cb: _Progress | None, lower: int) -> Callable[[int], None] | None:

@@ -1,0 +1,241 @@
+"""The breaks stage as maximum satisfiability, for a fixed set of one-slot meetings.
+
+Core-guided MaxSAT (RC2 from python-sat, on Glucose 4) proves lower bounds on the breaks
+that CP-SAT does not reach in its time: each unsatisfiable core is a set of gap starts of
+which at least one must happen, and the bound rises by one per core (B2B forum-13crafc and
+ticf-13crafc: proven in 1-3 s, against unproven after 60 s of CP-SAT; BENCHMARKS.md). It
+runs beside CP-SAT's search (solver/solve.py), which stays better elsewhere (tic-13crafc
+owes its bound to the crowded cuts' LP).
+
+It applies where every request is mandatory (the set to place is fixed), every meeting
+lasts one slot and rooms are pooled: the shape of the local search (solver/local.py).
+The formula, every request scheduled once:
+
+* `x[r, s]`: request r starts at slot s, over its candidate starts; exactly one per request.
+* `busy[p, t]`: the OR of p's `x` at t, of which at most one holds (no overlap).
+* rooms: per slot and nested room class j, the meetings of classes <= j at most its rooms.
+* implied: a counted party's busy slots number its meetings; with pair meetings only and
+  every party counted, per slot the busy parties are twice the meetings (two totalizers,
+  linked at every even count).
+* gap start `g[p, t]` <- busy at t-1, idle at t and busy again later in the segment (a
+  "later" chain per segment); each `not g[p, t]` is a soft clause of weight 1.
+* fairness: with `limit` d, at most d gap starts per counted party (the restricted model
+  of solve._search_breaks: min_breaks = 0).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from pysat.card import CardEnc, EncType, ITotalizer
+from pysat.examples.rc2 import RC2
+from pysat.formula import WCNF
+
+from .local import applies as local_applies
+from .model import Built, counted_parties
+
+SAT_SOLVER = "g4"  # Glucose 4.1: the fastest of python-sat's on B2B (BENCHMARKS.md)
+
+
+def applies(b: Built) -> bool:
+    """One-slot meetings, pooled rooms, breaks counted, every request mandatory."""
+    return local_applies(b) and all(req.mandatory for req in b.inst.requests)
+
+
+class _Formula:
+    """Variables numbered from 1, clauses, soft literals and the meaning of each `x`."""
+
+    def __init__(self) -> None:
+        self.top = 0
+        self.wcnf = WCNF()
+        self.start_of: dict[int, tuple[int, int]] = {}  # x variable -> (request, slot)
+
+    def new(self) -> int:
+        self.top += 1
+        return self.top
+
+    def add(self, clauses: list[list[int]]) -> None:
+        self.wcnf.extend(clauses)
+
+    def at_most(self, lits: list[int], k: int, kind: int = EncType.seqcounter) -> None:
+        if len(lits) > k:
+            enc = CardEnc.atmost(lits=lits, bound=k, top_id=self.top, encoding=kind)
+            self.add(enc.clauses)
+            self.top = max(self.top, enc.nv)
+
+    def equals(self, lits: list[int], k: int, kind: int = EncType.seqcounter) -> None:
+        if k > len(lits):  # cannot hold: the formula has no model
+            v = self.new()
+            self.add([[v], [-v]])
+            return
+        enc = CardEnc.equals(lits=lits, bound=k, top_id=self.top, encoding=kind)
+        self.add(enc.clauses)
+        self.top = max(self.top, enc.nv)
+
+    def counter(self, lits: list[int], upto: int) -> list[int]:
+        """Literals `at least k of lits` for k = 1..upto (a totalizer)."""
+        tot = ITotalizer(lits=lits, ubound=upto, top_id=self.top)
+        self.add(tot.cnf.clauses)
+        self.top = max(self.top, tot.top_id)
+        return list(tot.rhs[:upto])
+
+
+def formula(b: Built, limit: int | None) -> _Formula:
+    """The breaks stage of `b` with every request scheduled (see the module docstring)."""
+    reqs, prep = b.inst.requests, b.prep
+    f = _Formula()
+    x: dict[tuple[int, int], int] = {}
+    for r in range(len(reqs)):
+        for s in sorted(b.y[r]):
+            x[r, s] = f.new()
+            f.start_of[x[r, s]] = (r, s)
+        f.equals([x[r, s] for s in sorted(b.y[r])], 1, EncType.ladder)
+
+    at: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    by_slot: dict[int, list[tuple[int, int]]] = defaultdict(list)  # slot -> (class, x)
+    for (r, s), lit in x.items():
+        by_slot[s].append((prep.room_class[r], lit))
+        for p in reqs[r].parties:
+            at[p][s].append(lit)
+    counted = set(counted_parties(b.inst, b.options.break_parties))
+    busy: dict[str, dict[int, int]] = {}
+    for p, slots in at.items():
+        for lits in slots.values():
+            f.at_most(lits, 1, EncType.ladder)
+        if p not in counted:
+            continue
+        busy[p] = {}
+        for t, lits in slots.items():
+            busy[p][t] = u = f.new()
+            f.add([[-lit, u] for lit in lits] + [[-u, *lits]])
+        f.equals(list(busy[p].values()), len(b.party_requests[p]))
+
+    caps = [len(rooms) for rooms in prep.room_chain[:-1]] + [len(b.inst.rooms)]
+    for held in by_slot.values():
+        for j, cap in enumerate(caps):
+            f.at_most([lit for c, lit in held if c <= j], cap)
+    if all(len(req.parties) == 2 for req in reqs) and set(at) <= counted:
+        for s, held in by_slot.items():
+            _twice(f, [busy[p][s] for p in busy if s in busy[p]], [lit for _, lit in held])
+
+    for p in sorted(busy):
+        gaps: list[int] = []
+        for seg in prep.segments(b.options.breaks_span_blocks):
+            gaps += _gap_starts(f, busy[p], seg)
+        f.wcnf.extend([[-g] for g in gaps], weights=[1] * len(gaps))
+        if limit is not None:
+            f.at_most(gaps, limit)
+    return f
+
+
+def _twice(f: _Formula, busy: list[int], meetings: list[int]) -> None:
+    """Busy parties = 2 x meetings in a slot: at least 2k busy iff at least k meetings."""
+    most = min(len(meetings), len(busy) // 2)
+    if most == 0:
+        f.add([[-lit] for lit in meetings])
+        return
+    ge_busy = f.counter(busy, min(len(busy), 2 * most + 1))
+    ge_met = f.counter(meetings, min(len(meetings), most + 1))
+    for k in range(1, most + 1):
+        f.add([[-ge_busy[2 * k - 1], ge_met[k - 1]], [-ge_met[k - 1], ge_busy[2 * k - 1]]])
+        f.add([[-ge_busy[2 * k - 2], ge_met[k - 1]]])
+    if len(ge_met) > most:
+        f.add([[-ge_met[most]]])
+    if len(ge_busy) > 2 * most:
+        f.add([[-ge_busy[2 * most]]])
+
+
+def _gap_starts(f: _Formula, busy: dict[int, int], seg: range) -> list[int]:
+    """Literals forced true by each gap start of one party inside one segment."""
+    later: dict[int, int] = {}
+    for t in reversed(seg):
+        later[t] = f.new()
+        if t in busy:
+            f.add([[-busy[t], later[t]]])
+        if t + 1 in later:
+            f.add([[-later[t + 1], later[t]]])
+    gaps = []
+    for t in range(seg.start + 1, seg.stop - 1):
+        if t - 1 not in busy or t + 1 not in later:
+            continue
+        g = f.new()
+        idle_now = [busy[t]] if t in busy else []
+        f.add([[-busy[t - 1], *idle_now, -later[t + 1], g]])
+        gaps.append(g)
+    return gaps
+
+
+class _CoreGuided(RC2):
+    """RC2 whose every SAT call can be interrupted (and lets other threads run), with a
+    lower bound `proven` that is safe to read while it runs: it rises only after a core
+    that no interruption touched."""
+
+    proven = 0
+
+    def _call_oracle(self, assumptions: list[int] = [], expect_interrupt: bool = False):  # noqa: B006
+        return self.oracle.solve_limited(assumptions=assumptions, expect_interrupt=True)
+
+    def compute_(self) -> bool | None:
+        if self.adapt:
+            self.adapt_am1()
+        while not self.interrupted:
+            sat = self._call_oracle(self.active_assumps())
+            if sat is None or self.interrupted:
+                return None
+            if sat:
+                return True
+            self.get_core()
+            if not self.core:
+                return False  # the hard clauses alone are unsatisfiable
+            self.process_core()
+            if not self.interrupted:
+                self.proven = self.cost
+        return None
+
+
+class Search:
+    """The MaxSAT search of `b`'s breaks stage; `run` in a thread, `interrupt` from another."""
+
+    def __init__(self, b: Built, limit: int | None) -> None:
+        self._b, self._limit = b, limit
+        self._lock = threading.Lock()
+        self._rc2: _CoreGuided | None = None
+        self._interrupted = False
+        self.bound = 0  # proven lower bound on the breaks
+        self.breaks: int | None = None  # the optimum, once proven
+
+    def run(self) -> dict[int, int] | None:
+        """Request -> start slot at the optimum; None when interrupted first (`bound`
+        holds) or when no schedule keeps the limit."""
+        f = formula(self._b, self._limit)
+        with self._lock:
+            if self._interrupted:
+                return None
+            self._rc2 = _CoreGuided(
+                f.wcnf, solver=SAT_SOLVER, adapt=True, exhaust=True, minz=True, trim=5
+            )
+        try:
+            model = self._rc2.compute(expect_interrupt=True)
+            self.bound = max(self.bound, self._rc2.proven)
+            if model is None:
+                return None
+            self.breaks = self.bound = self._rc2.cost
+            return dict(f.start_of[lit] for lit in model if lit in f.start_of)
+        finally:
+            with self._lock:
+                self._rc2.delete()
+                self._rc2 = None
+
+    def watch_bound(self) -> int:
+        """The proven bound so far (while `run` goes on)."""
+        with self._lock:
+            if self._rc2 is not None:
+                self.bound = max(self.bound, self._rc2.proven)
+            return self.bound
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self._interrupted = True
+            if self._rc2 is not None:
+                self._rc2.interrupt()
