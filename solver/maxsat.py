@@ -7,8 +7,9 @@ ticf-13crafc: proven in 1-3 s, against unproven after 60 s of CP-SAT; BENCHMARKS
 runs beside CP-SAT's search (solver/solve.py), which stays better elsewhere (tic-13crafc
 owes its bound to the crowded cuts' LP).
 
-It applies where every request is mandatory (the set to place is fixed), every meeting
-lasts one slot and rooms are pooled: the shape of the local search (solver/local.py).
+It applies where every request is mandatory (the set to place is fixed) and is a meeting
+of two parties for one slot, with pooled rooms: B2B's shape (the local search's,
+solver/local.py, with pair meetings only).
 The formula, every request scheduled once:
 
 * `x[r, s]`: request r starts at slot s, over its candidate starts; exactly one per request.
@@ -39,8 +40,13 @@ SAT_SOLVER = "g4"  # Glucose 4.1: the fastest of python-sat's on B2B (BENCHMARKS
 
 
 def applies(b: Built) -> bool:
-    """One-slot meetings, pooled rooms, breaks counted, every request mandatory."""
-    return local_applies(b) and all(req.mandatory for req in b.inst.requests)
+    """One-slot pair meetings, pooled rooms, breaks counted, every request mandatory.
+
+    Pair meetings: on GORE's scheduled sets made mandatory (meetings of up to three
+    parties) RC2's bound stayed 0 after 30 s, and the race took a core from CP-SAT, which
+    then proved them in 3.8-5.1 s instead of 2.3-2.5 s (BENCHMARKS.md)."""
+    reqs = b.inst.requests
+    return local_applies(b) and all(req.mandatory and len(req.parties) == 2 for req in reqs)
 
 
 class _Formula:

@@ -34,20 +34,24 @@ def cpsat_optimum(b, limit: int | None) -> int | None:
 
 @st.composite
 def fixed_sets(draw):
-    """Mandatory pair meetings of one slot, one or two blocks (a lunch break counts or not),
-    unavailable slots, one room or two (one of them reserved), fairness or none."""
+    """Mandatory meetings of one slot (pairs, perhaps one of three), one or two blocks (a
+    lunch break counts or not), unavailable slots, one room or two (one of them reserved),
+    fairness or none."""
     blocks = draw(st.lists(st.integers(2, 5), min_size=1, max_size=2))
     n_slots = sum(blocks)
     parties = [f"P{i}" for i in range(draw(st.integers(3, 6)))]
     pairs = [(a, z) for i, a in enumerate(parties) for z in parties[i + 1 :]]
     chosen = draw(st.lists(st.sampled_from(pairs), min_size=2, max_size=8, unique=True))
+    if draw(st.booleans()):  # a meeting of three parties (the formula allows it)
+        third = next((p for p in parties if p not in chosen[-1]), None)
+        chosen[-1] = (*chosen[-1], third)
     unavailable = {
         p: draw(st.lists(st.integers(0, n_slots - 1), max_size=2, unique=True)) for p in parties
     }
     reserved = draw(st.booleans())
     rooms = [Room(id="R0", reserved_for=chosen[0][0] if reserved else None), Room(id="R1")]
     return make(
-        [req(f"r{k}", a, z, mandatory=True) for k, (a, z) in enumerate(chosen)],
+        [req(f"r{k}", *who, mandatory=True) for k, who in enumerate(chosen)],
         slots=blocks,
         rooms=rooms[: draw(st.integers(1, 2))],
         unavailable=unavailable,
@@ -61,7 +65,7 @@ def fixed_sets(draw):
 @given(fixed_sets())
 def test_maxsat_optimum_is_cpsat_optimum(inst):
     b = built(inst)
-    assert maxsat.applies(b)
+    assert maxsat.applies(b) == all(len(r.parties) == 2 for r in inst.requests)
     limit = inst.options.break_fairness
     search = maxsat.Search(b, limit)
     placed = search.run()
@@ -174,3 +178,13 @@ def test_a_proven_maxsat_optimum_stops_the_cpsat_solves_it_watches():
     race.release()
     assert took < 30.0
     assert race.placed is not None and race.bound() == 0
+
+
+def test_meetings_of_three_parties_leave_it_to_cpsat():
+    inst = make(
+        [req("abc", "A", "B", "C", mandatory=True), req("ad", "A", "D", mandatory=True)],
+        slots=[4],
+        rooms=2,
+        stages=["breaks"],
+    )
+    assert not maxsat.applies(built(inst))
