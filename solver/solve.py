@@ -639,6 +639,8 @@ def _search_breaks(
         if left <= 0.05:
             return _Outcome(Status.FEASIBLE if hint else Status.UNKNOWN, hint)
         seconds = left
+    if restricted:  # the race searched the restricted model: the full one is CP-SAT's
+        race = None
     out = _target_search(
         b.model, expr, options, seconds, cb, hint, limit=None, built=b, lower=lower, race=race
     )
@@ -959,6 +961,9 @@ class _Companion:
             self._thread.join(0.01)
 
 
+RELEASE_WAIT_S = 0.1
+
+
 class _MaxSat:
     """The MaxSAT search of the breaks stage (solver/maxsat.py) in a thread beside CP-SAT's
     search in this one; its SAT calls release the GIL. `bound()` is its proven bound so
@@ -1002,10 +1007,12 @@ class _MaxSat:
                 self._solvers.remove(solver)
 
     def release(self) -> None:
-        """Stop the MaxSAT search, and stop stopping CP-SAT's."""
+        """Stop the MaxSAT search, and stop stopping CP-SAT's. A search that is building its
+        formula or processing a core (Python, not interruptible) finishes that in its thread
+        and returns without a schedule; this waits for it RELEASE_WAIT_S at most."""
         self._search.interrupt()
         self._released.set()
-        self._thread.join()
+        self._thread.join(RELEASE_WAIT_S)
 
     def settle(
         self,
