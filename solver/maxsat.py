@@ -182,6 +182,12 @@ class _CoreGuided(RC2):
     def _call_oracle(self, assumptions: list[int] = [], expect_interrupt: bool = False):  # noqa: B006
         return self.oracle.solve_limited(assumptions=assumptions, expect_interrupt=True)
 
+    def interrupt(self) -> None:
+        # the flag first: a SAT call it cuts short (within core trimming or exhaustion
+        # too, whose caller takes it for "unsatisfiable") is then never counted in `proven`
+        self.interrupted = True
+        super().interrupt()
+
     def compute_(self) -> bool | None:
         if self.adapt:
             self.adapt_am1()
@@ -233,7 +239,7 @@ class Search:
                 self._rc2.delete()
                 self._rc2 = None
 
-    def watch_bound(self) -> int:
+    def proven_bound(self) -> int:
         """The proven bound so far (while `run` goes on)."""
         with self._lock:
             if self._rc2 is not None:

@@ -991,7 +991,7 @@ class _MaxSat:
                     solver.stop_search()
 
     def bound(self) -> int:
-        return self._search.watch_bound()
+        return self._search.proven_bound()
 
     def watch(self, solver: cp_model.CpSolver) -> None:
         with self._lock:

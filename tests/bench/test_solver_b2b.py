@@ -92,3 +92,26 @@ def test_maxsat_proves_the_forum13crafc_optimum(b2b_dir: Path) -> None:
     native = check_b2b(b, {r + 1: s + 1 for r, s in placed.items()})
     assert native.ok, native.violations
     assert native.breaks == 1
+
+
+def test_an_interrupted_maxsat_search_never_claims_more_than_the_optimum(b2b_dir: Path) -> None:
+    """Interrupted at any moment (within a SAT call, a core's trimming or its exhaustion),
+    the bound it reports is one that was proven: never above forum-13crafc's optimum 1."""
+    import threading
+
+    from solver.maxsat import Search
+    from solver.model import add_breaks, build
+    from solver.prep import prepare
+
+    b = parse_b2b(b2b_dir / "forum-13crafc.original.dzn")
+    inst = to_instance(b, b2b_options(time_limit_s=10.0, workers=2))
+    built = build(prepare(inst), inst.options, ["breaks"])
+    add_breaks(built)
+    for delay in (0.3, 0.45, 0.6, 0.75, 0.9):
+        search = Search(built, inst.options.break_fairness)
+        timer = threading.Timer(delay, search.interrupt)
+        timer.start()
+        placed = search.run()
+        timer.cancel()
+        assert search.bound <= 1
+        assert placed is None or search.breaks == 1
