@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bench.b2b import b2b_options, check_b2b, parse_b2b, slots_from_solution, to_instance
@@ -75,10 +76,9 @@ def test_tic13crafc_breaks_bound_reaches_its_known_optimum(b2b_dir: Path) -> Non
     assert restricted_breaks_bound(built, 10.0) == 4
 
 
-def test_maxsat_proves_the_forum13crafc_optimum(b2b_dir: Path) -> None:
-    """Optimum 1, which CP-SAT's search had not proven in 60 s (its bound stayed 0 within
-    10 s): core-guided MaxSAT proves it alone in about a second, schedule included."""
-    from solver.maxsat import Search
+@pytest.fixture(scope="module")
+def forum13crafc(b2b_dir: Path):
+    """forum-13crafc (optimum 1): the file and its breaks stage as the solver builds it."""
     from solver.model import add_breaks, build
     from solver.prep import prepare
 
@@ -86,7 +86,16 @@ def test_maxsat_proves_the_forum13crafc_optimum(b2b_dir: Path) -> None:
     inst = to_instance(b, b2b_options(time_limit_s=10.0, workers=2))
     built = build(prepare(inst), inst.options, ["breaks"])
     add_breaks(built)
-    search = Search(built, inst.options.break_fairness)
+    return b, built
+
+
+def test_maxsat_proves_the_forum13crafc_optimum(forum13crafc) -> None:
+    """Optimum 1, which CP-SAT's search had not proven in 60 s (its bound stayed 0 within
+    10 s): core-guided MaxSAT proves it alone in about a second, schedule included."""
+    from solver.maxsat import Search
+
+    b, built = forum13crafc
+    search = Search(built, built.options.break_fairness)
     placed = search.run()
     assert placed is not None and search.breaks == search.bound == 1
     native = check_b2b(b, {r + 1: s + 1 for r, s in placed.items()})
@@ -94,21 +103,16 @@ def test_maxsat_proves_the_forum13crafc_optimum(b2b_dir: Path) -> None:
     assert native.breaks == 1
 
 
-def test_an_interrupted_maxsat_search_never_claims_more_than_the_optimum(b2b_dir: Path) -> None:
+def test_an_interrupted_maxsat_search_never_claims_more_than_the_optimum(forum13crafc) -> None:
     """Interrupted at any moment (within a SAT call, a core's trimming or its exhaustion),
     the bound it reports is one that was proven: never above forum-13crafc's optimum 1."""
     import threading
 
     from solver.maxsat import Search
-    from solver.model import add_breaks, build
-    from solver.prep import prepare
 
-    b = parse_b2b(b2b_dir / "forum-13crafc.original.dzn")
-    inst = to_instance(b, b2b_options(time_limit_s=10.0, workers=2))
-    built = build(prepare(inst), inst.options, ["breaks"])
-    add_breaks(built)
+    _, built = forum13crafc
     for delay in (0.3, 0.45, 0.6, 0.75, 0.9):
-        search = Search(built, inst.options.break_fairness)
+        search = Search(built, built.options.break_fairness)
         timer = threading.Timer(delay, search.interrupt)
         timer.start()
         placed = search.run()

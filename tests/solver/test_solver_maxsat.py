@@ -108,13 +108,19 @@ def test_one_room_keeps_two_meetings_apart():
     assert placed is not None and sorted(placed.values()) == [0, 1]
 
 
-def test_an_interrupted_search_returns_nothing_and_keeps_bound_zero():
-    inst = make(
-        [req("ab", "A", "B", mandatory=True), req("ac", "A", "C", mandatory=True)],
-        slots=[4],
-        stages=["breaks"],
+def a_meets_b_and_c():
+    """The built breaks stage of two mandatory meetings of A on four slots."""
+    return built(
+        make(
+            [req("ab", "A", "B", mandatory=True), req("ac", "A", "C", mandatory=True)],
+            slots=[4],
+            stages=["breaks"],
+        )
     )
-    search = maxsat.Search(built(inst), None)
+
+
+def test_an_interrupted_search_returns_nothing_and_keeps_bound_zero():
+    search = maxsat.Search(a_meets_b_and_c(), None)
     search.interrupt()
     assert search.run() is None
     assert search.bound == 0 and search.breaks is None
@@ -160,12 +166,7 @@ class _Quiet(cp_model.CpSolverSolutionCallback):
 
 
 def test_a_proven_maxsat_optimum_stops_the_cpsat_solves_it_watches():
-    inst = make(
-        [req("ab", "A", "B", mandatory=True), req("ac", "A", "C", mandatory=True)],
-        slots=[4],
-        stages=["breaks"],
-    )
-    race = solve_module._MaxSat(built(inst), None)
+    race = solve_module._MaxSat(a_meets_b_and_c(), None)
     endless = cp_model.CpModel()  # a billion solutions to enumerate
     endless.new_int_var(0, 10**9, "x")
     solver = cp_model.CpSolver()
