@@ -15,9 +15,8 @@ The formula, every request scheduled once:
 * `x[r, s]`: request r starts at slot s, over its candidate starts; exactly one per request.
 * `busy[p, t]`: the OR of p's `x` at t, of which at most one holds (no overlap).
 * rooms: per slot and nested room class j, the meetings of classes <= j at most its rooms.
-* implied: a counted party's busy slots number its meetings; with pair meetings only and
-  every party counted, per slot the busy parties are twice the meetings (two totalizers,
-  linked at every even count).
+* implied: a counted party's busy slots number its meetings. (The implied count per slot,
+  busy parties = 2 x meetings, by two-way totalizers, made RC2 no faster: BENCHMARKS.md.)
 * gap start `g[p, t]` <- busy at t-1, idle at t and busy again later in the segment (a
   "later" chain per segment); each `not g[p, t]` is a soft clause of weight 1.
 * fairness: with `limit` d, at most d gap starts per counted party (the restricted model
@@ -29,7 +28,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
-from pysat.card import CardEnc, EncType, ITotalizer
+from pysat.card import CardEnc, EncType
 from pysat.examples.rc2 import RC2
 from pysat.formula import WCNF
 
@@ -79,13 +78,6 @@ class _Formula:
         self.add(enc.clauses)
         self.top = max(self.top, enc.nv)
 
-    def counter(self, lits: list[int], upto: int) -> list[int]:
-        """Literals `at least k of lits` for k = 1..upto (a totalizer)."""
-        tot = ITotalizer(lits=lits, ubound=upto, top_id=self.top)
-        self.add(tot.cnf.clauses)
-        self.top = max(self.top, tot.top_id)
-        return list(tot.rhs[:upto])
-
 
 def formula(b: Built, limit: int | None) -> _Formula:
     """The breaks stage of `b` with every request scheduled (see the module docstring)."""
@@ -121,9 +113,6 @@ def formula(b: Built, limit: int | None) -> _Formula:
     for held in by_slot.values():
         for j, cap in enumerate(caps):
             f.at_most([lit for c, lit in held if c <= j], cap)
-    if all(len(req.parties) == 2 for req in reqs) and set(at) <= counted:
-        for s, held in by_slot.items():
-            _twice(f, [busy[p][s] for p in busy if s in busy[p]], [lit for _, lit in held])
 
     for p in sorted(busy):
         gaps: list[int] = []
@@ -133,23 +122,6 @@ def formula(b: Built, limit: int | None) -> _Formula:
         if limit is not None:
             f.at_most(gaps, limit)
     return f
-
-
-def _twice(f: _Formula, busy: list[int], meetings: list[int]) -> None:
-    """Busy parties = 2 x meetings in a slot: at least 2k busy iff at least k meetings."""
-    most = min(len(meetings), len(busy) // 2)
-    if most == 0:
-        f.add([[-lit] for lit in meetings])
-        return
-    ge_busy = f.counter(busy, min(len(busy), 2 * most + 1))
-    ge_met = f.counter(meetings, min(len(meetings), most + 1))
-    for k in range(1, most + 1):
-        f.add([[-ge_busy[2 * k - 1], ge_met[k - 1]], [-ge_met[k - 1], ge_busy[2 * k - 1]]])
-        f.add([[-ge_busy[2 * k - 2], ge_met[k - 1]]])
-    if len(ge_met) > most:
-        f.add([[-ge_met[most]]])
-    if len(ge_busy) > 2 * most:
-        f.add([[-ge_busy[2 * most]]])
 
 
 def _gap_starts(f: _Formula, busy: dict[int, int], seg: range) -> list[int]:
