@@ -3,7 +3,7 @@
 Core-guided MaxSAT (RC2 from python-sat, on Glucose 4) proves lower bounds on the breaks
 that CP-SAT does not reach in its time: each unsatisfiable core is a set of gap starts of
 which at least one must happen, and the bound rises by one per core (B2B forum-13crafc and
-ticf-13crafc: proven in 1-3 s, against unproven after 60 s of CP-SAT; BENCHMARKS.md). It
+ticf-13crafc: proven alone in about 1 s and 2-4 s, unproven after 60 s of CP-SAT; BENCHMARKS.md). It
 runs beside CP-SAT's search (solver/solve.py), which stays better elsewhere (tic-13crafc
 owes its bound to the crowded cuts' LP).
 
@@ -35,7 +35,9 @@ from pysat.formula import WCNF
 from .local import applies as local_applies
 from .model import Built, counted_parties
 
-SAT_SOLVER = "g4"  # Glucose 4.1: the fastest of python-sat's on B2B (BENCHMARKS.md)
+# Glucose 4.1: interruptible, and no slower than MapleChrono on B2B; CaDiCaL was faster on
+# some instances but python-sat cannot interrupt it (BENCHMARKS.md)
+SAT_SOLVER = "g4"
 
 
 def applies(b: Built) -> bool:

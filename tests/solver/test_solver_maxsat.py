@@ -82,7 +82,7 @@ def test_maxsat_optimum_is_cpsat_optimum(inst):
     assert search.breaks == search.bound == expected
 
 
-def test_a_forced_gap_is_one_break_and_a_limit_of_none_has_no_schedule():
+def test_a_forced_gap_is_one_break_and_a_limit_of_zero_has_no_schedule():
     # A meets B (free only at slot 0) and C (free only at slot 2): A idles at slot 1
     inst = make(
         [req("ab", "A", "B", mandatory=True), req("ac", "A", "C", mandatory=True)],
