@@ -162,6 +162,19 @@ class _CoreGuided(RC2):
         self.interrupted = True
         super().interrupt()
 
+    def trim_core(self) -> None:
+        # RC2's own, except that a call with no core (None: the hard clauses alone are
+        # unsatisfiable, or the call was cut short) empties the core instead of failing
+        for _ in range(self.trim):
+            self._call_oracle(assumptions=self.core)
+            new_core = self.oracle.get_core()
+            if not new_core:
+                self.core = []
+                return
+            if len(new_core) == len(self.core):
+                return
+            self.core = new_core
+
     def compute_(self) -> bool | None:
         if self.adapt:
             self.adapt_am1()
@@ -188,8 +201,7 @@ class Search:
         self._lock = threading.Lock()
         self._rc2: _CoreGuided | None = None
         self._interrupted = False
-        self.bound = 0  # proven lower bound on the breaks
-        self.breaks: int | None = None  # the optimum, once proven
+        self.bound = 0  # proven lower bound on the breaks; the optimum once `run` returns one
 
     def run(self) -> dict[int, int] | None:
         """Request -> start slot at the optimum; None when interrupted first (`bound`
@@ -206,7 +218,7 @@ class Search:
             self.bound = max(self.bound, self._rc2.proven)
             if model is None:
                 return None
-            self.breaks = self.bound = self._rc2.cost
+            self.bound = self._rc2.cost  # the optimum
             return dict(f.start_of[lit] for lit in model if lit in f.start_of)
         finally:
             with self._lock:

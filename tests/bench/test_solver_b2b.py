@@ -97,7 +97,7 @@ def test_maxsat_proves_the_forum13crafc_optimum(forum13crafc) -> None:
     b, built = forum13crafc
     search = Search(built, built.options.break_fairness)
     placed = search.run()
-    assert placed is not None and search.breaks == search.bound == 1
+    assert placed is not None and search.bound == 1
     native = check_b2b(b, {r + 1: s + 1 for r, s in placed.items()})
     assert native.ok, native.violations
     assert native.breaks == 1
@@ -110,7 +110,7 @@ def test_an_interrupted_maxsat_search_never_claims_more_than_the_optimum(forum13
 
     from solver.maxsat import Search
 
-    _, built = forum13crafc
+    b, built = forum13crafc
     for delay in (0.3, 0.45, 0.6, 0.75, 0.9):
         search = Search(built, built.options.break_fairness)
         timer = threading.Timer(delay, search.interrupt)
@@ -118,4 +118,4 @@ def test_an_interrupted_maxsat_search_never_claims_more_than_the_optimum(forum13
         placed = search.run()
         timer.cancel()
         assert search.bound <= 1
-        assert placed is None or search.breaks == 1
+        assert placed is None or check_b2b(b, {r + 1: s + 1 for r, s in placed.items()}).breaks == 1
