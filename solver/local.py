@@ -88,12 +88,12 @@ class Board:
     @classmethod
     def of(cls, b: Built, placed: dict[int, int]) -> Board:
         reqs = b.inst.requests
-        chain, room_class = b.prep.room_chain, b.prep.room_class
+        room_class = b.prep.room_class
         requests = sorted(placed)
         party_ids = sorted({p for r in requests for p in reqs[r].parties})
         index = {p: k for k, p in enumerate(party_ids)}
         n = b.prep.n
-        caps = [len(rooms) for rooms in chain[:-1]] + [len(b.inst.rooms)]
+        caps = b.prep.room_caps
         segments = b.prep.segments(b.options.breaks_span_blocks)
         counted = set(counted_parties(b.inst, b.options.break_parties))
         board = cls(

@@ -35,8 +35,9 @@ from pysat.formula import WCNF
 from .local import applies as local_applies
 from .model import Built, counted_parties
 
-# Glucose 4.1: interruptible, and no slower than MapleChrono on B2B; CaDiCaL was faster on
-# some instances but python-sat cannot interrupt it (BENCHMARKS.md)
+# Glucose 4.1: interruptible, and ahead of MapleChrono on B2B (bounds 2-5 where MapleChrono
+# stayed at 0); CaDiCaL was faster on tic-14crafc but python-sat cannot interrupt it
+# (BENCHMARKS.md)
 SAT_SOLVER = "g4"
 
 
@@ -111,9 +112,8 @@ def formula(b: Built, limit: int | None) -> _Formula:
             f.add([[-lit, u] for lit in lits] + [[-u, *lits]])
         f.equals(list(busy[p].values()), len(b.party_requests[p]))
 
-    caps = [len(rooms) for rooms in prep.room_chain[:-1]] + [len(b.inst.rooms)]
     for held in by_slot.values():
-        for j, cap in enumerate(caps):
+        for j, cap in enumerate(prep.room_caps):
             f.at_most([lit for c, lit in held if c <= j], cap)
 
     for p in sorted(busy):

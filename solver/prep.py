@@ -128,6 +128,12 @@ class Prepared:
             out &= free >> k
         return out
 
+    @property
+    def room_caps(self) -> list[int]:
+        """Pooled rooms: per class j of room_chain, the rooms open to the meetings of the
+        classes <= j (the last class: every room)."""
+        return [len(rooms) for rooms in self.room_chain[:-1]] + [len(self.inst.rooms)]
+
     def segments(self, span_blocks: bool) -> list[range]:
         """Slot ranges inside which breaks are counted: days, or blocks."""
         return self.day_ranges if span_blocks else self.block_range

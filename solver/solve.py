@@ -20,7 +20,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -503,11 +503,8 @@ def _solve_once(
     if subsolvers:
         solver.parameters.subsolvers.extend(subsolvers)
     solver.parameters.stop_after_first_solution = stop_after_first
-    if race is None:
+    with race.watching(solver) if race is not None else nullcontext():
         status = _STATUS[solver.solve(m, cb)]
-    else:
-        with race.watching(solver):
-            status = _STATUS[solver.solve(m, cb)]
     if status in (Status.OPTIMAL, Status.FEASIBLE):
         # every objective is integer: drop floating-point noise
         bound = round(solver.best_objective_bound) if m.has_objective() else None
@@ -668,20 +665,16 @@ def _target_search(
     `race`, when given, is the MaxSAT search beside this one: its bound raises the
     target, and this search ends once it has proven its optimum (the caller settles)."""
     t0 = time.perf_counter()
-
-    def raced() -> bool:
-        return race is not None and race.placed is not None
-
     first = min(BREAKS_FIRST_MAX_S, BREAKS_FIRST_SHARE * seconds)
     subsolvers = FIRST_SUBSOLVERS if limit is not None else ()
     out = _solve_once(m, options, first, cb, subsolvers, race=race)
-    if out.status == Status.UNKNOWN and hint is None and not raced():
+    if out.status == Status.UNKNOWN and hint is None and not _won(race):
         # nothing yet (large instances: presolve alone takes a good part of the first
         # step): go on until a first schedule, with at most half of the time left
         left = seconds - (time.perf_counter() - t0)
         out = _solve_once(m, options, left / 2, cb, subsolvers, stop_after_first=True, race=race)
     best = out.values if out.values is not None else hint
-    if out.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID) or raced():
+    if out.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID) or _won(race):
         return out
     ub = evaluate(expr, best) if best is not None else None
     target = lower
@@ -694,10 +687,10 @@ def _target_search(
         left = seconds - (time.perf_counter() - t0)
         if searchable:
             relaxation = lower_bound is not None and options.workers > 1
+            share = LOCAL_SHARE * left
             best, target = _portfolio(
-                built, m, expr, best, target, relaxation, LOCAL_SHARE * left, options, cb,
-                limit, race,
-            )  # fmt: skip
+                built, m, expr, best, target, relaxation, share, options, cb, limit, race
+            )
             if relaxation:
                 lower_bound = None  # computed: not again
         elif limit is not None:
@@ -705,7 +698,7 @@ def _target_search(
                 built, m, expr, best, target, WIDE_GAP_SHARE * left, options, _reporter(cb, target)
             )
         ub = evaluate(expr, best)
-        if limit is None and ub - target > TARGET_GAP and not raced():
+        if limit is None and ub - target > TARGET_GAP and not _won(race):
             # still far, no fairness restriction: plain minimisation for the rest
             set_hint(m, best)
             again = _solve_once(m, options, seconds - (time.perf_counter() - t0), cb, race=race)
@@ -716,7 +709,7 @@ def _target_search(
     base.clear_objective()
     base.clear_hints()
     lo, t = target, target
-    while (ub is None or lo < ub) and (limit is None or lo < limit) and not raced():
+    while (ub is None or lo < ub) and (limit is None or lo < limit) and not _won(race):
         left = seconds - (time.perf_counter() - t0)
         if left <= 0.05:
             break
@@ -841,7 +834,7 @@ def _portfolio(
         )
 
     def stop(breaks: int | None) -> bool:
-        if race is not None and race.placed is not None:
+        if _won(race):
             return True
         proven = max(lower, race.bound() if race is not None else 0)
         if companion is None:
@@ -908,9 +901,9 @@ class _Companion:
         solver.parameters.num_workers = self._workers
         solver.parameters.random_seed = b.options.seed
         solver.parameters.max_time_in_seconds = max(0.05, self._left())
-        self._solver = solver
         if self._race is not None:
-            self._race.watch(solver)
+            self._race.watch(solver, instead=self._solver)
+        self._solver = solver
         return solver
 
     def _run(
@@ -930,7 +923,7 @@ class _Companion:
         base.clear_objective()
         while (
             not self._stopped
-            and (self._race is None or self._race.placed is None)
+            and not _won(self._race)
             and self._left() > 0.05
             and self.lower < upper
             and (limit is None or self.lower < limit)
@@ -993,8 +986,11 @@ class _MaxSat:
     def bound(self) -> int:
         return self._search.proven_bound()
 
-    def watch(self, solver: cp_model.CpSolver) -> None:
+    def watch(self, solver: cp_model.CpSolver, instead: cp_model.CpSolver | None = None) -> None:
+        """Stop `solver` too once the optimum is proven (and no longer `instead`)."""
         with self._lock:
+            if instead in self._solvers:
+                self._solvers.remove(instead)
             self._solvers.append(solver)
 
     @contextmanager
@@ -1040,6 +1036,11 @@ class _MaxSat:
             return _Outcome(out.status, None, bound)
         ub = evaluate(expr, out.values)
         return _Outcome(Status.OPTIMAL if ub <= bound else out.status, out.values, min(ub, bound))
+
+
+def _won(race: _MaxSat | None) -> bool:
+    """Whether the MaxSAT search beside this one has proven its optimum."""
+    return race is not None and race.placed is not None
 
 
 def _reporter(cb: _Progress | None, lower: int) -> Callable[[int], None] | None:
