@@ -1,11 +1,14 @@
 """The breaks stage as maximum satisfiability, for a fixed set of one-slot meetings.
 
-Core-guided MaxSAT (RC2 from python-sat, on Glucose 4) proves lower bounds on the breaks
-that CP-SAT does not reach in its time: each unsatisfiable core is a set of gap starts of
-which at least one must happen, and the bound rises by one per core (B2B forum-13crafc and
-ticf-13crafc: proven alone in about 1 s and 2-4 s, unproven after 60 s of CP-SAT; BENCHMARKS.md). It
-runs beside CP-SAT's search (solver/solve.py), which stays better elsewhere (tic-13crafc
-owes its bound to the crowded cuts' LP).
+A linear UNSAT-SAT search on CaDiCaL proves lower bounds on the breaks that CP-SAT does not
+reach in its time, and finds schedules at them: "at most K gap starts" for K = 0, 1, ...;
+each K refuted is a proven bound, the first K satisfied is the optimum (B2B forum-13crafc
+and ticf-13crafc: proven alone in about 2 s and 4 s, unproven after 60 s of CP-SAT; forum-14
+in 7.6-10.7 s alone and 15.7-17.5 s in the race, where the race with core-guided MaxSAT,
+RC2, used until then, had not proven it in 20-30 s; BENCHMARKS.md). It runs beside CP-SAT's
+search (solver/solve.py), which stays better elsewhere (tic-13crafc owes its bound to the
+crowded cuts' LP). CaDiCaL holds the GIL and cannot be interrupted, so it runs in a child
+process (solver/sat_child.py), killed to stop it.
 
 It applies where every request is mandatory (the set to place is fixed) and is a meeting
 of two parties for one slot, with pooled rooms: B2B's shape (the local search's,
@@ -18,45 +21,44 @@ The formula, every request scheduled once:
 * implied: a counted party's busy slots number its meetings. (The implied count per slot,
   busy parties = 2 x meetings, by two-way totalizers, made RC2 no faster: BENCHMARKS.md.)
 * gap start `g[p, t]` <- busy at t-1, idle at t and busy again later in the segment (a
-  "later" chain per segment); each `not g[p, t]` is a soft clause of weight 1.
+  "later" chain per segment); the search counts the `g` that hold.
 * fairness: with `limit` d, at most d gap starts per counted party (the restricted model
   of solve._search_breaks: min_breaks = 0).
 """
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 import threading
 from collections import defaultdict
+from pathlib import Path
 
 from pysat.card import CardEnc, EncType
-from pysat.examples.rc2 import RC2
-from pysat.formula import WCNF
 
 from .local import applies as local_applies
 from .model import Built, counted_parties
-
-# Glucose 4.1: interruptible, and ahead of MapleChrono on B2B (bounds 2-5 where MapleChrono
-# stayed at 0); CaDiCaL was faster on tic-14crafc but python-sat cannot interrupt it
-# (BENCHMARKS.md)
-SAT_SOLVER = "g4"
 
 
 def applies(b: Built) -> bool:
     """One-slot pair meetings, pooled rooms, breaks counted, every request mandatory.
 
-    Pair meetings: on GORE's scheduled sets made mandatory (meetings of up to three
-    parties) RC2's bound stayed 0 after 30 s, and the race took a core from CP-SAT, which
-    then proved them in 3.8-5.1 s instead of 2.3-2.5 s (BENCHMARKS.md)."""
+    Pair meetings: on GORE's scheduled sets made mandatory (meetings of up to three parties)
+    the bound of RC2 (the core-guided search used before) stayed 0 after 30 s, and the race
+    took a core from CP-SAT, which then proved them in 3.8-5.1 s instead of 2.3-2.5 s
+    (BENCHMARKS.md)."""
     reqs = b.inst.requests
     return local_applies(b) and all(req.mandatory and len(req.parties) == 2 for req in reqs)
 
 
 class _Formula:
-    """Variables numbered from 1, clauses, soft literals and the meaning of each `x`."""
+    """Variables numbered from 1, clauses, the gap starts and the meaning of each `x`."""
 
     def __init__(self) -> None:
         self.top = 0
-        self.wcnf = WCNF()
+        self.clauses: list[list[int]] = []
+        self.gaps: list[int] = []
         self.start_of: dict[int, tuple[int, int]] = {}  # x variable -> (request, slot)
 
     def new(self) -> int:
@@ -64,7 +66,7 @@ class _Formula:
         return self.top
 
     def add(self, clauses: list[list[int]]) -> None:
-        self.wcnf.extend(clauses)
+        self.clauses.extend(clauses)
 
     def at_most(self, lits: list[int], k: int, kind: int = EncType.seqcounter) -> None:
         if len(lits) > k:
@@ -120,7 +122,7 @@ def formula(b: Built, limit: int | None) -> _Formula:
         gaps: list[int] = []
         for seg in prep.segments(b.options.breaks_span_blocks):
             gaps += _gap_starts(f, busy[p], seg)
-        f.wcnf.extend([[-g] for g in gaps], weights=[1] * len(gaps))
+        f.gaps += gaps
         if limit is not None:
             f.at_most(gaps, limit)
     return f
@@ -146,94 +148,67 @@ def _gap_starts(f: _Formula, busy: dict[int, int], seg: range) -> list[int]:
     return gaps
 
 
-class _CoreGuided(RC2):
-    """RC2 whose every SAT call can be interrupted (and lets other threads run), with a
-    lower bound `proven` that is safe to read while it runs: it rises only after a core
-    that no interruption touched."""
-
-    proven = 0
-
-    def _call_oracle(self, assumptions: list[int] = [], expect_interrupt: bool = False):  # noqa: B006
-        return self.oracle.solve_limited(assumptions=assumptions, expect_interrupt=True)
-
-    def interrupt(self) -> None:
-        # the flag first: a SAT call it cuts short (within core trimming or exhaustion
-        # too, whose caller takes it for "unsatisfiable") is then never counted in `proven`
-        self.interrupted = True
-        super().interrupt()
-
-    def trim_core(self) -> None:
-        # RC2's own, except that a call with no core (None: the hard clauses alone are
-        # unsatisfiable, or the call was cut short) empties the core instead of failing
-        for _ in range(self.trim):
-            self._call_oracle(assumptions=self.core)
-            new_core = self.oracle.get_core()
-            if not new_core:
-                self.core = []
-                return
-            if len(new_core) == len(self.core):
-                return
-            self.core = new_core
-
-    def compute_(self) -> bool | None:
-        if self.adapt:
-            self.adapt_am1()
-        while not self.interrupted:
-            sat = self._call_oracle(self.active_assumps())
-            if sat is None or self.interrupted:
-                return None
-            if sat:
-                return True
-            self.get_core()
-            if not self.core:
-                return False  # the hard clauses alone are unsatisfiable
-            self.process_core()
-            if not self.interrupted:
-                self.proven = self.cost
-        return None
-
-
 class Search:
-    """The MaxSAT search of `b`'s breaks stage; `run` in a thread, `interrupt` from another."""
+    """Linear UNSAT-SAT search of `b`'s breaks stage on CaDiCaL in a child process
+    (solver/sat_child.py): "at most K breaks" for K = `first` (a proven bound), `first` + 1,
+    ... until a schedule is found; each refuted K is a proven bound. `run` in a thread (it
+    waits on the child's pipe, not holding the GIL), `interrupt` from another."""
 
-    def __init__(self, b: Built, limit: int | None) -> None:
-        self._b, self._limit = b, limit
+    SPAN = 24  # totals tried above `first`: the totalizer grows with it
+
+    def __init__(self, b: Built, limit: int | None, seconds: float, first: int = 0) -> None:
+        self._b, self._limit, self._seconds = b, limit, seconds
         self._lock = threading.Lock()
-        self._rc2: _CoreGuided | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._interrupted = False
-        self.bound = 0  # proven lower bound on the breaks; the optimum once `run` returns one
+        self.bound = first  # proven lower bound on the breaks; the optimum once `run` returns one
 
     def run(self) -> dict[int, int] | None:
         """Request -> start slot at the optimum; None when interrupted first (`bound`
         holds) or when no schedule keeps the limit."""
         f = formula(self._b, self._limit)
+        job = {
+            "clauses": f.clauses,
+            "counted": f.gaps,
+            "top": f.top,
+            "first": self.bound,
+            "last": min(len(f.gaps), self.bound + self.SPAN),
+            "cpu_seconds": self._seconds,
+        }
         with self._lock:
             if self._interrupted:
                 return None
-            self._rc2 = _CoreGuided(
-                f.wcnf, solver=SAT_SOLVER, adapt=True, exhaust=True, minz=True, trim=5
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", str(Path(__file__).with_name("sat_child.py"))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
             )
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
         try:
-            model = self._rc2.compute(expect_interrupt=True)
-            self.bound = max(self.bound, self._rc2.proven)
-            if model is None:
-                return None
-            self.bound = self._rc2.cost  # the optimum
-            return dict(f.start_of[lit] for lit in model if lit in f.start_of)
+            pickle.dump(job, proc.stdin)
+            proc.stdin.close()
+            while True:
+                record = pickle.load(proc.stdout)
+                if record[0] == "refuted":
+                    self.bound = record[1] + 1
+                elif record[0] == "model":
+                    true = set(record[2])
+                    return dict(f.start_of[v] for v in f.start_of if v in true)
+                else:
+                    return None
+        except (OSError, EOFError, pickle.UnpicklingError):  # killed by `interrupt`
+            return None
         finally:
-            with self._lock:
-                self._rc2.delete()
-                self._rc2 = None
+            proc.kill()
+            proc.wait()
 
     def proven_bound(self) -> int:
         """The proven bound so far (while `run` goes on)."""
-        with self._lock:
-            if self._rc2 is not None:
-                self.bound = max(self.bound, self._rc2.proven)
-            return self.bound
+        return self.bound
 
     def interrupt(self) -> None:
         with self._lock:
             self._interrupted = True
-            if self._rc2 is not None:
-                self._rc2.interrupt()
+            if self._proc is not None:
+                self._proc.kill()

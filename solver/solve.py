@@ -604,7 +604,7 @@ def _search_breaks(
     restricted = b.min_breaks is not None and len(b.sure_active) > 0
     race = None
     if maxsat.applies(b) and (restricted or b.min_breaks is None):
-        race = _MaxSat(b, options.break_fairness if restricted else None)
+        race = _MaxSat(b, options.break_fairness if restricted else None, seconds, lower)
     if restricted:
         r = b.model.clone()
         r.add(r.get_int_var_from_proto_index(b.min_breaks.index) == 0)
@@ -958,14 +958,15 @@ RELEASE_WAIT_S = 0.1
 
 
 class _MaxSat:
-    """The MaxSAT search of the breaks stage (solver/maxsat.py) in a thread beside CP-SAT's
-    search in this one; its SAT calls release the GIL. `bound()` is its proven bound so
-    far. Once it has proven its optimum (`placed`, request -> start), it stops every CP-SAT
-    solve it watches, again until `settle` releases it (a solve may begin meanwhile), and
-    the search in this thread ends at its next look at `placed`."""
+    """The MaxSAT search of the breaks stage (solver/maxsat.py: CaDiCaL in a child process,
+    from `lower`, a proven bound) in a thread beside CP-SAT's search in this one; the thread
+    waits on the child's pipe. `bound()` is its proven bound so far. Once it has proven its
+    optimum (`placed`, request -> start), it stops every CP-SAT solve it watches, again
+    until `settle` releases it (a solve may begin meanwhile), and the search in this thread
+    ends at its next look at `placed`."""
 
-    def __init__(self, b: Built, limit: int | None) -> None:
-        self._search = maxsat.Search(b, limit)
+    def __init__(self, b: Built, limit: int | None, seconds: float, lower: int) -> None:
+        self._search = maxsat.Search(b, limit, seconds, lower)
         self._solvers: list[cp_model.CpSolver] = []
         self._lock = threading.Lock()
         self._released = threading.Event()
@@ -1003,9 +1004,9 @@ class _MaxSat:
                 self._solvers.remove(solver)
 
     def release(self) -> None:
-        """Stop the MaxSAT search, and stop stopping CP-SAT's. A search that is building its
-        formula or processing a core (Python, not interruptible) finishes that in its thread
-        and returns without a schedule; this waits for it RELEASE_WAIT_S at most."""
+        """Stop the MaxSAT search, and stop stopping CP-SAT's. The child is killed at once;
+        a search still building its formula (Python) finishes that in its thread and returns
+        without a schedule; this waits for it RELEASE_WAIT_S at most."""
         self._search.interrupt()
         self._released.set()
         self._thread.join(RELEASE_WAIT_S)

@@ -91,11 +91,11 @@ def forum13crafc(b2b_dir: Path):
 
 def test_maxsat_proves_the_forum13crafc_optimum(forum13crafc) -> None:
     """Optimum 1, which CP-SAT's search had not proven in 60 s (its bound stayed 0 within
-    10 s): core-guided MaxSAT proves it alone in about a second, schedule included."""
+    10 s): the MaxSAT search proves it alone in about 2 s, schedule included."""
     from solver.maxsat import Search
 
     b, built = forum13crafc
-    search = Search(built, built.options.break_fairness)
+    search = Search(built, built.options.break_fairness, 30.0)
     placed = search.run()
     assert placed is not None and search.bound == 1
     native = check_b2b(b, {r + 1: s + 1 for r, s in placed.items()})
@@ -104,18 +104,63 @@ def test_maxsat_proves_the_forum13crafc_optimum(forum13crafc) -> None:
 
 
 def test_an_interrupted_maxsat_search_never_claims_more_than_the_optimum(forum13crafc) -> None:
-    """Interrupted at any moment (within a SAT call, a core's trimming or its exhaustion),
-    the bound it reports is one that was proven: never above forum-13crafc's optimum 1."""
+    """Interrupted at any moment (building the formula, sending it, within a SAT call), the
+    bound it reports is one that was proven: never above forum-13crafc's optimum 1."""
     import threading
 
     from solver.maxsat import Search
 
     b, built = forum13crafc
     for delay in (0.3, 0.45, 0.6, 0.75, 0.9):
-        search = Search(built, built.options.break_fairness)
+        search = Search(built, built.options.break_fairness, 30.0)
         timer = threading.Timer(delay, search.interrupt)
         timer.start()
         placed = search.run()
         timer.cancel()
         assert search.bound <= 1
         assert placed is None or check_b2b(b, {r + 1: s + 1 for r, s in placed.items()}).breaks == 1
+
+
+@pytest.fixture(scope="module")
+def forum14(b2b_dir: Path):
+    """forum-14 (optimum 2; its schedule takes CaDiCaL 5-10 s alone): its breaks stage."""
+    from solver.model import add_breaks, build
+    from solver.prep import prepare
+
+    inst = to_instance(parse_b2b(b2b_dir / "forum-14.original.dzn"), b2b_options(10.0))
+    built = build(prepare(inst), inst.options, ["breaks"])
+    add_breaks(built)
+    return built
+
+
+def test_an_interrupt_ends_the_maxsat_child_at_once(forum14) -> None:
+    """`run` returns only once its child process is reaped: promptly after `interrupt`,
+    though the search itself needs seconds more."""
+    import threading
+    import time
+
+    from solver.maxsat import Search
+
+    search = Search(forum14, forum14.options.break_fairness, 60.0)
+    timer = threading.Timer(2.5, search.interrupt)
+    timer.start()
+    t0 = time.perf_counter()
+    placed = search.run()
+    took = time.perf_counter() - t0
+    timer.cancel()
+    assert placed is None and took < 4.0
+    assert search.bound <= 2
+
+
+def test_the_maxsat_child_ends_itself_at_its_cpu_limit(forum14) -> None:
+    """Should the parent never stop it, the child stops at its CPU limit (here 1 s): no
+    schedule, and the totals it refuted before that (0 and 1 take it about 0.2 s) stay."""
+    import time
+
+    from solver.maxsat import Search
+
+    search = Search(forum14, forum14.options.break_fairness, 1.0)
+    t0 = time.perf_counter()
+    placed = search.run()
+    assert placed is None and time.perf_counter() - t0 < 6.0
+    assert search.bound == 2

@@ -1,5 +1,5 @@
-"""The breaks stage as MaxSAT (solver/maxsat.py): its optimum is CP-SAT's, its schedules keep
-every hard rule, and the solve races it against CP-SAT's search."""
+"""The breaks stage as MaxSAT (solver/maxsat.py, CaDiCaL in a child process): its optimum is
+CP-SAT's, its schedules keep every hard rule, and the solve races it against CP-SAT's search."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from test_solver_search import assert_keeps_hard_rules, breaks_of, built
 from solver import Room, Status, maxsat, solve, validate
 
 solve_module = importlib.import_module("solver.solve")  # the package exports the function
+SECONDS = 30.0  # the child's CPU limit
 
 
 def cpsat_optimum(b, limit: int | None) -> int | None:
@@ -67,7 +68,7 @@ def test_maxsat_optimum_is_cpsat_optimum(inst):
     b = built(inst)
     assert maxsat.applies(b) == all(len(r.parties) == 2 for r in inst.requests)
     limit = inst.options.break_fairness
-    search = maxsat.Search(b, limit)
+    search = maxsat.Search(b, limit, SECONDS)
     placed = search.run()
     expected = cpsat_optimum(b, limit)
     if expected is None:
@@ -91,10 +92,10 @@ def test_a_forced_gap_is_one_break_and_a_limit_of_zero_has_no_schedule():
         stages=["breaks"],
     )
     b = built(inst)
-    search = maxsat.Search(b, None)
+    search = maxsat.Search(b, None, SECONDS)
     assert search.run() == {0: 0, 1: 2}
     assert search.bound == 1
-    assert maxsat.Search(b, 0).run() is None  # no party may break: nothing fits
+    assert maxsat.Search(b, 0, SECONDS).run() is None  # no party may break: nothing fits
 
 
 def test_one_room_keeps_two_meetings_apart():
@@ -104,7 +105,7 @@ def test_one_room_keeps_two_meetings_apart():
         rooms=1,
         stages=["breaks"],
     )
-    placed = maxsat.Search(built(inst), None).run()
+    placed = maxsat.Search(built(inst), None, SECONDS).run()
     assert placed is not None and sorted(placed.values()) == [0, 1]
 
 
@@ -120,7 +121,7 @@ def a_meets_b_and_c():
 
 
 def test_an_interrupted_search_returns_nothing_and_keeps_bound_zero():
-    search = maxsat.Search(a_meets_b_and_c(), None)
+    search = maxsat.Search(a_meets_b_and_c(), None, SECONDS)
     search.interrupt()
     assert search.run() is None
     assert search.bound == 0
@@ -166,7 +167,7 @@ class _Quiet(cp_model.CpSolverSolutionCallback):
 
 
 def test_a_proven_maxsat_optimum_stops_the_cpsat_solves_it_watches():
-    race = solve_module._MaxSat(a_meets_b_and_c(), None)
+    race = solve_module._MaxSat(a_meets_b_and_c(), None, SECONDS, 0)
     endless = cp_model.CpModel()  # a billion solutions to enumerate
     endless.new_int_var(0, 10**9, "x")
     solver = cp_model.CpSolver()
@@ -192,8 +193,8 @@ def test_meetings_of_three_parties_leave_it_to_cpsat():
 
 
 def test_seven_meetings_for_five_slots_of_one_room_have_no_schedule():
-    # the hard clauses alone are unsatisfiable, yet RC2's first core names soft literals:
-    # trimming it then finds no core at all (a crash in RC2's own trim_core)
+    # the hard clauses alone are unsatisfiable: every total is refuted and no schedule comes
+    # back (this crashed the core trimming of RC2, the core-guided search used before)
     pairs = ["P0 P1", "P2 P3", "P0 P4", "P0 P2", "P3 P4", "P1 P2", "P1 P3"]
     inst = make(
         [req(f"r{k}", *pair.split(), mandatory=True) for k, pair in enumerate(pairs)],
@@ -201,4 +202,4 @@ def test_seven_meetings_for_five_slots_of_one_room_have_no_schedule():
         unavailable={"P2": [0, 3], "P3": [2], "P4": [0]},
         stages=["breaks"],
     )
-    assert maxsat.Search(built(inst), None).run() is None
+    assert maxsat.Search(built(inst), None, SECONDS).run() is None
