@@ -153,8 +153,9 @@ def test_an_interrupt_ends_the_maxsat_child_at_once(forum14) -> None:
 
 
 def test_the_maxsat_child_ends_itself_at_its_cpu_limit(forum14) -> None:
-    """Should the parent never stop it, the child stops at its CPU limit (here 1 s): no
-    schedule, and the totals it refuted before that (0 and 1 take it about 0.2 s) stay."""
+    """Should the parent never stop it, the child stops at its CPU limit (1 s asked, 2 s
+    with the rounding up): no schedule (forum-14's took it 4.5 s at the fastest), and the
+    totals it refuted before that (0 and 1 take it about 0.2 s) stay."""
     import time
 
     from solver.maxsat import Search
