@@ -179,7 +179,7 @@ class Search:
             if self._interrupted:
                 return None
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", str(Path(__file__).with_name("sat_child.py"))],
+                [sys.executable, "-P", str(Path(__file__).with_name("sat_child.py"))],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )

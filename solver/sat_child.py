@@ -1,11 +1,12 @@
 """Linear UNSAT-SAT search on CaDiCaL, as a child process of solver/maxsat.py.
 
-Run as `python -I sat_child.py` (no package import: it starts in about 0.05 s). It reads one
-pickled job from stdin: the clauses, the counted literals (the gap starts), the first total
-to try, the largest one and a CPU-seconds limit. It asks "at most K counted literals true"
-for K = first, first + 1, ... through the outputs of one incremental totalizer, so the
-solver keeps what it learned from one K to the next, and writes one pickled record per
-answer to stdout:
+Run as `python -P sat_child.py`: a script, not the package's module (solver/__init__ would
+import CP-SAT and more; this starts in about 0.05 s), and -P keeps solver/ off sys.path,
+where its module names could shadow others'. It reads one pickled job from stdin: the
+clauses, the counted literals (the gap starts), the first total to try, the largest one and
+a CPU-seconds limit. It asks "at most K counted literals true" for K = first, first + 1, ...
+through the outputs of one incremental totalizer, so the solver keeps what it learned from
+one K to the next, and writes one pickled record per answer to stdout:
 
 * ("refuted", K): no schedule has K or fewer; the optimum is at least K + 1;
 * ("model", K, true_vars): a schedule with at most K, its true variables; the optimum when
