@@ -18,8 +18,10 @@ The formula, every request scheduled once:
 * `x[r, s]`: request r starts at slot s, over its candidate starts; exactly one per request.
 * `busy[p, t]`: the OR of p's `x` at t, of which at most one holds (no overlap).
 * rooms: per slot and nested room class j, the meetings of classes <= j at most its rooms.
-* implied: a counted party's busy slots number its meetings. (The implied count per slot,
-  busy parties = 2 x meetings, by two-way totalizers, made RC2 no faster: BENCHMARKS.md.)
+* implied: a counted party's busy slots number its meetings (without it CaDiCaL's forum-14
+  "<= 2" takes more than 40 s, with it 4.5-7.3 s). The implied count per slot, busy
+  parties = 2 x meetings, by two-way totalizers, made RC2 no faster and CaDiCaL slower
+  (9.4-15.9 s): BENCHMARKS.md.
 * gap start `g[p, t]` <- busy at t-1, idle at t and busy again later in the segment (a
   "later" chain per segment); the search counts the `g` that hold.
 * fairness: with `limit` d, at most d gap starts per counted party (the restricted model
