@@ -163,7 +163,9 @@ class Search:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._interrupted = False
-        self.bound = first  # proven lower bound on the breaks; the optimum once `run` returns one
+        # proven lower bound on the breaks, safe to read while `run` goes on; the optimum once
+        # `run` returns a schedule
+        self.bound = first
 
     def run(self) -> dict[int, int] | None:
         """Request -> start slot at the optimum; None when interrupted first (`bound`
@@ -199,15 +201,11 @@ class Search:
                     return dict(f.start_of[v] for v in f.start_of if v in true)
                 else:
                     return None
-        except (OSError, EOFError, pickle.UnpicklingError):  # killed by `interrupt`
+        except (OSError, EOFError, pickle.UnpicklingError):  # killed: `interrupt` or CPU limit
             return None
         finally:
             proc.kill()
             proc.wait()
-
-    def proven_bound(self) -> int:
-        """The proven bound so far (while `run` goes on)."""
-        return self.bound
 
     def interrupt(self) -> None:
         with self._lock:

@@ -985,7 +985,7 @@ class _MaxSat:
                     solver.stop_search()
 
     def bound(self) -> int:
-        return self._search.proven_bound()
+        return self._search.bound
 
     def watch(self, solver: cp_model.CpSolver, instead: cp_model.CpSolver | None = None) -> None:
         """Stop `solver` too once the optimum is proven (and no longer `instead`)."""
