@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from . import b2b as b2bmod
-from . import replan, run
+from . import replan, run, satsearch
 
 bench_app = typer.Typer(
     help="Benchmarks: the public B2B family, generated GORE / MUNI editions, smoke.",
@@ -30,6 +30,19 @@ def b2b_command(
 ) -> None:
     """Solve the B2B benchmark with CP-SAT, greedy and HiGHS; validate every solution."""
     rows = run.run_b2b(directory, time_limit, workers, solutions_dir, only, highs, typer.echo)
+    if any(r.problems for r in rows):
+        raise typer.Exit(code=1)
+
+
+@bench_app.command("b2b-sat")
+def b2b_sat_command(
+    directory: Path = typer.Argument(b2bmod.DEFAULT_DIR, help="Folder with the .dzn files"),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds per instance"),
+    only: list[str] = typer.Option([], "--only", help="Instance name (repeatable)"),
+) -> None:
+    """The breaks stage's MaxSAT search (CaDiCaL) alone on each B2B instance: when each
+    bound was proven and when the optimum's schedule came, against the paper's MaxSAT."""
+    rows = satsearch.run_b2b_sat(directory, time_limit, only, typer.echo)
     if any(r.problems for r in rows):
         raise typer.Exit(code=1)
 
