@@ -525,6 +525,8 @@ BREAKS_FIRST_SHARE = 0.15
 BREAKS_FIRST_MAX_S = 1.5
 TARGET_GAP = 12  # a wider gap after the first step, no local search: LNS first
 WIDE_GAP_SHARE = 0.4  # wider: large neighbourhood search over this share of the time left
+# full subsolvers in order: on 2 workers CP-SAT runs only the first as a full search (the
+# other worker runs its first-solution and interleaved helpers, such as fj, feasibility pump, RINS)
 TARGET_SUBSOLVERS = ("no_lp", "max_lp")
 FIRST_SUBSOLVERS = ("no_lp", "max_lp")
 TARGET_SLICE_SHARE = 0.3  # a target that is neither found nor refuted in its slice: try the next
