@@ -83,7 +83,8 @@ def run_b2b_sat(
     header(echo, f"B2B: the MaxSAT search alone ({len(files)} instances from {directory})")
     echo(
         "The breaks stage's search (`solver/maxsat.py`: CaDiCaL 1.9.5 in a child process, "
-        '"at most K gap starts" for K = 0, 1, ...; every participant at most 2 breaks) alone, '
+        '"at most K gap starts" for K = 0, 1, ...; every participant at most '
+        f"{b2bmod.FAIRNESS} breaks) alone, "
         f"{time_limit:g} s per instance, one core busy. refuted = each K proven impossible "
         "(seconds from the start, the CNF's build included); schedule = seconds to the "
         "schedule at the optimum, its breaks re-counted "
