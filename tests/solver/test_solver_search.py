@@ -306,6 +306,21 @@ def test_companion_finds_a_schedule_at_the_bound():
     assert companion.values is not None and evaluate(expr, companion.values) == 0
 
 
+def test_companion_without_targets_leaves_the_schedule_to_others():
+    # beside a running MaxSAT search (solve._portfolio): the relaxation at most, no target,
+    # so the same start that the companion above improves to 0 stays with nothing found
+    inst, start = chain_instance()
+    b = built(inst)
+    expr, _ = b.objectives["breaks"]
+    first = chain_start(b, start)
+    companion = solve_module._Companion(
+        b, b.model, expr, 0, first, False, 5.0, None, 1, targets=False
+    )
+    companion._thread.join(6.0)
+    assert not companion._thread.is_alive()
+    assert companion.lower == 0 and companion.values is None
+
+
 def test_companion_on_every_worker_runs_until_it_finds_the_bound():
     # as the breaks stage searches a chosen set: nothing beside it, the caller waits
     inst, start = chain_instance()
