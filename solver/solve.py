@@ -834,9 +834,11 @@ def _portfolio(
 
     While the MaxSAT search runs, the companion only computes the relaxation bound (when
     asked) and CP-SAT's other solves take one worker fewer (_solve_once): its child process
-    then has a core to itself instead of half of one. On 2 workers the worker given up ran
-    only CP-SAT's helpers (see TARGET_SUBSOLVERS). B2B at 10 s: forum-14 proven in 6 of 19
-    runs (1 of 12 before), the other 17 proofs 27.7-35.5 s together (36.1-40.8 s); BENCHMARKS.md."""
+    then has a core to itself instead of half of one. On 2 workers the worker that
+    _solve_once gives up ran only CP-SAT's helpers (see TARGET_SUBSOLVERS), and the
+    companion's targets looked for what the search looks for, a schedule at the bound.
+    B2B at 10 s: forum-14 proven in 6 of 19 runs (1 of 12 before), the other 17 proofs
+    27.7-35.5 s together (36.1-40.8 s before); BENCHMARKS.md."""
     targets = not _searching(race)
     companion = None
     if options.workers > 1 and (relaxation or targets):
