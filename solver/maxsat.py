@@ -4,8 +4,9 @@ A linear UNSAT-SAT search on CaDiCaL proves lower bounds on the breaks that CP-S
 reach in its time, and finds schedules at them: "at most K gap starts" for K = 0, 1, ...;
 each K refuted is a proven bound, the first K satisfied is the optimum (B2B forum-13crafc
 and ticf-13crafc: proven alone in about 2 s and 4 s, unproven after 60 s of CP-SAT; forum-14
-in 7.6-10.7 s alone and 15.7-17.5 s in the race, where the race with core-guided MaxSAT,
-RC2, used until then, had not proven it in 20-30 s; BENCHMARKS.md). It runs beside CP-SAT's
+in 7.3-10.7 s alone and, with a core of its own in the race, 8.1-9.7 s in 6 of 19 runs at
+10 s, where the race with core-guided MaxSAT, RC2, used until then, had not proven it in
+20-30 s; BENCHMARKS.md). It runs beside CP-SAT's
 search (solver/solve.py), which stays better elsewhere (tic-13crafc owes its bound to the
 crowded cuts' LP). CaDiCaL holds the GIL and cannot be interrupted, so it runs in a child
 process (solver/sat_child.py), killed to stop it.
