@@ -36,11 +36,15 @@ format: install
 	$(BIN)/ruff format app solver bench tests migrations
 	$(BIN)/ruff check --fix app solver bench tests migrations
 
+# The public B2B files are not in the repository: ARTICULA_B2B_DIR names their folder, by default
+# the copy of shared/ beside the clone.
+B2B_DIR ?= $(or $(ARTICULA_B2B_DIR),../shared/benchmarks/b2b)
+
 bench: install
-	$(BIN)/python -m bench all
+	ARTICULA_B2B_DIR=$(B2B_DIR) $(BIN)/python -m bench all
 
 bench-smoke: install
-	$(BIN)/python -m bench smoke
+	ARTICULA_B2B_DIR=$(B2B_DIR) $(BIN)/python -m bench smoke
 
 clean:
 	rm -rf $(VENV) articula.db outbox .pytest_cache

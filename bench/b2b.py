@@ -1,8 +1,8 @@
 """The public B2B meeting-scheduling benchmark (MiniZinc `.dzn` files) and its adapter.
 
-The data lives in ``../shared/benchmarks/b2b`` (relative to the repository) and is read at run
-time only: it belongs to the University of Girona group (Bofill et al., JAIR 74, 2022) and must
-never be copied into this repository.
+The ``.dzn`` files are read at run time from a folder given on the command line or in the
+``ARTICULA_B2B_DIR`` environment variable (`B2B_DIR_ENV`); they belong to the University of Girona
+group (Bofill et al., JAIR 74, 2022) and are never copied into this repository.
 
 Numbering: the files are 1-based (participants, meetings, slots); the solver is 0-based for slots
 and uses string ids (``p<i>`` for participant ``i``, ``m<j>`` for meeting ``j``).
@@ -30,8 +30,7 @@ from solver.models import (
     TimeGrid,
 )
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DIR = REPO.parent / "shared" / "benchmarks" / "b2b"
+B2B_DIR_ENV = "ARTICULA_B2B_DIR"
 SUFFIX = ".original.dzn"
 
 # Known optimal total breaks (fairness d = 2) and the best published time to proven optimum
@@ -303,7 +302,7 @@ def parse_b2b(path: Path | str) -> B2BInstance:
     return parse_b2b_text(path.read_text(), instance_name(path))
 
 
-def list_instances(directory: Path | str = DEFAULT_DIR, only: Iterable[str] = ()) -> list[Path]:
+def list_instances(directory: Path | str, only: Iterable[str] = ()) -> list[Path]:
     directory = Path(directory)
     files = sorted(directory.glob("*.dzn"))
     wanted = set(only)

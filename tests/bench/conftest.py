@@ -1,7 +1,12 @@
-"""Fixtures for the benchmark tests: the public B2B files are read from ../shared at run time."""
+"""Fixtures for the benchmark tests.
+
+The public B2B files are never copied into the repository: the tests that need them read the
+folder named by ARTICULA_B2B_DIR and skip when it is not set.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,17 +18,22 @@ _REPO = str(Path(__file__).resolve().parents[2])
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
-from bench.b2b import DEFAULT_DIR, SUFFIX  # noqa: E402
+from bench.b2b import B2B_DIR_ENV, SUFFIX  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def b2b_dir() -> Path:
-    if not DEFAULT_DIR.is_dir() or not any(DEFAULT_DIR.glob("*.dzn")):
+    """The folder of the B2B .dzn files; a folder named but missing or empty is an error."""
+    value = os.environ.get(B2B_DIR_ENV)
+    if not value:
         pytest.skip(
-            f"B2B benchmark files not found in {DEFAULT_DIR} (they live outside the repo, "
-            "in ../shared/benchmarks/b2b, and are never copied into it)"
+            f"{B2B_DIR_ENV} is not set: these tests need the public B2B .dzn files, which are "
+            "never copied into the repository"
         )
-    return DEFAULT_DIR
+    directory = Path(value).resolve()
+    if not directory.is_dir() or not any(directory.glob(f"*{SUFFIX}")):
+        pytest.fail(f"{B2B_DIR_ENV}={value}: no B2B *{SUFFIX} files in {directory}")
+    return directory
 
 
 @pytest.fixture(scope="session")
