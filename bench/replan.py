@@ -19,7 +19,7 @@ from solver import REPLAN_STAGES, greedy, solve
 from solver.models import Instance, MeetingRequest, Solution
 
 from .generators import gore, muni
-from .run import Echo, Timed, _fmt, header, run_solver
+from .harness import Echo, Timed, fmt, header, run_solver
 
 # Slots counted from each day's first slot (generated editions: 24 slots a day, 09:00-12:40
 # and 14:00-17:40, 20 minutes each).
@@ -133,7 +133,7 @@ def run_replan(
     assert plan.solution is not None, plan.error
     sol = plan.solution
     echo(
-        f"Plan: CP-SAT {_fmt(sol.seconds, 1)} s, {len(sol.assignments)} meetings, weight "
+        f"Plan: CP-SAT {fmt(sol.seconds, 1)} s, {len(sol.assignments)} meetings, weight "
         f"{sol.scheduled_weight}, {sol.breaks} breaks. Each re-plan: CP-SAT with {time_limit:g} s "
         f"and {workers} workers, stages {', '.join(REPLAN_STAGES)}; greedy keeps what fits. "
         "changes = meetings moved (slot or room), dropped or added, counted by the validator."
@@ -154,11 +154,11 @@ def run_replan(
                 echo(f"| {ev.description} | {label} | crash: {run.error} | | | | | | |")
                 continue
             stages = ", ".join(
-                f"{st.name} {st.status.value.lower()} {_fmt(st.objective, 0)}" for st in s.stages
+                f"{st.name} {st.status.value.lower()} {fmt(st.objective, 0)}" for st in s.stages
             )
             valid = "yes" if run.valid else "NO: " + "; ".join(run.violations[:2])
             echo(
-                f"| {ev.description} | {label} | {s.status.value} | {_fmt(s.seconds, 1)} "
+                f"| {ev.description} | {label} | {s.status.value} | {fmt(s.seconds, 1)} "
                 f"| {s.scheduled_weight} | {run.changes} | {s.breaks} | {stages or '-'} "
                 f"| {valid} |"
             )

@@ -7,129 +7,19 @@ Output is Markdown so it can be pasted into BENCHMARKS.md.
 
 from __future__ import annotations
 
-import os
-import platform
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from solver import greedy, solve, validate
-from solver.models import Instance, ProgressEvent, Solution, StageResult, Status
+from solver import greedy, solve
+from solver.models import Status
 
 from . import b2b as b2bmod
 from .generators import gore, muni
+from .harness import Echo, Timed, fmt, header, run_solver
 from .highs import solve_highs
 from .metrics import idle_slots, requested_weight
-
-Echo = Callable[[str], None]
-
-
-def machine() -> str:
-    return (
-        f"{platform.system()} {platform.release()} {platform.machine()}, "
-        f"os.cpu_count()={os.cpu_count()}, Python {platform.python_version()}, "
-        f"{_versions()}"
-    )
-
-
-def _git_state() -> str:
-    """The commit measured, and whether solver/ or bench/ differ from it."""
-    import subprocess
-
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "solver", "bench"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "unknown (no git)"
-    return f"commit {head}" + (" + uncommitted changes in solver/ or bench/" if dirty else "")
-
-
-def _versions() -> str:
-    out = []
-    try:
-        import ortools
-
-        out.append(f"OR-Tools {ortools.__version__}")
-    except Exception:  # pragma: no cover
-        pass
-    try:
-        import importlib.metadata as md
-
-        out.append(f"highspy {md.version('highspy')}")
-    except Exception:  # pragma: no cover
-        pass
-    return ", ".join(out)
-
-
-def header(echo: Echo, what: str) -> None:
-    echo(f"## {what}")
-    echo("")
-    echo(f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    echo(f"- machine: {machine()}")
-    echo(f"- code: {_git_state()}")
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    echo(f"- load average at start (1, 5, 15 min): {load} (other processes share the cores)")
-    echo("")
-
-
-@dataclass
-class Timed:
-    """A solver run with wall-clock times of the progress events."""
-
-    solution: Solution | None = None
-    error: str | None = None
-    events: list[tuple[float, ProgressEvent]] = field(default_factory=list)
-    valid: bool | None = None
-    violations: list[str] = field(default_factory=list)
-    breaks_checked: int | None = None
-    changes: int | None = None  # re-plans: counted by the validator
-
-    def first(self, stage: str) -> float | None:
-        return next((t for t, e in self.events if e.stage == stage), None)
-
-    def stage(self, name: str) -> StageResult | None:
-        if self.solution is None:
-            return None
-        return next((s for s in self.solution.stages if s.name == name), None)
-
-
-def run_solver(fn: Callable[..., Solution], instance: Instance, with_progress: bool) -> Timed:
-    out = Timed()
-    t0 = time.perf_counter()
-
-    def cb(ev: ProgressEvent) -> None:
-        out.events.append((time.perf_counter() - t0, ev))
-
-    try:
-        out.solution = fn(instance, progress=cb) if with_progress else fn(instance)
-    except Exception as exc:  # a crash is a result too, reported in the table
-        out.error = f"{type(exc).__name__}: {exc}"[:120]
-        return out
-    report = validate(instance, out.solution)
-    out.valid = report.ok
-    out.violations = list(report.violations)
-    out.breaks_checked = report.breaks_total
-    out.changes = report.changes
-    return out
-
-
-def _fmt(v: float | None, digits: int = 1) -> str:
-    if v is None:
-        return "-"
-    if float(v).is_integer():
-        return str(int(v))
-    return f"{v:.{digits}f}"
-
+from .replan import run_replan
 
 # --------------------------------------------------------------------------- B2B
 
@@ -249,18 +139,18 @@ def _cell_status(run: Timed, b: b2bmod.B2BInstance) -> tuple[str, str, str, str]
     breaks = str(sol.breaks) if complete else f"{len(sol.assignments)}/{b.n_meetings} placed"
     status = str(st.status) if st is not None else str(sol.status)
     valid = "-" if not sol.assignments else "yes" if run.valid else "NO"
-    return status, breaks, _fmt(st.bound if st else None), valid
+    return status, breaks, fmt(st.bound if st else None), valid
 
 
 def _b2b_line(row: B2BRow, b: b2bmod.B2BInstance) -> str:
     cs, cb, cbound, cv = _cell_status(row.cpsat, b)
     st = row.cpsat.stage("breaks")
     proof = (
-        _fmt(row.cpsat.solution.seconds)
+        fmt(row.cpsat.solution.seconds)
         if row.cpsat.solution is not None and st is not None and st.status == Status.OPTIMAL
         else "-"
     )
-    ttf = _fmt(row.cpsat.first("breaks"))
+    ttf = fmt(row.cpsat.first("breaks"))
     g = row.greedy
     if g.error:
         gcell = "crash"
@@ -276,10 +166,10 @@ def _b2b_line(row: B2BRow, b: b2bmod.B2BInstance) -> str:
         hcells = ["skipped", "-", "-", "-", "-"]
     else:
         hs, hb, hbound, hv = _cell_status(row.highs, b)
-        secs = _fmt(row.highs.solution.seconds) if row.highs.solution else "-"
+        secs = fmt(row.highs.solution.seconds) if row.highs.solution else "-"
         hcells = [hs, hb, hbound, secs, hv]
-    maxsat = _fmt(b2bmod.MAXSAT_SECONDS.get(row.name))
-    cells = [row.name, _fmt(row.optimum), cs, cb, cbound, ttf, proof, cv, gcell, *hcells, maxsat]
+    maxsat = fmt(b2bmod.MAXSAT_SECONDS.get(row.name))
+    cells = [row.name, fmt(row.optimum), cs, cb, cbound, ttf, proof, cv, gcell, *hcells, maxsat]
     line = "| " + " | ".join(cells) + " |"
     if row.problems:
         line += "\n" + "\n".join(f"  - BUG {row.name}: {p}" for p in row.problems)
@@ -379,14 +269,14 @@ def run_generated(
         if not run.solution.stages:
             echo(
                 f"| {label} | - | - | {run.solution.status} | - | - | - | "
-                f"{_fmt(run.solution.seconds, 2)} | - |"
+                f"{fmt(run.solution.seconds, 2)} | - |"
             )
         for st in run.solution.stages:
             gap = "-" if st.gap is None else f"{st.gap:.2%}"
             echo(
-                f"| {label} | {st.name} | {st.sense} | {st.status} | {_fmt(st.objective, 3)} "
-                f"| {_fmt(st.bound, 3)} | {gap} | {_fmt(st.seconds, 2)} "
-                f"| {_fmt(run.first(st.name), 2)} |"
+                f"| {label} | {st.name} | {st.sense} | {st.status} | {fmt(st.objective, 3)} "
+                f"| {fmt(st.bound, 3)} | {gap} | {fmt(st.seconds, 2)} "
+                f"| {fmt(run.first(st.name), 2)} |"
             )
     echo("")
     echo(
@@ -405,7 +295,7 @@ def run_generated(
             f"| {label} | {sol.status} | {len(sol.assignments)}/{len(inst.requests)} "
             f"| {sol.scheduled_weight} | {sol.scheduled_weight / max(1, total):.1%} "
             f"| {sol.breaks} | {idle} ({idle / max(1, len(sol.assignments)):.1%}) "
-            f"| {_fmt(sol.seconds, 2)} | {valid} |"
+            f"| {fmt(sol.seconds, 2)} | {valid} |"
         )
     echo("")
     return runs
@@ -434,10 +324,8 @@ def smoke(directory: Path, solutions_dir: Path | None, echo: Echo = print) -> in
         if run.error or run.valid is not True:
             echo(f"- FAIL GORE {label}: {run.error or '; '.join(run.violations[:3])}")
             failures += 1
-    from .replan import run_replan  # (bench.replan imports this module)
 
-    # at the app's default limit (30 s): at 10 s a re-plan where the greedy missed a
-    # mandatory meeting once ended far from the plan (BENCHMARKS.md, "Re-planning")
+    # at the app's default limit (30 s), which the product's re-plans run with
     for family, seed in SMOKE_REPLANS:
         replans = run_replan(family, seed, 30.0, 2, echo)
         planned = len(replans["plan"]["CP-SAT"].solution.assignments)
