@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
+from app.agendas.render import pdf
 from app.agendas.render.csv import render_csv
 from app.agendas.render.ics import render_ics
 from app.agendas.render.json import render_json
@@ -35,8 +36,6 @@ CONTENT_TYPES: dict[AgendaFormat, str] = {
 
 
 def _pdf(agenda: Agenda) -> bytes:
-    from app.agendas.render import pdf  # the colleague may still be finishing it
-
     if agenda.kind == "room":
         return pdf.render_room_sheet_pdf(agenda)
     if agenda.kind == "edition":

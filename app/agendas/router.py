@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session, select
 
 from app.access.deps import CurrentPrincipal, Principal, SdAdmin
-from app.agendas import formats, publication, service
+from app.agendas import delivery, formats, service
 from app.agendas.formats import AgendaFormat
-from app.agendas.models import PublicationCreate, PublicationPublic
+from app.agendas.schemas import PublicationCreate, PublicationPublic
 from app.core import clock
 from app.core.db import SessionDep
 from app.core.errors import NotFound
@@ -27,6 +27,7 @@ from app.editions.models import (
     Sector,
 )
 from app.editions.service import get_edition_or_404
+from app.scheduling.publication import get_version
 
 router = APIRouter(prefix="/api/editions/{edition_id}", tags=["agendas"])
 
@@ -49,7 +50,7 @@ def create_publication(
     once inside the window, 409 later than 2 days before unless force=true with a reason."""
     edition = get_edition_or_404(session=session, edition_id=edition_id, principal=principal)
     now = clock.now()
-    version = publication.publish_run(
+    return delivery.publish_run(
         session=session,
         edition=edition,
         run_id=publication_in.run_id,
@@ -59,8 +60,6 @@ def create_publication(
         force=publication_in.force,
         reason=publication_in.reason,
     )
-    listed = publication.list_publications(session=session, edition=edition, now=now)
-    return next(p for p in listed if p.id == version.id)
 
 
 @router.get("/publications", response_model=list[PublicationPublic])
@@ -69,7 +68,7 @@ def list_publications(
 ) -> list[PublicationPublic]:
     """Every published version, newest first, with its delivery status and per-party changes."""
     edition = get_edition_or_404(session=session, edition_id=edition_id, principal=principal)
-    return publication.list_publications(session=session, edition=edition, now=clock.now())
+    return delivery.list_publications(session=session, edition=edition, now=clock.now())
 
 
 # --------------------------------------------------------------------------- downloads
@@ -84,7 +83,7 @@ def _document(
     owner_id: int | None,
     fmt: AgendaFormat,
 ) -> Response:
-    row = service.get_version(session=session, edition=edition, number=version)
+    row = get_version(session=session, edition=edition, number=version)
     ctx = service.load_context(session=session, edition=edition, version=row)
     owner = None
     if kind == "sector":

@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import io
 
-from app.agendas.render.fmt import neutralise_formula
 from app.commitments.models import SummaryPublic, SummaryRow
+from app.core.spreadsheet import neutralise_formula
 
 BOM = "\ufeff"
 GROUP_ES = {

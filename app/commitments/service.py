@@ -31,7 +31,6 @@ from sqlmodel import Session, col, func, select
 
 from app.access.deps import Principal
 from app.access.models import ApiKey, Role
-from app.agendas.models import CurrentSchedule, ScheduledMeeting
 from app.commitments.models import (
     FINAL_STATUSES,
     OPEN_STATUSES,
@@ -64,6 +63,9 @@ from app.core import clock
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import Page, Pagination
 from app.editions.models import Delegation, Edition, Sector
+from app.scheduling.publication import current_meetings
+from app.scheduling.versions import ScheduledMeeting
+from app.submissions.models import Topic
 
 LIMA = ZoneInfo("America/Lima")
 S = CommitmentStatus
@@ -108,30 +110,19 @@ def _missing_commitment(commitment_id: int) -> NotFound:
 # --------------------------------------------------------------------------- meetings
 
 
-def published_meetings(*, session: Session, edition: Edition) -> dict[int, ScheduledMeeting]:
-    """The meetings of the edition's current published version, by request id."""
-    pointer = session.get(CurrentSchedule, edition.id)
-    if pointer is None:
-        return {}
-    rows = session.exec(
-        select(ScheduledMeeting).where(ScheduledMeeting.version_id == pointer.version_id)
-    ).all()
-    return {m.request_id: m for m in rows}
-
-
 def published_meeting(*, session: Session, edition: Edition, request_id: int) -> ScheduledMeeting:
-    pointer = session.get(CurrentSchedule, edition.id)
-    meeting = None
-    if pointer is not None:
-        meeting = session.exec(
-            select(ScheduledMeeting).where(
-                ScheduledMeeting.version_id == pointer.version_id,
-                ScheduledMeeting.request_id == request_id,
-            )
-        ).first()
+    """The meeting of a request in the current published version, or 404."""
+    meeting = current_meetings_by_request(session=session, edition=edition).get(request_id)
     if meeting is None:
         raise _missing_meeting(request_id)
     return meeting
+
+
+def current_meetings_by_request(
+    *, session: Session, edition: Edition
+) -> dict[int, ScheduledMeeting]:
+    """The meetings of the edition's current published version, by request id."""
+    return {m.request_id: m for m in current_meetings(session=session, edition=edition)}
 
 
 def _assignment(
@@ -207,7 +198,7 @@ def assign_rapporteur(
     key = session.get(ApiKey, assignment_in.rapporteur_key_id)
     if key is None or key.role != Role.rapporteur or key.revoked_at is not None:
         raise Invalid(f"La clave {assignment_in.rapporteur_key_id} no es de un relator vigente.")
-    meetings = published_meetings(session=session, edition=edition)
+    meetings = current_meetings_by_request(session=session, edition=edition)
     if not meetings:
         raise Conflict("La edición no tiene un cronograma publicado.")
     unknown = sorted(set(assignment_in.request_ids) - meetings.keys())
@@ -389,8 +380,6 @@ def _check_topic(
     """The topic's CUI (a default for the commitment's); the topic must be the meeting's."""
     if topic_id is None:
         return None
-    from app.submissions.models import Topic
-
     if meeting is None or topic_id not in meeting.topic_ids:
         raise Invalid(f"El tema {topic_id} no se trató en esta reunión.")
     topic = session.get(Topic, topic_id)
@@ -552,7 +541,7 @@ def update_commitment(
     if commitment.edition_id is not None and commitment.request_id is not None:
         edition = session.get(Edition, commitment.edition_id)
         if edition is not None:
-            meeting = published_meetings(session=session, edition=edition).get(
+            meeting = current_meetings_by_request(session=session, edition=edition).get(
                 commitment.request_id
             )
     changes: dict[str, Any] = {}
@@ -839,11 +828,21 @@ def _labels(
 # --------------------------------------------------------------------------- agendas
 
 
-def open_for_agenda(*, session: Session, sector_id: int, delegation_id: int, limit: int = 50):
+@dataclass(frozen=True)
+class OpenCommitment:
+    """An open commitment as an agenda lists it."""
+
+    description: str
+    responsible: str
+    deadline: dt.date | None
+    in_process: bool
+
+
+def open_for_agenda(
+    *, session: Session, sector_id: int, delegation_id: int, limit: int = 50
+) -> list[OpenCommitment]:
     """Open commitments (pending / in process, from any earlier edition or the imported
     history) of a sector with a delegation, for that pair's agenda: oldest deadline first."""
-    from app.agendas.render.model import AgendaCommitment
-
     rows = session.exec(
         select(Commitment, Sector.code, Delegation.name)
         .join(Sector, col(Sector.id) == col(Commitment.sector_id))
@@ -859,13 +858,12 @@ def open_for_agenda(*, session: Session, sector_id: int, delegation_id: int, lim
     out = []
     for c, sector_code, delegation_name in rows:
         origin = f" ({c.edition_label})" if c.edition_label else ""
-        text = f"{c.description}{origin}"
         out.append(
-            AgendaCommitment(
-                description=text[:2000],
+            OpenCommitment(
+                description=f"{c.description}{origin}"[:2000],
                 responsible=f"{sector_code} y {delegation_name}"[:300],
                 deadline=c.deadline,
-                status="in_progress" if c.status == S.in_process else "pending",
+                in_process=c.status == S.in_process,
             )
         )
     return out

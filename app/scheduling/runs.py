@@ -45,6 +45,7 @@ from app.scheduling.models import (
     SolveRun,
 )
 from app.scheduling.plan import PlannedMeeting
+from app.scheduling.publication import published_meetings
 from app.scheduling.service import sector_codes_by_request
 
 log = logging.getLogger(__name__)
@@ -158,15 +159,7 @@ def list_runs(*, session: Session, edition: Edition, limit: int, offset: int) ->
 
 def run_meetings(*, session: Session, run: SolveRun) -> list[PlannedMeeting]:
     """The meetings a succeeded run planned (publication publishes these); [] otherwise."""
-    return [
-        PlannedMeeting(
-            request_id=a["request_id"],
-            room_id=a["room_id"],
-            starts_at=dt.datetime.fromisoformat(a["starts_at"]),
-            ends_at=dt.datetime.fromisoformat(a["ends_at"]),
-        )
-        for a in run.assignments or []
-    ]
+    return [PlannedMeeting.from_json(a) for a in run.assignments or []]
 
 
 def render_meetings(*, session: Session, meetings: list[PlannedMeeting]) -> list[RunMeetingPublic]:
@@ -242,26 +235,6 @@ def compare_runs(*, session: Session, run: SolveRun, other: SolveRun) -> RunComp
 # --------------------------------------------------------------------------- start / cancel
 
 
-def _published_meetings(*, session: Session, edition: Edition) -> list[PlannedMeeting]:
-    try:
-        from app.agendas.publication import published_meetings  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise Conflict(NO_PUBLISHED) from exc
-    meetings = published_meetings(session=session, edition=edition)
-    if not meetings:
-        raise Conflict(NO_PUBLISHED)
-    return list(meetings)
-
-
-def _meeting_json(m: PlannedMeeting) -> dict[str, Any]:
-    return {
-        "request_id": m.request_id,
-        "room_id": m.room_id,
-        "starts_at": m.starts_at.astimezone(dt.UTC).isoformat(),
-        "ends_at": m.ends_at.astimezone(dt.UTC).isoformat(),
-    }
-
-
 def start_run(
     *,
     session: Session,
@@ -297,8 +270,10 @@ def start_run(
     }
     previous = None
     if run_in.mode == RunMode.replan:
-        previous = _published_meetings(session=session, edition=edition)
-        options["previous"] = [_meeting_json(m) for m in previous]
+        previous = published_meetings(session=session, edition=edition)
+        if not previous:
+            raise Conflict(NO_PUBLISHED)
+        options["previous"] = [m.to_json() for m in previous]
     # Fail now, not in the job, when the edition cannot be turned into an instance.
     build_instance(session=session, edition=edition, options_in=options, previous=previous)
     run = SolveRun(
@@ -472,15 +447,7 @@ def solve_run(run_id: int) -> solver.Solution:
             raise LookupError(f"run {run_id} vanished")
         previous = None
         if run.options.get("previous") is not None:
-            previous = [
-                PlannedMeeting(
-                    request_id=p["request_id"],
-                    room_id=p["room_id"],
-                    starts_at=dt.datetime.fromisoformat(p["starts_at"]),
-                    ends_at=dt.datetime.fromisoformat(p["ends_at"]),
-                )
-                for p in run.options["previous"]
-            ]
+            previous = [PlannedMeeting.from_json(p) for p in run.options["previous"]]
         instance, slot_map = build_instance(
             session=session, edition=edition, options_in=run.options, previous=previous
         )
@@ -522,7 +489,7 @@ def solve_run(run_id: int) -> solver.Solution:
         values |= {
             "status": RunStatus.succeeded,
             "result": summary,
-            "assignments": [_meeting_json(m) for m in planned],
+            "assignments": [m.to_json() for m in planned],
         }
     _update(run_id, col(SolveRun.status) == RunStatus.running, **values)
     return solution
