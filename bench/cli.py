@@ -1,4 +1,4 @@
-"""`articula bench ...` and `python -m bench ...` (Typer)."""
+"""`python -m bench ...` (Typer)."""
 
 from __future__ import annotations
 

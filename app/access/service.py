@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from app.access.models import ApiKey, ApiKeyCreate, Role
@@ -13,6 +14,16 @@ from app.core.errors import Invalid, NotFound
 from app.core.pagination import Page, Pagination
 
 PREFIX_LENGTH = 8
+
+# The catalogue tables a key belongs to, named as the keys' foreign keys name them: access
+# sits below the editions package and reads only their ids and codes.
+DELEGATION = sa.table("delegation", sa.column("id"), sa.column("code"))
+SECTOR = sa.table("sector", sa.column("id"), sa.column("code"))
+
+
+def _code(session: Session, table: sa.TableClause, row_id: int) -> str | None:
+    """The code of a delegation or sector (None if there is no such row)."""
+    return session.execute(sa.select(table.c.code).where(table.c.id == row_id)).scalar()
 
 
 def hash_token(token: str) -> str:
@@ -29,14 +40,12 @@ def create_key(
     sector_id: int | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its plaintext token (the only time it is visible)."""
-    from app.editions.models import Delegation, Sector
-
     key_in = ApiKeyCreate(
         role=Role(role), name=name, delegation_id=delegation_id, sector_id=sector_id
     )
-    if delegation_id is not None and session.get(Delegation, delegation_id) is None:
+    if delegation_id is not None and _code(session, DELEGATION, delegation_id) is None:
         raise Invalid(f"No existe la delegación {delegation_id}.")
-    if sector_id is not None and session.get(Sector, sector_id) is None:
+    if sector_id is not None and _code(session, SECTOR, sector_id) is None:
         raise Invalid(f"No existe el sector {sector_id}.")
     token = secrets.token_urlsafe(32)
     key = ApiKey.model_validate(
