@@ -1,44 +1,22 @@
-"""Who is calling: the `Authorization: Bearer <token>` header resolved to a Principal."""
+"""FastAPI dependencies: the `Authorization: Bearer <token>` header resolved to a Principal."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Header
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
+from app.access.idempotency import REPLAYED_HEADER, Outcome
 from app.access.models import Role
+from app.access.principal import Principal
 from app.access.service import find_active_key
 from app.core.db import SessionDep
 from app.core.errors import NotFound, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="API key issued by the SD team")
-
-
-@dataclass(frozen=True)
-class Principal:
-    key_id: int
-    role: Role
-    name: str
-    delegation_id: int | None = None
-    sector_id: int | None = None
-
-    @property
-    def is_sd(self) -> bool:
-        return self.role == Role.sd_admin
-
-    @property
-    def is_delegation(self) -> bool:
-        return self.role == Role.delegation
-
-    @property
-    def is_sector(self) -> bool:
-        return self.role == Role.sector
-
-    @property
-    def is_rapporteur(self) -> bool:
-        return self.role == Role.rapporteur
 
 
 def get_principal(
@@ -71,3 +49,40 @@ def require_sd(principal: CurrentPrincipal) -> Principal:
 
 
 SdAdmin = Annotated[Principal, Depends(require_sd)]
+
+
+# --------------------------------------------------------------------------- idempotent writes
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Makes the write safe to retry: a repeat with the same key and body "
+        "replays the first answer (200, Idempotency-Replayed: true)",
+    ),
+]
+
+
+def idempotent_responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry of a replay (200), beside the route's own 201."""
+    return {
+        200: {
+            "model": model,
+            "description": "Replay of an Idempotency-Key: the stored answer; nothing is written",
+            "headers": {
+                REPLAYED_HEADER: {
+                    "description": "Always `true`: this answer is a replay",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            },
+        }
+    }
+
+
+def idempotent_response(outcome: Outcome, *, status_code: int = 201) -> JSONResponse:
+    """A write's answer: `status_code` when it wrote, 200 and the replay header when not."""
+    if outcome.replayed:
+        return JSONResponse(outcome.body, status_code=200, headers={REPLAYED_HEADER: "true"})
+    return JSONResponse(outcome.body, status_code=status_code)

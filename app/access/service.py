@@ -8,7 +8,7 @@ import secrets
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from app.access.models import ApiKey, ApiKeyCreate, Role
+from app.access.models import ApiKey, ApiKeyCreate, ApiKeyCreated, Role
 from app.core import clock
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import Page, Pagination
@@ -54,6 +54,12 @@ def create_key(
     session.add(key)
     session.flush()
     return key, token
+
+
+def issue_key(*, session: Session, key_in: ApiKeyCreate) -> ApiKeyCreated:
+    """Create a key from the API's request; the answer carries the token, shown only once."""
+    key, token = create_key(session=session, **key_in.model_dump())
+    return ApiKeyCreated.model_validate(key, update={"token": token})
 
 
 def find_active_key(*, session: Session, token: str) -> ApiKey | None:

@@ -20,13 +20,15 @@ running run per edition (checked here, and by a partial unique index).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -46,6 +48,14 @@ from app.scheduling.models import (
 )
 from app.scheduling.plan import PlannedMeeting
 from app.scheduling.publication import published_meetings
+from app.scheduling.schemas import (
+    MeetingMove,
+    RunComparison,
+    RunMeetingPublic,
+    RunOptionsIn,
+    RunScore,
+    SolveRunPublic,
+)
 from app.scheduling.service import sector_codes_by_request
 
 log = logging.getLogger(__name__)
@@ -53,83 +63,8 @@ log = logging.getLogger(__name__)
 INTERRUPTED = "El proceso de cálculo se interrumpió"
 ACTIVE_EXISTS = "Ya hay un cálculo en curso para esta edición; espere a que termine o cancélelo."
 NO_PUBLISHED = "La edición no tiene un cronograma publicado"
-
-
-# --------------------------------------------------------------------------- schemas
-
-
-class RunOptionsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    mode: RunMode = RunMode.plan
-    time_limit_s: float | None = Field(
-        default=None, gt=0, le=3600, description="Capped by ARTICULA_SOLVER_TIME_LIMIT_S"
-    )
-    fairness: bool = True
-    break_fairness: int | None = Field(default=None, ge=0, le=100)
-    sector_keeps_room: bool = False
-
-
-class ProgressPoint(BaseModel):
-    stage: str
-    seconds: float
-    objective: float
-    bound: float
-
-
-class SolveRunPublic(BaseModel):
-    id: int
-    edition_id: int
-    status: RunStatus
-    mode: RunMode
-    options: dict[str, Any]
-    progress: list[ProgressPoint]
-    result: dict[str, Any] | None
-    error: str | None
-    cancel_requested: bool
-    created_by: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    heartbeat_at: dt.datetime | None
-    attempts: int
-
-
-class RunMeetingPublic(BaseModel):
-    request_id: int
-    delegation: str
-    sectors: list[str]
-    room_id: int
-    room: str
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-
-
-class MeetingMove(BaseModel):
-    request_id: int
-    from_room_id: int
-    from_starts_at: dt.datetime
-    to_room_id: int
-    to_starts_at: dt.datetime
-
-
-class RunScore(BaseModel):
-    run_id: int
-    status: RunStatus
-    solution_status: str | None
-    scheduled: int
-    scheduled_weight: int | None
-    unscheduled: int
-    stages: dict[str, float | None]
-
-
-class RunComparison(BaseModel):
-    run: RunScore
-    other: RunScore
-    added: list[int] = Field(description="Requests scheduled in the other run only")
-    dropped: list[int] = Field(description="Requests scheduled in this run only")
-    moved: list[MeetingMove]
-    unchanged: int
+SSE_POLL_S = 0.5
+SSE_MAX_S = 4 * 3600.0
 
 
 def render_run(run: SolveRun) -> SolveRunPublic:
@@ -207,8 +142,19 @@ def _score(run: SolveRun) -> RunScore:
     )
 
 
-def compare_runs(*, session: Session, run: SolveRun, other: SolveRun) -> RunComparison:
-    """What changes from `run` to `other`: meetings added, dropped and moved; scores."""
+def planned_meetings(*, session: Session, edition: Edition, run_id: int) -> list[RunMeetingPublic]:
+    """The meetings a run of the edition planned, with codes and room names."""
+    run = get_run(session=session, edition=edition, run_id=run_id)
+    return render_meetings(session=session, meetings=run_meetings(session=session, run=run))
+
+
+def compare_runs(
+    *, session: Session, edition: Edition, run_id: int, other_run_id: int
+) -> RunComparison:
+    """What changes from one run of the edition to another: meetings added, dropped and
+    moved; scores side by side."""
+    run = get_run(session=session, edition=edition, run_id=run_id)
+    other = get_run(session=session, edition=edition, run_id=other_run_id)
     mine = {m.request_id: m for m in run_meetings(session=session, run=run)}
     theirs = {m.request_id: m for m in run_meetings(session=session, run=other)}
     moved = [
@@ -294,8 +240,9 @@ def start_run(
     return run
 
 
-def cancel_run(*, session: Session, run: SolveRun) -> SolveRun:
+def cancel_run(*, session: Session, edition: Edition, run_id: int) -> SolveRun:
     """Cancel a queued run at once; ask a running one to stop (best effort)."""
+    run = get_run(session=session, edition=edition, run_id=run_id)
     now = clock.now()
     if run.status == RunStatus.queued:
         session.exec(  # type: ignore[call-overload]
@@ -314,6 +261,41 @@ def cancel_run(*, session: Session, run: SolveRun) -> SolveRun:
     session.flush()
     session.refresh(run)
     return run
+
+
+# --------------------------------------------------------------------------- events
+
+
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+def event_stream(
+    *, session: Session, engine: Engine, edition: Edition, run_id: int
+) -> Iterator[str]:
+    """Server-Sent Events of a run of the edition (404 at once for another): one `progress`
+    event per progress point, then `done`; each poll reads the run in a session of its own."""
+    get_run(session=session, edition=edition, run_id=run_id)
+
+    def stream() -> Iterator[str]:
+        sent = 0
+        deadline = time.monotonic() + SSE_MAX_S
+        while True:
+            with Session(engine) as s:
+                run = s.get(SolveRun, run_id)
+                if run is None:
+                    yield _sse("done", {"status": "deleted"})
+                    return
+                points, status = list(run.progress), run.status
+            for point in points[sent:]:
+                yield _sse("progress", point)
+            sent = max(sent, len(points))
+            if status not in ACTIVE_RUN_STATUSES or time.monotonic() > deadline:
+                yield _sse("done", {"status": status, "run_id": run_id})
+                return
+            time.sleep(SSE_POLL_S)
+
+    return stream()
 
 
 # --------------------------------------------------------------------------- reaping
