@@ -10,9 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from app.access.idempotency import REPLAYED_HEADER, Outcome
-from app.access.models import Role
 from app.access.principal import Principal
-from app.access.service import find_active_key
+from app.access.service import find_principal
 from app.core.db import SessionDep
 from app.core.errors import NotFound, Unauthorized
 
@@ -26,16 +25,10 @@ def get_principal(
     """401 unless the request carries a valid, unrevoked API key."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Falta la clave de acceso (cabecera Authorization: Bearer <clave>).")
-    key = find_active_key(session=session, token=credentials.credentials)
-    if key is None or key.id is None:
+    principal = find_principal(session=session, token=credentials.credentials)
+    if principal is None:
         raise Unauthorized("La clave de acceso no es válida o fue revocada.")
-    return Principal(
-        key_id=key.id,
-        role=Role(key.role),
-        name=key.name,
-        delegation_id=key.delegation_id,
-        sector_id=key.sector_id,
-    )
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

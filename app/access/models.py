@@ -84,3 +84,9 @@ class PrincipalPublic(SQLModel):
     name: str
     delegation_id: int | None
     sector_id: int | None
+    delegation_code: str | None = Field(
+        description="The delegation the key acts for, as the routes name it (e.g. CUS)"
+    )
+    sector_code: str | None = Field(
+        description="The sector the key acts for, as the routes name it (e.g. MINSA)"
+    )

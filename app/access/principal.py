@@ -22,6 +22,8 @@ class Principal:
     name: str
     delegation_id: int | None = None
     sector_id: int | None = None
+    delegation_code: str | None = None
+    sector_code: str | None = None
 
     @property
     def is_sd(self) -> bool:

@@ -15,8 +15,8 @@ router = APIRouter(prefix="/api", tags=["access"])
 
 @router.get("/me", response_model=PrincipalPublic)
 def read_me(principal: CurrentPrincipal) -> PrincipalPublic:
-    """The caller's own identity and role."""
-    return PrincipalPublic(**principal.__dict__)
+    """The caller's own identity and role, with the code of its delegation or sector."""
+    return PrincipalPublic.model_validate(principal, from_attributes=True)
 
 
 @router.post("/keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from app.access.models import ApiKey, ApiKeyCreate, ApiKeyCreated, Role
+from app.access.principal import Principal
 from app.core import clock
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import Page, Pagination
@@ -62,12 +63,26 @@ def issue_key(*, session: Session, key_in: ApiKeyCreate) -> ApiKeyCreated:
     return ApiKeyCreated.model_validate(key, update={"token": token})
 
 
-def find_active_key(*, session: Session, token: str) -> ApiKey | None:
-    """The unrevoked key whose hash matches the token, if any."""
-    key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_token(token))).first()
-    if key is None or key.revoked_at is not None:
+def find_principal(*, session: Session, token: str) -> Principal | None:
+    """Who holds this token (an unrevoked key), with the codes of its delegation or sector."""
+    row = session.execute(
+        sa.select(ApiKey, DELEGATION.c.code, SECTOR.c.code)
+        .outerjoin(DELEGATION, DELEGATION.c.id == ApiKey.delegation_id)
+        .outerjoin(SECTOR, SECTOR.c.id == ApiKey.sector_id)
+        .where(ApiKey.key_hash == hash_token(token), ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    if row is None:
         return None
-    return key
+    key, delegation_code, sector_code = row
+    return Principal(
+        key_id=key.id,
+        role=Role(key.role),
+        name=key.name,
+        delegation_id=key.delegation_id,
+        sector_id=key.sector_id,
+        delegation_code=delegation_code,
+        sector_code=sector_code,
+    )
 
 
 def list_keys(*, session: Session, page: Pagination, include_revoked: bool = True) -> Page[ApiKey]:

@@ -65,3 +65,8 @@ def filename(agenda: Agenda, fmt: AgendaFormat) -> str:
 
 def content_type(fmt: AgendaFormat) -> str:
     return CONTENT_TYPES[AgendaFormat(fmt)]
+
+
+def media_type(fmt: AgendaFormat) -> str:
+    """The content type without its parameters (`text/csv`), as OpenAPI names media types."""
+    return content_type(fmt).split(";")[0]

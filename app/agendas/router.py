@@ -8,16 +8,40 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.access.deps import CurrentPrincipal, SdAdmin
-from app.agendas import delivery
+from app.agendas import delivery, formats
 from app.agendas.documents import Document, agenda_document
 from app.agendas.formats import AgendaFormat
-from app.agendas.schemas import PublicationCreate, PublicationPublic
+from app.agendas.schemas import AgendaJson, PublicationCreate, PublicationPublic
 from app.core import clock
 from app.core.db import SessionDep
 from app.editions.deps import EditionDep
 
 router = APIRouter(prefix="/api/editions/{edition_id}", tags=["agendas"])
 
+DOWNLOAD = {
+    "response_class": Response,
+    "responses": {
+        200: {
+            "description": "The agenda in the format asked for (`format`)",
+            "model": AgendaJson,
+            "content": {
+                formats.media_type(fmt): {"schema": {"type": "string", "format": "binary"}}
+                for fmt in (AgendaFormat.pdf, AgendaFormat.xlsx)
+            }
+            | {
+                formats.media_type(fmt): {"schema": {"type": "string"}}
+                for fmt in (AgendaFormat.ics, AgendaFormat.csv)
+            },
+            "headers": {
+                "Content-Disposition": {
+                    "description": "inline for JSON, attachment otherwise, with the file name "
+                    "agenda-<owner code>-v<version>.<format>",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
+}
 FormatQuery = Annotated[AgendaFormat, Query(description="json, pdf, ics, xlsx or csv")]
 VersionQuery = Annotated[
     int | None, Query(ge=1, le=100_000, description="Agenda version (default: the current one)")
@@ -68,7 +92,7 @@ def _download(document: Document) -> Response:
     )
 
 
-@router.get("/agendas/sectors/{code}", response_class=Response)
+@router.get("/agendas/sectors/{code}", **DOWNLOAD)
 def sector_agenda(
     code: str,
     session: SessionDep,
@@ -91,7 +115,7 @@ def sector_agenda(
     return _download(document)
 
 
-@router.get("/agendas/delegations/{code}", response_class=Response)
+@router.get("/agendas/delegations/{code}", **DOWNLOAD)
 def delegation_agenda(
     code: str,
     session: SessionDep,
@@ -113,7 +137,7 @@ def delegation_agenda(
     return _download(document)
 
 
-@router.get("/agendas/rooms/{room_id}", response_class=Response)
+@router.get("/agendas/rooms/{room_id}", **DOWNLOAD)
 def room_agenda(
     room_id: int,
     session: SessionDep,
@@ -135,7 +159,7 @@ def room_agenda(
     return _download(document)
 
 
-@router.get("/agendas/grid", response_class=Response)
+@router.get("/agendas/grid", **DOWNLOAD)
 def grid_agenda(
     session: SessionDep,
     principal: SdAdmin,

@@ -4,9 +4,18 @@ sees it, with the delivery status of its e-mails."""
 # No `from __future__ import annotations`: SQLModel needs real annotations.
 import datetime as dt
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
+
+from app.agendas.render.model import Agenda
+
+
+class AgendaJson(Agenda):
+    """An agenda downloaded as JSON: the agenda and the name of this shape's version."""
+
+    format: Literal["articula.agenda/2"]
 
 
 class PublicationCreate(SQLModel):

@@ -7,8 +7,9 @@ topics with their ranks); `build_agenda` then cuts one agenda out of it without 
 the database, so publishing 45 agendas costs the queries once.
 
 Decisions:
-- meeting id `r<request id>`: the iCalendar UID `<edition code>-r<request id>@articula.pe`
-  is stable across versions; the edition code is `gore-<id>` / `muni-<id>`.
+- a meeting is named by its request id, as in solve runs and commitments; the iCalendar
+  UID `<edition code>-r<request id>@articula.pe` is stable across versions; the edition
+  code is `gore-<id>` / `muni-<id>`.
 - SEQUENCE = the number of versions in which the meeting changed (time, room, delegation or
   sectors); a removal counts as a change, so the CANCELLED event outranks the last one sent.
 - cancelled events: every meeting that belonged to the agenda's owner in some earlier
@@ -256,7 +257,7 @@ def _meeting(ctx: AgendaContext, m: ScheduledMeeting, kind: OwnerKind, owner_id:
                 continue
             commitments.extend(ctx.commitments.get((s.id or 0, m.delegation_id), []))
     return AgendaMeeting(
-        meeting_id=f"r{m.request_id}",
+        request_id=m.request_id,
         start=m.starts_at,
         end=m.ends_at,
         room=ctx.rooms[m.room_id].name,
@@ -280,14 +281,14 @@ def _cancelled(ctx: AgendaContext, kind: OwnerKind, owner_id: int | None) -> lis
         last = earlier[-1]
         out.append(
             CancelledMeeting(
-                meeting_id=f"r{request_id}",
+                request_id=request_id,
                 start=last.starts_at,
                 end=last.ends_at,
                 sequence=ctx.sequence.get(request_id, 0),
                 summary=summary_of(ctx, last)[:300],
             )
         )
-    return sorted(out, key=lambda c: (c.start, c.meeting_id))
+    return sorted(out, key=lambda c: (c.start, c.request_id))
 
 
 def owner_label(ctx: AgendaContext, kind: OwnerKind, owner_id: int | None) -> tuple[str, str]:

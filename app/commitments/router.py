@@ -247,7 +247,12 @@ async def _upload(request: Request) -> tuple[bytes, str]:
     raise Invalid("Envíe el archivo en el campo 'file' de un formulario multipart.")
 
 
-@router.post("/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/import",
+    response_model=ImportResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={413: {"description": "The file is over 5 MB or 20,000 rows"}},
+)
 async def import_commitments(
     request: Request, session: SessionDep, principal: SdAdmin
 ) -> ImportResult:
