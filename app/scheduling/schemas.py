@@ -4,7 +4,6 @@ meetings a run planned and the comparison of two runs."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,12 +60,33 @@ class RunResult(BaseModel):
     unscheduled: list[UnscheduledRequest]
 
 
+class PlannedMeetingPublic(BaseModel):
+    request_id: int
+    room_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+class RunOptions(BaseModel):
+    """The options a run was started with, the service's limits applied."""
+
+    time_limit_s: float | None = None
+    workers: int | None = None
+    fairness: bool = True
+    break_fairness: int | None = None
+    sector_keeps_room: bool = False
+    seed: int = 0
+    previous: list[PlannedMeetingPublic] | None = Field(
+        default=None, description="Re-plan: the published meetings the run starts from"
+    )
+
+
 class SolveRunPublic(BaseModel):
     id: int
     edition_id: int
     status: RunStatus
     mode: RunMode
-    options: dict[str, Any]
+    options: RunOptions
     progress: list[ProgressPoint]
     result: RunResult | None
     error: str | None

@@ -34,7 +34,7 @@ def _schema(openapi, ref: str) -> dict:
     return openapi["components"]["schemas"][ref.rsplit("/", 1)[-1]]
 
 
-def test_run_result_is_typed_down_to_the_unscheduled_reasons(openapi):
+def test_run_result_and_options_are_typed_down_to_the_unscheduled_reasons(openapi):
     result = _schema(openapi, "SolveRunPublic")["properties"]["result"]
     refs = [s["$ref"] for s in result["anyOf"] if "$ref" in s]
     assert refs == ["#/components/schemas/RunResult"]
@@ -43,6 +43,8 @@ def test_run_result_is_typed_down_to_the_unscheduled_reasons(openapi):
     item = _schema(openapi, run_result["properties"]["unscheduled"]["items"]["$ref"])
     assert set(item["required"]) == {"request_id", "code", "reason", "detail"}
     assert item["properties"]["request_id"]["type"] == "integer"
+    options = _schema(openapi, "SolveRunPublic")["properties"]["options"]
+    assert options["$ref"].endswith("/RunOptions")
 
 
 def test_agenda_downloads_declare_their_media_types(openapi):
