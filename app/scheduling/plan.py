@@ -1,4 +1,4 @@
-"""The shape a schedule takes between scheduling (solve runs) and publication (agendas).
+"""The shape a schedule takes between solve runs and published schedule versions.
 
 A solve run's result and a published schedule are both lists of `PlannedMeeting`: a run
 stores them as JSON, a publication snapshots them as a schedule version, and a re-plan
