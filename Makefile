@@ -31,6 +31,7 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check app solver bench tests migrations
 	$(BIN)/ruff format --check app solver bench tests migrations
+	$(BIN)/lint-imports  # the layers and forbidden imports declared in pyproject.toml
 
 format: install
 	$(BIN)/ruff format app solver bench tests migrations

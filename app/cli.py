@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
+import app.main  # noqa: F401  (every table and every job registered, for the worker)
+from app.access.service import create_key, list_keys, revoke_key
+from app.core import jobs
 from app.core.config import Settings
+from app.core.db import make_engine
+from app.core.errors import DomainError, NotFound
+from app.core.migrations import downgrade, upgrade
+from app.core.pagination import Pagination
+from app.demo import load_demo
+from app.editions.models import Delegation, Sector
+from solver.cli import register as register_solver_commands
 
 cli = typer.Typer(
     help="Articula: scheduling and agendas for GORE / MUNI Ejecutivo.", no_args_is_help=True
@@ -26,9 +41,6 @@ def _settings() -> Settings:
 @contextmanager
 def _session() -> Iterator[Session]:
     """One committed transaction against the configured database."""
-    import app.models  # noqa: F401
-    from app.core.db import make_engine
-
     engine = make_engine(_settings().database_url)
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -48,8 +60,6 @@ def db_upgrade(
     revision: str = typer.Option("head", "--revision", help="Target revision"),
 ) -> None:
     """Migrate the database up to REVISION (head by default)."""
-    from app.core.migrations import upgrade
-
     upgrade(_settings().database_url, revision)
     typer.echo(f"Database migrated to {revision}.")
 
@@ -57,8 +67,6 @@ def db_upgrade(
 @db_app.command("downgrade")
 def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base")) -> None:
     """Migrate the database down to REVISION."""
-    from app.core.migrations import downgrade
-
     downgrade(_settings().database_url, revision)
     typer.echo(f"Database migrated down to {revision}.")
 
@@ -66,10 +74,6 @@ def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g.
 @cli.command()
 def demo() -> None:
     """Load the demo data (26 delegations, sectors, the 12.º GORE Ejecutivo); idempotent."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    from app.demo import load_demo
-
     try:
         with _session() as session:
             result = load_demo(session=session)
@@ -99,8 +103,6 @@ def serve(
     reload: bool = typer.Option(False, help="Reload on code changes (development)"),
 ) -> None:
     """Serve the API with uvicorn (OpenAPI at /docs)."""
-    import uvicorn
-
     settings = _settings()
     uvicorn.run(
         "app.main:create_app",
@@ -119,12 +121,6 @@ def worker(
 ) -> None:
     """Run background jobs from the procrastinate queue (ARTICULA_JOBS_BACKEND=procrastinate);
     start as many workers, on as many machines, as needed."""
-    import logging
-    import socket
-
-    from app.core import jobs
-    from app.core.db import make_engine
-
     settings = _settings()
     job_settings = Settings()
     if job_settings.jobs_backend != "procrastinate" or settings.is_sqlite:
@@ -134,7 +130,6 @@ def worker(
         )
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    jobs.import_task_modules()
     engine = make_engine(settings.database_url)
     jobs.use_engine(engine, job_settings)
     papp = jobs.procrastinate_app(settings.database_url, settings=job_settings)
@@ -157,12 +152,6 @@ def keys_create(
     sector: str | None = typer.Option(None, help="Sector code (role sector)"),
 ) -> None:
     """Create an API key and print its token (shown only once)."""
-    from pydantic import ValidationError
-
-    from app.access.service import create_key
-    from app.core.errors import DomainError
-    from app.editions.models import Delegation, Sector
-
     with _session() as session:
         delegation_id = sector_id = None
         if delegation:
@@ -195,9 +184,6 @@ def keys_list(
     all_keys: bool = typer.Option(False, "--all", help="Include revoked keys"),
 ) -> None:
     """List keys (id, prefix, role, name, created, revoked)."""
-    from app.access.service import list_keys
-    from app.core.pagination import Pagination
-
     with _session() as session:
         page = list_keys(
             session=session, page=Pagination(limit=10_000, offset=0), include_revoked=all_keys
@@ -214,9 +200,6 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(key_id: int = typer.Argument(..., help="Id shown by `articula keys list`")) -> None:
     """Revoke a key at once."""
-    from app.access.service import revoke_key
-    from app.core.errors import NotFound
-
     with _session() as session:
         try:
             key = revoke_key(session=session, key_id=key_id)
@@ -226,18 +209,10 @@ def keys_revoke(key_id: int = typer.Argument(..., help="Id shown by `articula ke
         typer.echo(f"Key {key.id} ({key.name}) revoked.")
 
 
-def _register_solver_commands() -> None:
-    """Offline solver commands (`solve`, `validate`) and `bench`, from the pure libraries."""
-    from solver.cli import register as register_solver
-
-    register_solver(cli)
-    try:
-        from bench.cli import bench_app
-    except ImportError:  # bench/ is not installed in the production image
-        return
-    cli.add_typer(bench_app, name="bench")
+# The offline solver commands (`solve`, `validate`) come from the pure library; the
+# benchmarks have their own command line, `python -m bench`.
+register_solver_commands(cli)
 
 
 def main() -> None:
-    _register_solver_commands()
     cli()

@@ -8,6 +8,7 @@ created only on the first load (only their hashes are stored, so they can be pri
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -16,8 +17,11 @@ from sqlmodel import Session, select
 
 from app.access.models import ApiKey, Role
 from app.access.service import create_key
+from app.commitments.models import CommitmentImport
+from app.commitments.service import bulk_insert
 from app.core import clock
 from app.demo_data import DELEGATIONS, EDITION_NAME, PRIORITY_SECTORS, REGION_OF, SECTORS, VENUE
+from app.demo_data import commitments as history
 from app.editions import service
 from app.editions.models import (
     Delegation,
@@ -259,12 +263,6 @@ def _history(
 ) -> int:
     """The 5,712 commitments of the 1st..11th GORE Ejecutivo (app/demo_data/commitments.py),
     bulk inserted as one import batch; skipped when that batch already exists."""
-    import hashlib
-
-    from app.commitments.models import CommitmentImport
-    from app.commitments.service import bulk_insert
-    from app.demo_data import commitments as history
-
     digest = hashlib.sha256(history.MARKER.encode()).hexdigest()
     if session.exec(select(CommitmentImport).where(CommitmentImport.sha256 == digest)).first():
         return 0

@@ -16,7 +16,7 @@ from app.commitments.router import router as commitments_router
 from app.core import jobs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
-from app.core.errors import install_error_handlers
+from app.core.errors import install_error_handlers, install_problem_docs
 from app.editions.router import catalog as catalog_router
 from app.editions.router import router as editions_router
 from app.mail.router import router as mail_router
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(application)
     for router in ROUTERS:
         application.include_router(router)
+    install_problem_docs(application)
 
     @application.get("/health", tags=["meta"], response_model=dict[str, str])
     def health() -> dict[str, str]:

@@ -3,11 +3,11 @@
 from sqlmodel import SQLModel
 
 import app.access.models  # noqa: F401
-import app.agendas.models  # noqa: F401
 import app.commitments.models  # noqa: F401
 import app.editions.models  # noqa: F401
 import app.mail.models  # noqa: F401
 import app.scheduling.models  # noqa: F401
+import app.scheduling.versions  # noqa: F401
 import app.submissions.models  # noqa: F401
 
 metadata = SQLModel.metadata

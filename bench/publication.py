@@ -161,14 +161,14 @@ def build(session: Session, *, meetings: int, sectors: int, delegations: int) ->
 def run(*, meetings: int = 196, sectors: int = 19, delegations: int = 26) -> Result:
     """Build, publish, render and dispatch on a fresh temporary SQLite database."""
     import app.models  # noqa: F401
-    from app.agendas import formats, publication, service
-    from app.agendas.models import ScheduleVersion
+    from app.agendas import delivery, formats, service
     from app.core.config import Settings
     from app.core.db import make_engine
     from app.core.migrations import upgrade
     from app.editions.models import EditionDelegation, EditionSector, Room
     from app.mail.models import OutboxMessage
     from app.mail.service import dispatch_due
+    from app.scheduling.versions import ScheduleVersion
 
     timings: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -188,7 +188,7 @@ def run(*, meetings: int = 196, sectors: int = 19, delegations: int = 26) -> Res
                 publish_at = dt.datetime(2018, 2, 24, 9, tzinfo=LIMA)  # inside the window
 
                 def publish() -> Any:
-                    version = publication.publish_meetings(
+                    version = delivery.publish_meetings(
                         session=session, edition=edition, meetings=plan, published_by="bench",
                         now=publish_at, settings=settings,
                     )  # fmt: skip

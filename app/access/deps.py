@@ -1,44 +1,21 @@
-"""Who is calling: the `Authorization: Bearer <token>` header resolved to a Principal."""
+"""FastAPI dependencies: the `Authorization: Bearer <token>` header resolved to a Principal."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Header
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
-from app.access.models import Role
-from app.access.service import find_active_key
+from app.access.idempotency import REPLAYED_HEADER, Outcome
+from app.access.principal import Principal
+from app.access.service import find_principal
 from app.core.db import SessionDep
 from app.core.errors import NotFound, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="API key issued by the SD team")
-
-
-@dataclass(frozen=True)
-class Principal:
-    key_id: int
-    role: Role
-    name: str
-    delegation_id: int | None = None
-    sector_id: int | None = None
-
-    @property
-    def is_sd(self) -> bool:
-        return self.role == Role.sd_admin
-
-    @property
-    def is_delegation(self) -> bool:
-        return self.role == Role.delegation
-
-    @property
-    def is_sector(self) -> bool:
-        return self.role == Role.sector
-
-    @property
-    def is_rapporteur(self) -> bool:
-        return self.role == Role.rapporteur
 
 
 def get_principal(
@@ -48,16 +25,10 @@ def get_principal(
     """401 unless the request carries a valid, unrevoked API key."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Falta la clave de acceso (cabecera Authorization: Bearer <clave>).")
-    key = find_active_key(session=session, token=credentials.credentials)
-    if key is None or key.id is None:
+    principal = find_principal(session=session, token=credentials.credentials)
+    if principal is None:
         raise Unauthorized("La clave de acceso no es válida o fue revocada.")
-    return Principal(
-        key_id=key.id,
-        role=Role(key.role),
-        name=key.name,
-        delegation_id=key.delegation_id,
-        sector_id=key.sector_id,
-    )
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -71,3 +42,40 @@ def require_sd(principal: CurrentPrincipal) -> Principal:
 
 
 SdAdmin = Annotated[Principal, Depends(require_sd)]
+
+
+# --------------------------------------------------------------------------- idempotent writes
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Makes the write safe to retry: a repeat with the same key and body "
+        "replays the first answer (200, Idempotency-Replayed: true)",
+    ),
+]
+
+
+def idempotent_responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry of a replay (200), beside the route's own 201."""
+    return {
+        200: {
+            "model": model,
+            "description": "Replay of an Idempotency-Key: the stored answer; nothing is written",
+            "headers": {
+                REPLAYED_HEADER: {
+                    "description": "Always `true`: this answer is a replay",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            },
+        }
+    }
+
+
+def idempotent_response(outcome: Outcome, *, status_code: int = 201) -> JSONResponse:
+    """A write's answer: `status_code` when it wrote, 200 and the replay header when not."""
+    if outcome.replayed:
+        return JSONResponse(outcome.body, status_code=200, headers={REPLAYED_HEADER: "true"})
+    return JSONResponse(outcome.body, status_code=status_code)

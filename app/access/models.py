@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+import sqlalchemy as sa
 from pydantic import ConfigDict, model_validator
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
@@ -34,6 +36,21 @@ class ApiKey(ApiKeyBase, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A stored response for an `Idempotency-Key`, per principal (API key)."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("principal_key", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    principal_key: str = Field(max_length=64)
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    response_status: int
+    response_body: dict[str, Any] = Field(sa_type=sa.JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ApiKeyCreate(ApiKeyBase):
@@ -67,3 +84,9 @@ class PrincipalPublic(SQLModel):
     name: str
     delegation_id: int | None
     sector_id: int | None
+    delegation_code: str | None = Field(
+        description="The delegation the key acts for, as the routes name it (e.g. CUS)"
+    )
+    sector_code: str | None = Field(
+        description="The sector the key acts for, as the routes name it (e.g. MINSA)"
+    )

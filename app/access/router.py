@@ -15,15 +15,14 @@ router = APIRouter(prefix="/api", tags=["access"])
 
 @router.get("/me", response_model=PrincipalPublic)
 def read_me(principal: CurrentPrincipal) -> PrincipalPublic:
-    """The caller's own identity and role."""
-    return PrincipalPublic(**principal.__dict__)
+    """The caller's own identity and role, with the code of its delegation or sector."""
+    return PrincipalPublic.model_validate(principal, from_attributes=True)
 
 
 @router.post("/keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
 def create_key(key_in: ApiKeyCreate, session: SessionDep, _: SdAdmin) -> ApiKeyCreated:
     """Issue a key; the token is in this response only."""
-    key, token = service.create_key(session=session, **key_in.model_dump())
-    return ApiKeyCreated.model_validate(key, update={"token": token})
+    return service.issue_key(session=session, key_in=key_in)
 
 
 @router.get("/keys", response_model=Page[ApiKeyPublic])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
+from app.agendas.render import pdf
 from app.agendas.render.csv import render_csv
 from app.agendas.render.ics import render_ics
 from app.agendas.render.json import render_json
@@ -35,8 +36,6 @@ CONTENT_TYPES: dict[AgendaFormat, str] = {
 
 
 def _pdf(agenda: Agenda) -> bytes:
-    from app.agendas.render import pdf  # the colleague may still be finishing it
-
     if agenda.kind == "room":
         return pdf.render_room_sheet_pdf(agenda)
     if agenda.kind == "edition":
@@ -66,3 +65,8 @@ def filename(agenda: Agenda, fmt: AgendaFormat) -> str:
 
 def content_type(fmt: AgendaFormat) -> str:
     return CONTENT_TYPES[AgendaFormat(fmt)]
+
+
+def media_type(fmt: AgendaFormat) -> str:
+    """The content type without its parameters (`text/csv`), as OpenAPI names media types."""
+    return content_type(fmt).split(";")[0]

@@ -7,8 +7,9 @@ topics with their ranks); `build_agenda` then cuts one agenda out of it without 
 the database, so publishing 45 agendas costs the queries once.
 
 Decisions:
-- meeting id `r<request id>`: the iCalendar UID `<edition code>-r<request id>@articula.pe`
-  is stable across versions; the edition code is `gore-<id>` / `muni-<id>`.
+- a meeting is named by its request id, as in solve runs and commitments; the iCalendar
+  UID `<edition code>-r<request id>@articula.pe` is stable across versions; the edition
+  code is `gore-<id>` / `muni-<id>`.
 - SEQUENCE = the number of versions in which the meeting changed (time, room, delegation or
   sectors); a removal counts as a change, so the CANCELLED event outranks the last one sent.
 - cancelled events: every meeting that belonged to the agenda's owner in some earlier
@@ -30,7 +31,6 @@ from typing import Literal
 
 from sqlmodel import Session, col, select
 
-from app.agendas.models import CurrentSchedule, ScheduledMeeting, ScheduleVersion
 from app.agendas.render.model import (
     Agenda,
     AgendaCommitment,
@@ -40,8 +40,9 @@ from app.agendas.render.model import (
     AgendaTopic,
     CancelledMeeting,
 )
-from app.core.errors import NotFound
+from app.commitments.service import open_for_agenda
 from app.editions.models import AuthorityTitle, Delegation, Edition, EditionKind, Room, Sector
+from app.scheduling.versions import ScheduledMeeting, ScheduleVersion
 from app.submissions.models import Topic, TopicSector
 
 OwnerKind = Literal["sector", "delegation", "room", "edition"]
@@ -52,17 +53,23 @@ AUTHORITY_TITLES_ES = {
 _CUI = re.compile(r"^\d{7}$")
 
 
-# --------------------------------------------------------------------------- hooks
+# --------------------------------------------------------------------------- commitments
 
 
 def open_commitments_for(
     *, session: Session, sector_id: int, delegation_id: int
 ) -> list[AgendaCommitment]:
     """Open commitments (pending / in process) between a sector and a delegation, from
-    earlier editions and the imported history (`app.commitments.service.open_for_agenda`)."""
-    from app.commitments.service import open_for_agenda
-
-    return open_for_agenda(session=session, sector_id=sector_id, delegation_id=delegation_id)
+    earlier editions and the imported history, as the agenda shows them."""
+    return [
+        AgendaCommitment(
+            description=c.description,
+            responsible=c.responsible,
+            deadline=c.deadline,
+            status="in_progress" if c.in_process else "pending",
+        )
+        for c in open_for_agenda(session=session, sector_id=sector_id, delegation_id=delegation_id)
+    ]
 
 
 # --------------------------------------------------------------------------- versions
@@ -72,39 +79,6 @@ def edition_code(edition: Edition) -> str:
     """`gore-12`: the code in iCalendar UIDs and file names."""
     prefix = "muni" if edition.kind == EditionKind.MUNI else "gore"
     return f"{prefix}-{edition.id}"
-
-
-def current_version(*, session: Session, edition: Edition) -> ScheduleVersion | None:
-    """The published version the edition's pointer designates (None before publication)."""
-    pointer = session.get(CurrentSchedule, edition.id)
-    return session.get(ScheduleVersion, pointer.version_id) if pointer else None
-
-
-def get_version(*, session: Session, edition: Edition, number: int | None) -> ScheduleVersion:
-    """Version `number` of the edition's schedule, or the current one; 404 if none."""
-    if number is None:
-        version = current_version(session=session, edition=edition)
-    else:
-        version = session.exec(
-            select(ScheduleVersion).where(
-                ScheduleVersion.edition_id == edition.id, ScheduleVersion.number == number
-            )
-        ).first()
-    if version is None:
-        what = f"la versión {number} de la agenda" if number else "una agenda publicada"
-        raise NotFound(f"La edición {edition.id} no tiene {what}.")
-    return version
-
-
-def version_meetings(*, session: Session, version_id: int) -> list[ScheduledMeeting]:
-    """The meetings of one version, by start time then room."""
-    return list(
-        session.exec(
-            select(ScheduledMeeting)
-            .where(ScheduledMeeting.version_id == version_id)
-            .order_by(col(ScheduledMeeting.starts_at), col(ScheduledMeeting.room_id))
-        ).all()
-    )
 
 
 def signature(m: ScheduledMeeting) -> tuple:
@@ -283,7 +257,7 @@ def _meeting(ctx: AgendaContext, m: ScheduledMeeting, kind: OwnerKind, owner_id:
                 continue
             commitments.extend(ctx.commitments.get((s.id or 0, m.delegation_id), []))
     return AgendaMeeting(
-        meeting_id=f"r{m.request_id}",
+        request_id=m.request_id,
         start=m.starts_at,
         end=m.ends_at,
         room=ctx.rooms[m.room_id].name,
@@ -307,14 +281,14 @@ def _cancelled(ctx: AgendaContext, kind: OwnerKind, owner_id: int | None) -> lis
         last = earlier[-1]
         out.append(
             CancelledMeeting(
-                meeting_id=f"r{request_id}",
+                request_id=request_id,
                 start=last.starts_at,
                 end=last.ends_at,
                 sequence=ctx.sequence.get(request_id, 0),
                 summary=summary_of(ctx, last)[:300],
             )
         )
-    return sorted(out, key=lambda c: (c.start, c.meeting_id))
+    return sorted(out, key=lambda c: (c.start, c.request_id))
 
 
 def owner_label(ctx: AgendaContext, kind: OwnerKind, owner_id: int | None) -> tuple[str, str]:
@@ -354,8 +328,3 @@ def build_agenda(
         meetings=tuple(_meeting(ctx, m, kind, owner_id) for m in meetings),
         cancelled=tuple(_cancelled(ctx, kind, owner_id)),
     )
-
-
-def parties_of(meetings: Sequence[ScheduledMeeting]) -> tuple[set[int], set[int]]:
-    """(sector ids, delegation ids) that take part in these meetings."""
-    return {s for m in meetings for s in m.sector_ids}, {m.delegation_id for m in meetings}

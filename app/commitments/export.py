@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
-from app.agendas.render.fmt import neutralise_formula
+from sqlmodel import Session
+
+from app.access.principal import Principal
 from app.commitments.models import SummaryPublic, SummaryRow
+from app.commitments.service import GroupBy, summary
+from app.core.spreadsheet import neutralise_formula
 
 BOM = "\ufeff"
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GROUP_ES = {
     None: "Total",
     "sector": "Sector",
@@ -91,3 +98,29 @@ def summary_xlsx(s: SummaryPublic) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class SummaryFile:
+    """The summary as a file: bytes, media type and the name to save it under."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def summary_file(
+    *,
+    session: Session,
+    principal: Principal,
+    edition_id: int | None,
+    group_by: GroupBy | None,
+    fmt: str,
+) -> SummaryFile:
+    """The follow-up summary (`app.commitments.service.summary`) as `fmt` ("csv" or "xlsx"),
+    named by grouping and date."""
+    result = summary(session=session, principal=principal, edition_id=edition_id, group_by=group_by)
+    name = f"seguimiento-compromisos-{group_by or 'total'}-{result.as_of:%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        return SummaryFile(summary_csv(result), CSV_TYPE, name)
+    return SummaryFile(summary_xlsx(result), XLSX_TYPE, name)

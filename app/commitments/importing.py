@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.access.deps import Principal
+from app.access.principal import Principal
 from app.commitments.models import (
     DESCRIPTION_MAX,
     CommitmentImport,

@@ -50,7 +50,7 @@ from app.commitments.models import (
     SummaryPublic,
 )
 from app.core.db import SessionDep
-from app.core.errors import Invalid, NotFound
+from app.core.errors import Invalid
 from app.core.pagination import Page, PaginationDep
 from app.editions.deps import EditionDep
 
@@ -119,24 +119,22 @@ def create_meeting_commitment(
     principal: CurrentPrincipal,
 ) -> CommitmentPublic:
     """A commitment agreed in the meeting (status pending)."""
-    c = service.create_meeting_commitment(
+    return service.create_meeting_commitment(
         session=session,
         edition=edition,
         request_id=request_id,
         commitment_in=commitment_in,
         principal=principal,
     )
-    return service.to_public(session=session, commitments=[c])[0]
 
 
 @editions_router.get("/meetings/{request_id}/commitments", response_model=list[CommitmentPublic])
 def list_meeting_commitments(
     request_id: int, edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
 ) -> list[CommitmentPublic]:
-    rows = service.meeting_commitments(
+    return service.meeting_commitments(
         session=session, edition=edition, request_id=request_id, principal=principal
     )
-    return service.to_public(session=session, commitments=rows)
 
 
 @editions_router.post("/records/close", response_model=RecordsClosurePublic)
@@ -183,8 +181,9 @@ def create_commitment(
     commitment_in: CommitmentCreate, session: SessionDep, principal: SdAdmin
 ) -> CommitmentPublic:
     """SD: a commitment in a meeting, in an edition, or outside any edition."""
-    c = service.create_commitment(session=session, commitment_in=commitment_in, principal=principal)
-    return service.to_public(session=session, commitments=[c])[0]
+    return service.create_commitment(
+        session=session, commitment_in=commitment_in, principal=principal
+    )
 
 
 @router.get(
@@ -194,8 +193,8 @@ def create_commitment(
         200: {
             "content": {
                 "application/json": {},
-                "text/csv": {},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                "text/csv": {"schema": {"type": "string"}},
+                export.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
             }
         }
     },
@@ -208,23 +207,17 @@ def commitments_summary(
     format: Literal["json", "xlsx", "csv"] = "json",
 ) -> object:
     """Counts and percentages executed / in process / pending / cancelled (+ overdue)."""
-    if principal.is_rapporteur:
-        raise NotFound("El recurso solicitado no existe.")
-    result = service.summary(
-        session=session, principal=principal, edition_id=edition_id, group_by=group_by
-    )
     if format == "json":
-        return result
-    name = f"seguimiento-compromisos-{group_by or 'total'}-{result.as_of:%Y%m%d}.{format}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == "csv":
-        return Response(
-            export.summary_csv(result), media_type="text/csv; charset=utf-8", headers=headers
+        return service.summary(
+            session=session, principal=principal, edition_id=edition_id, group_by=group_by
         )
+    file = export.summary_file(
+        session=session, principal=principal, edition_id=edition_id, group_by=group_by, fmt=format
+    )
     return Response(
-        export.summary_xlsx(result),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=headers,
+        file.content,
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
     )
 
 
@@ -254,7 +247,12 @@ async def _upload(request: Request) -> tuple[bytes, str]:
     raise Invalid("Envíe el archivo en el campo 'file' de un formulario multipart.")
 
 
-@router.post("/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/import",
+    response_model=ImportResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={413: {"description": "The file is over 5 MB or 20,000 rows"}},
+)
 async def import_commitments(
     request: Request, session: SessionDep, principal: SdAdmin
 ) -> ImportResult:
@@ -271,8 +269,9 @@ async def import_commitments(
 def read_commitment(
     commitment_id: int, session: SessionDep, principal: CurrentPrincipal
 ) -> CommitmentPublic:
-    c = service.get_commitment(session=session, commitment_id=commitment_id, principal=principal)
-    return service.to_public(session=session, commitments=[c])[0]
+    return service.read_commitment(
+        session=session, commitment_id=commitment_id, principal=principal
+    )
 
 
 @router.patch("/{commitment_id}", response_model=CommitmentPublic)
@@ -283,13 +282,9 @@ def update_commitment(
     principal: CurrentPrincipal,
 ) -> CommitmentPublic:
     """Edit a commitment's fields (SD; the meeting's rapporteur until the records close)."""
-    c = service.get_commitment(
-        session=session, commitment_id=commitment_id, principal=principal, action="edit"
+    return service.update_commitment(
+        session=session, commitment_id=commitment_id, update_in=update_in, principal=principal
     )
-    c = service.update_commitment(
-        session=session, commitment=c, update_in=update_in, principal=principal
-    )
-    return service.to_public(session=session, commitments=[c])[0]
 
 
 @router.post("/{commitment_id}/status", response_model=CommitmentPublic)
@@ -300,13 +295,9 @@ def change_status(
     principal: CurrentPrincipal,
 ) -> CommitmentPublic:
     """Change the status (the responsible sector or delegation, or the SD)."""
-    c = service.get_commitment(
-        session=session, commitment_id=commitment_id, principal=principal, action="status"
+    return service.change_status(
+        session=session, commitment_id=commitment_id, change_in=change_in, principal=principal
     )
-    c = service.change_status(
-        session=session, commitment=c, change_in=change_in, principal=principal
-    )
-    return service.to_public(session=session, commitments=[c])[0]
 
 
 @router.get("/{commitment_id}/history", response_model=list[CommitmentEventPublic])
@@ -314,5 +305,4 @@ def commitment_history(
     commitment_id: int, session: SessionDep, principal: CurrentPrincipal
 ) -> object:
     """Every change of the commitment, oldest first (who and when)."""
-    c = service.get_commitment(session=session, commitment_id=commitment_id, principal=principal)
-    return service.history(session=session, commitment=c)
+    return service.history(session=session, commitment_id=commitment_id, principal=principal)

@@ -29,9 +29,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from app.access.deps import Principal
 from app.access.models import ApiKey, Role
-from app.agendas.models import CurrentSchedule, ScheduledMeeting
+from app.access.principal import Principal
 from app.commitments.models import (
     FINAL_STATUSES,
     OPEN_STATUSES,
@@ -64,6 +63,9 @@ from app.core import clock
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import Page, Pagination
 from app.editions.models import Delegation, Edition, Sector
+from app.scheduling.publication import current_meetings
+from app.scheduling.versions import ScheduledMeeting
+from app.submissions.models import Topic
 
 LIMA = ZoneInfo("America/Lima")
 S = CommitmentStatus
@@ -108,30 +110,19 @@ def _missing_commitment(commitment_id: int) -> NotFound:
 # --------------------------------------------------------------------------- meetings
 
 
-def published_meetings(*, session: Session, edition: Edition) -> dict[int, ScheduledMeeting]:
-    """The meetings of the edition's current published version, by request id."""
-    pointer = session.get(CurrentSchedule, edition.id)
-    if pointer is None:
-        return {}
-    rows = session.exec(
-        select(ScheduledMeeting).where(ScheduledMeeting.version_id == pointer.version_id)
-    ).all()
-    return {m.request_id: m for m in rows}
-
-
 def published_meeting(*, session: Session, edition: Edition, request_id: int) -> ScheduledMeeting:
-    pointer = session.get(CurrentSchedule, edition.id)
-    meeting = None
-    if pointer is not None:
-        meeting = session.exec(
-            select(ScheduledMeeting).where(
-                ScheduledMeeting.version_id == pointer.version_id,
-                ScheduledMeeting.request_id == request_id,
-            )
-        ).first()
+    """The meeting of a request in the current published version, or 404."""
+    meeting = current_meetings_by_request(session=session, edition=edition).get(request_id)
     if meeting is None:
         raise _missing_meeting(request_id)
     return meeting
+
+
+def current_meetings_by_request(
+    *, session: Session, edition: Edition
+) -> dict[int, ScheduledMeeting]:
+    """The meetings of the edition's current published version, by request id."""
+    return {m.request_id: m for m in current_meetings(session=session, edition=edition)}
 
 
 def _assignment(
@@ -207,7 +198,7 @@ def assign_rapporteur(
     key = session.get(ApiKey, assignment_in.rapporteur_key_id)
     if key is None or key.role != Role.rapporteur or key.revoked_at is not None:
         raise Invalid(f"La clave {assignment_in.rapporteur_key_id} no es de un relator vigente.")
-    meetings = published_meetings(session=session, edition=edition)
+    meetings = current_meetings_by_request(session=session, edition=edition)
     if not meetings:
         raise Conflict("La edición no tiene un cronograma publicado.")
     unknown = sorted(set(assignment_in.request_ids) - meetings.keys())
@@ -389,8 +380,6 @@ def _check_topic(
     """The topic's CUI (a default for the commitment's); the topic must be the meeting's."""
     if topic_id is None:
         return None
-    from app.submissions.models import Topic
-
     if meeting is None or topic_id not in meeting.topic_ids:
         raise Invalid(f"El tema {topic_id} no se trató en esta reunión.")
     topic = session.get(Topic, topic_id)
@@ -454,23 +443,24 @@ def create_meeting_commitment(
     request_id: int,
     commitment_in: CommitmentFields,
     principal: Principal,
-) -> Commitment:
+) -> CommitmentPublic:
     """A commitment agreed in a published meeting (its rapporteur or the SD)."""
     meeting = meeting_for(
         session=session, edition=edition, request_id=request_id, principal=principal, write=True
     )
-    return _insert(
+    c = _insert(
         session=session,
         fields_in=commitment_in,
         edition=edition,
         meeting=meeting,
         principal=principal,
     )
+    return to_public(session=session, commitments=[c])[0]
 
 
 def create_commitment(
     *, session: Session, commitment_in: CommitmentCreate, principal: Principal
-) -> Commitment:
+) -> CommitmentPublic:
     """SD: a commitment in a meeting (edition_id + request_id), an edition, or neither."""
     edition = meeting = None
     if commitment_in.edition_id is not None:
@@ -484,7 +474,7 @@ def create_commitment(
                 )
             except NotFound as exc:
                 raise Invalid(exc.detail) from exc
-    return _insert(
+    c = _insert(
         session=session,
         fields_in=commitment_in,
         edition=edition,
@@ -492,21 +482,22 @@ def create_commitment(
         principal=principal,
         status=commitment_in.status,
     )
+    return to_public(session=session, commitments=[c])[0]
 
 
 def meeting_commitments(
     *, session: Session, edition: Edition, request_id: int, principal: Principal
-) -> list[Commitment]:
+) -> list[CommitmentPublic]:
+    """The commitments agreed in a published meeting (its rapporteur or the SD)."""
     meeting_for(
         session=session, edition=edition, request_id=request_id, principal=principal, write=False
     )
-    return list(
-        session.exec(
-            select(Commitment)
-            .where(Commitment.edition_id == edition.id, Commitment.request_id == request_id)
-            .order_by(col(Commitment.id))
-        ).all()
-    )
+    rows = session.exec(
+        select(Commitment)
+        .where(Commitment.edition_id == edition.id, Commitment.request_id == request_id)
+        .order_by(col(Commitment.id))
+    ).all()
+    return to_public(session=session, commitments=rows)
 
 
 def get_commitment(
@@ -523,9 +514,7 @@ def get_commitment(
         raise _missing_commitment(commitment_id)
     if principal.is_sd:
         return c
-    party = (principal.is_sector and c.sector_id == principal.sector_id) or (
-        principal.is_delegation and c.delegation_id == principal.delegation_id
-    )
+    party = principal.acts_for(delegation_id=c.delegation_id, sector_id=c.sector_id)
     own_meeting = _is_own_meeting(
         session=session, principal=principal, edition_id=c.edition_id, request_id=c.request_id
     )
@@ -537,6 +526,14 @@ def get_commitment(
     return c
 
 
+def read_commitment(
+    *, session: Session, commitment_id: int, principal: Principal
+) -> CommitmentPublic:
+    """A commitment the caller may read, with its parties' codes."""
+    c = get_commitment(session=session, commitment_id=commitment_id, principal=principal)
+    return to_public(session=session, commitments=[c])[0]
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.date | Decimal):
         return str(value)
@@ -544,15 +541,19 @@ def _jsonable(value: Any) -> Any:
 
 
 def update_commitment(
-    *, session: Session, commitment: Commitment, update_in: CommitmentUpdate, principal: Principal
-) -> Commitment:
-    """Edit fields (not the status); the changes are kept in the history."""
+    *, session: Session, commitment_id: int, update_in: CommitmentUpdate, principal: Principal
+) -> CommitmentPublic:
+    """Edit fields (not the status): the SD, or the meeting's rapporteur until the records
+    close; the changes are kept in the history."""
+    commitment = get_commitment(
+        session=session, commitment_id=commitment_id, principal=principal, action="edit"
+    )
     data = update_in.model_dump(exclude_unset=True)
     meeting = None
     if commitment.edition_id is not None and commitment.request_id is not None:
         edition = session.get(Edition, commitment.edition_id)
         if edition is not None:
-            meeting = published_meetings(session=session, edition=edition).get(
+            meeting = current_meetings_by_request(session=session, edition=edition).get(
                 commitment.request_id
             )
     changes: dict[str, Any] = {}
@@ -562,7 +563,7 @@ def update_commitment(
             changes[name] = [_jsonable(old), _jsonable(value)]
             setattr(commitment, name, value)
     if not changes:
-        return commitment
+        return to_public(session=session, commitments=[commitment])[0]
     if "sector_id" in changes or "delegation_id" in changes:
         _check_parties(
             session=session,
@@ -586,13 +587,17 @@ def update_commitment(
         changes=changes,
     )
     session.flush()
-    return commitment
+    return to_public(session=session, commitments=[commitment])[0]
 
 
 def change_status(
-    *, session: Session, commitment: Commitment, change_in: StatusChangeIn, principal: Principal
-) -> Commitment:
-    """Move a commitment along its status graph (409 if illegal) and keep the history."""
+    *, session: Session, commitment_id: int, change_in: StatusChangeIn, principal: Principal
+) -> CommitmentPublic:
+    """Move a commitment along its status graph (the responsible party or the SD; 409 if
+    illegal) and keep the history."""
+    commitment = get_commitment(
+        session=session, commitment_id=commitment_id, principal=principal, action="status"
+    )
     current, to = S(commitment.status), S(change_in.to)
     allowed = set(TRANSITIONS[current])
     if principal.is_sd and current in FINAL_STATUSES:
@@ -626,10 +631,12 @@ def change_status(
         evidence=(change_in.evidence or "").strip() or None,
     )
     session.flush()
-    return commitment
+    return to_public(session=session, commitments=[commitment])[0]
 
 
-def history(*, session: Session, commitment: Commitment) -> list[CommitmentEvent]:
+def history(*, session: Session, commitment_id: int, principal: Principal) -> list[CommitmentEvent]:
+    """Every change of a commitment the caller may read, oldest first."""
+    commitment = get_commitment(session=session, commitment_id=commitment_id, principal=principal)
     return list(
         session.exec(
             select(CommitmentEvent)
@@ -682,12 +689,6 @@ class Filters:
 
 def scoped(query: Any, *, principal: Principal) -> Any:
     """Restrict a commitment query to what the caller may read."""
-    if principal.is_sd:
-        return query
-    if principal.is_sector:
-        return query.where(Commitment.sector_id == principal.sector_id)
-    if principal.is_delegation:
-        return query.where(Commitment.delegation_id == principal.delegation_id)
     if principal.is_rapporteur:
         own = select(RapporteurAssignment.id).where(
             RapporteurAssignment.key_id == principal.key_id,
@@ -695,7 +696,9 @@ def scoped(query: Any, *, principal: Principal) -> Any:
             RapporteurAssignment.request_id == Commitment.request_id,
         )
         return query.where(own.exists())
-    return query.where(sa.false())
+    return query.where(
+        principal.scope(delegation=Commitment.delegation_id, sector=Commitment.sector_id)
+    )
 
 
 def _filtered(query: Any, filters: Filters, on: dt.date) -> Any:
@@ -775,7 +778,10 @@ def summary(
     edition_id: int | None,
     group_by: GroupBy | None,
 ) -> SummaryPublic:
-    """Counts and percentages by status (+ overdue), overall and per group, in scope."""
+    """Counts and percentages by status (+ overdue), overall and per group, in scope
+    (rapporteurs get none: 404)."""
+    if principal.is_rapporteur:
+        raise NotFound("El recurso solicitado no existe.")
     on = today()
     key_cols: list[Any] = {
         None: [],
@@ -839,11 +845,21 @@ def _labels(
 # --------------------------------------------------------------------------- agendas
 
 
-def open_for_agenda(*, session: Session, sector_id: int, delegation_id: int, limit: int = 50):
+@dataclass(frozen=True)
+class OpenCommitment:
+    """An open commitment as an agenda lists it."""
+
+    description: str
+    responsible: str
+    deadline: dt.date | None
+    in_process: bool
+
+
+def open_for_agenda(
+    *, session: Session, sector_id: int, delegation_id: int, limit: int = 50
+) -> list[OpenCommitment]:
     """Open commitments (pending / in process, from any earlier edition or the imported
     history) of a sector with a delegation, for that pair's agenda: oldest deadline first."""
-    from app.agendas.render.model import AgendaCommitment
-
     rows = session.exec(
         select(Commitment, Sector.code, Delegation.name)
         .join(Sector, col(Sector.id) == col(Commitment.sector_id))
@@ -859,13 +875,12 @@ def open_for_agenda(*, session: Session, sector_id: int, delegation_id: int, lim
     out = []
     for c, sector_code, delegation_name in rows:
         origin = f" ({c.edition_label})" if c.edition_label else ""
-        text = f"{c.description}{origin}"
         out.append(
-            AgendaCommitment(
-                description=text[:2000],
+            OpenCommitment(
+                description=f"{c.description}{origin}"[:2000],
                 responsible=f"{sector_code} y {delegation_name}"[:300],
                 deadline=c.deadline,
-                status="in_progress" if c.status == S.in_process else "pending",
+                in_process=c.status == S.in_process,
             )
         )
     return out

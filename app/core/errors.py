@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,6 +29,35 @@ _TITLES = {
     422: "Datos no válidos",
     500: "Error interno",
 }
+
+
+# The errors any route under /api can answer (the OpenAPI document lists them all).
+API_PROBLEMS = {
+    401: "Missing, invalid or revoked API key",
+    404: "Not found, or not the caller's to see (both answer the same)",
+    409: "Conflicts with the current state (status, window, an earlier request)",
+    422: "Malformed or semantically invalid input (`errors` lists the fields)",
+    500: "Unexpected error: nothing was stored",
+}
+
+
+class FieldError(BaseModel):
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem (application/problem+json); the extensions depend on the error."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="https://articula.pe/problems/<slug> or about:blank")
+    title: str
+    status: int
+    detail: str = Field(description="What went wrong, in Spanish")
+    instance: str | None = Field(default=None, description="The request's path")
+    errors: list[FieldError] | None = Field(default=None, description="422: the invalid fields")
 
 
 class DomainError(Exception):
@@ -132,3 +163,41 @@ def install_error_handlers(app: FastAPI) -> None:
             "Ocurrió un error inesperado; no se guardó ningún cambio.",
             instance=request.url.path,
         )
+
+
+def install_problem_docs(app: FastAPI) -> None:
+    """Document the problem responses in the OpenAPI schema: every /api operation lists
+    API_PROBLEMS (and keeps the ones its route declares) as application/problem+json, in
+    place of FastAPI's default 422 shape, which this service never sends."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem_schema.pop("$defs", {}))
+        schemas["Problem"] = problem_schema
+        content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                wanted = dict(API_PROBLEMS) if path.startswith("/api") else {}
+                for status, response in responses.items():
+                    if status.isdigit() and int(status) >= 400:
+                        wanted[int(status)] = response.get("description", "")
+                for status, description in wanted.items():
+                    responses[str(status)] = {"description": description, "content": content}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -23,9 +23,10 @@ Backends:
   them on any number of machines; periodic functions are procrastinate periodic tasks.
 
 Task functions take keyword arguments that are JSON values and must be idempotent: a job
-may be delivered twice (a retry, a worker that died after finishing). Every module that
-declares tasks must be imported by the application (through its router or service) or be
-listed in `TASK_MODULES`, so the worker knows them.
+may be delivered twice (a retry, a worker that died after finishing). The packages that own
+tasks register them when they are imported: whoever starts the jobs (the application
+factory, `articula worker`) imports the application first, so every task is known; this
+module imports no domain package.
 """
 
 from __future__ import annotations
@@ -51,8 +52,6 @@ from app.core.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-# Modules whose import registers tasks (imported by `articula worker` and by `start`).
-TASK_MODULES: list[str] = ["app.main"]
 QUEUE_TABLE_PREFIX = "procrastinate_"
 
 
@@ -399,13 +398,6 @@ def _cron(seconds: int) -> str:
 # --------------------------------------------------------------------------- lifecycle
 
 
-def import_task_modules() -> None:
-    import importlib
-
-    for module in TASK_MODULES:
-        importlib.import_module(module)
-
-
 def _backend() -> _Backend:
     if _context is None:
         raise RuntimeError("jobs.start() was not called (the app lifespan or the worker does)")
@@ -429,7 +421,6 @@ def start(
     with _lock:
         stop()
         if backend_name(url, settings) == "procrastinate":
-            import_task_modules()
             backend: _Backend = ProcrastinateBackend(url, settings)
         else:
             backend = EmbeddedBackend(

@@ -24,6 +24,9 @@ class Pagination:
     offset: int
 
 
+FIRST_PAGE = Pagination(limit=100, offset=0)  # what a request without limit / offset gets
+
+
 def _pagination(
     limit: Annotated[int, Query(ge=1, le=500, description="Page size (at most 500)")] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from app.core import clock
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes stored in UTC; SQLite (which drops the offset) reads back UTC."""
@@ -31,6 +33,4 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     """Default for created_at columns (the service clock)."""
-    from app.core import clock
-
     return clock.now()

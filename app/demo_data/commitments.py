@@ -1,5 +1,5 @@
 """The demo's commitment history: 5,712 commitments of the 1st to 11th GORE Ejecutivo shaped
-like the figures of the 2019 report (see /work/shared/DOMAIN.md).
+like the figures of the PCM's 2019 report, *GORE Ejecutivo: Una Ruta Hacia la Articulación*.
 
 Exact, so the follow-up summary reproduces them:
 - per sector: MINSA 1,277; MINEDU 1,017; MTC 693; ... (the 23 counts sum to 5,712 exactly,

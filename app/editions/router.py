@@ -69,9 +69,8 @@ def update_delegation(
     delegation_id: int, delegation_in: DelegationUpdate, session: SessionDep, _: SdAdmin
 ) -> object:
     """Change a delegation."""
-    delegation = service.get_delegation(session=session, delegation_id=delegation_id)
     return service.update_delegation(
-        session=session, delegation=delegation, delegation_in=delegation_in
+        session=session, delegation_id=delegation_id, delegation_in=delegation_in
     )
 
 
@@ -101,8 +100,7 @@ def update_sector(
     sector_id: int, sector_in: SectorUpdate, session: SessionDep, _: SdAdmin
 ) -> object:
     """Change a sector."""
-    sector = service.get_sector(session=session, sector_id=sector_id)
-    return service.update_sector(session=session, sector=sector, sector_in=sector_in)
+    return service.update_sector(session=session, sector_id=sector_id, sector_in=sector_in)
 
 
 # --------------------------------------------------------------------------- editions
@@ -145,10 +143,7 @@ def change_status(
 @router.get("/{edition_id}/slots", response_model=list[SlotPublic])
 def list_slots(edition: EditionDep) -> list[SlotPublic]:
     """The bilateral slot grid, in the edition's time zone."""
-    return [
-        SlotPublic(index=i, starts_at=start, ends_at=end)
-        for i, (start, end) in enumerate(service.edition_slots(edition))
-    ]
+    return service.list_slots(edition)
 
 
 # --------------------------------------------------------------------------- participants
@@ -169,8 +164,9 @@ def add_participants(
     _: SdAdmin,
 ) -> object:
     """Add delegations and sectors by code (idempotent)."""
-    service.add_participants(session=session, edition=edition, participants_in=participants_in)
-    return service.list_participants(session=session, edition=edition, page=page)
+    return service.add_participants(
+        session=session, edition=edition, participants_in=participants_in, page=page
+    )
 
 
 @router.delete("/{edition_id}/participants/delegations/{delegation_id}", **NO_CONTENT)
@@ -209,15 +205,13 @@ def update_room(
     edition: EditionDep, room_id: int, room_in: RoomUpdate, session: SessionDep, _: SdAdmin
 ) -> object:
     """Change a room."""
-    room = service.get_room(session=session, edition=edition, room_id=room_id)
-    return service.update_room(session=session, edition=edition, room=room, room_in=room_in)
+    return service.update_room(session=session, edition=edition, room_id=room_id, room_in=room_in)
 
 
 @router.delete("/{edition_id}/rooms/{room_id}", **NO_CONTENT)
 def delete_room(edition: EditionDep, room_id: int, session: SessionDep, _: SdAdmin) -> None:
     """Remove a room."""
-    room = service.get_room(session=session, edition=edition, room_id=room_id)
-    service.delete_room(session=session, edition=edition, room=room)
+    service.delete_room(session=session, edition=edition, room_id=room_id)
 
 
 # --------------------------------------------------------------------------- unavailability

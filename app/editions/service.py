@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from app.access.principal import Principal
 from app.core import clock
 from app.core.errors import Conflict, Invalid, NotFound
-from app.core.pagination import Page, Pagination
+from app.core.pagination import FIRST_PAGE, Page, Pagination
 from app.editions.models import (
     BlockKind,
     DayBlock,
@@ -38,12 +40,10 @@ from app.editions.models import (
     SectorCreate,
     SectorRef,
     SectorUpdate,
+    SlotPublic,
     Unavailability,
     UnavailabilityCreate,
 )
-
-if TYPE_CHECKING:
-    from app.access.deps import Principal
 
 S = EditionStatus
 # Forward steps plus the backward ones that make sense (reopen, back to review, re-plan).
@@ -112,9 +112,10 @@ def create_delegation(*, session: Session, delegation_in: DelegationCreate) -> D
 
 
 def update_delegation(
-    *, session: Session, delegation: Delegation, delegation_in: DelegationUpdate
+    *, session: Session, delegation_id: int, delegation_in: DelegationUpdate
 ) -> Delegation:
     """Change the given fields of a delegation."""
+    delegation = get_delegation(session=session, delegation_id=delegation_id)
     delegation.sqlmodel_update(delegation_in.model_dump(exclude_unset=True, mode="json"))
     session.add(delegation)
     session.flush()
@@ -147,8 +148,9 @@ def create_sector(*, session: Session, sector_in: SectorCreate) -> Sector:
     return sector
 
 
-def update_sector(*, session: Session, sector: Sector, sector_in: SectorUpdate) -> Sector:
+def update_sector(*, session: Session, sector_id: int, sector_in: SectorUpdate) -> Sector:
     """Change the given fields of a sector."""
+    sector = get_sector(session=session, sector_id=sector_id)
     sector.sqlmodel_update(sector_in.model_dump(exclude_unset=True, mode="json"))
     session.add(sector)
     session.flush()
@@ -158,34 +160,33 @@ def update_sector(*, session: Session, sector: Sector, sector_in: SectorUpdate) 
 # --------------------------------------------------------------------------- editions
 
 
-def participates(*, session: Session, edition_id: int, principal: Principal) -> bool:
-    """Whether a delegation or sector key takes part in the edition (SD and rapporteurs: yes)."""
-    if principal.is_delegation:
-        return session.get(EditionDelegation, (edition_id, principal.delegation_id)) is not None
-    if principal.is_sector:
-        return session.get(EditionSector, (edition_id, principal.sector_id)) is not None
-    return principal.is_sd or principal.is_rapporteur
+def visible_editions(principal: Principal) -> sa.ColumnElement[bool]:
+    """The editions the caller may see: a delegation or sector key those it takes part in,
+    the SD and rapporteurs every one."""
+    if principal.is_sd or principal.is_rapporteur:
+        return sa.true()
+    delegations = select(EditionDelegation.edition_id).where(
+        principal.scope(delegation=EditionDelegation.delegation_id)
+    )
+    sectors = select(EditionSector.edition_id).where(
+        principal.scope(sector=EditionSector.sector_id)
+    )
+    return sa.or_(col(Edition.id).in_(delegations), col(Edition.id).in_(sectors))
 
 
 def get_edition_or_404(*, session: Session, edition_id: int, principal: Principal) -> Edition:
     """The edition, if the caller may see it: delegations and sectors only see their own."""
-    edition = session.get(Edition, edition_id)
-    if edition is None or not participates(
-        session=session, edition_id=edition_id, principal=principal
-    ):
+    edition = session.exec(
+        select(Edition).where(Edition.id == edition_id, visible_editions(principal))
+    ).first()
+    if edition is None:
         raise NotFound(f"No existe la edición {edition_id}.")
     return edition
 
 
 def list_editions(*, session: Session, principal: Principal, page: Pagination) -> Page:
     """Editions the caller may see, newest first."""
-    query = select(Edition)
-    if principal.is_delegation:
-        query = query.join(EditionDelegation).where(
-            EditionDelegation.delegation_id == principal.delegation_id
-        )
-    elif principal.is_sector:
-        query = query.join(EditionSector).where(EditionSector.sector_id == principal.sector_id)
+    query = select(Edition).where(visible_editions(principal))
     return _page(session, query, page, col(Edition.id).desc())
 
 
@@ -351,6 +352,14 @@ def transition(*, session: Session, edition: Edition, to_status: EditionStatus) 
     return edition
 
 
+def list_slots(edition: Edition) -> list[SlotPublic]:
+    """The bilateral grid, numbered from 0, in the edition's time zone."""
+    return [
+        SlotPublic(index=i, starts_at=start, ends_at=end)
+        for i, (start, end) in enumerate(edition_slots(edition))
+    ]
+
+
 def edition_slots(edition: Edition) -> list[tuple[dt.datetime, dt.datetime]]:
     """The bilateral grid: (start, end) of every slot, timezone-aware, in time order."""
     tz = ZoneInfo(edition.timezone)
@@ -418,9 +427,14 @@ def list_participants(
 
 
 def add_participants(
-    *, session: Session, edition: Edition, participants_in: ParticipantsIn
-) -> None:
-    """Add delegations and sectors by code (already present ones are left as they are)."""
+    *,
+    session: Session,
+    edition: Edition,
+    participants_in: ParticipantsIn,
+    page: Pagination = FIRST_PAGE,
+) -> ParticipantsPublic:
+    """Add delegations and sectors by code (already present ones are left as they are);
+    returns the participants (one page of delegations)."""
     _require_planning(edition, "los participantes")
     pairs = (
         (
@@ -444,6 +458,7 @@ def add_participants(
             if session.get(link, (edition.id, row.id)) is None:
                 session.add(link(edition_id=edition.id, **{field: row.id}))
     session.flush()
+    return list_participants(session=session, edition=edition, page=page)
 
 
 def remove_participant(
@@ -511,8 +526,9 @@ def create_room(*, session: Session, edition: Edition, room_in: RoomCreate) -> R
     return room
 
 
-def update_room(*, session: Session, edition: Edition, room: Room, room_in: RoomUpdate) -> Room:
+def update_room(*, session: Session, edition: Edition, room_id: int, room_in: RoomUpdate) -> Room:
     """Rename, resize or (un)reserve a room."""
+    room = get_room(session=session, edition=edition, room_id=room_id)
     _require_planning(edition, "las salas")
     changes = room_in.model_dump(exclude_unset=True)
     _check_room(
@@ -528,8 +544,9 @@ def update_room(*, session: Session, edition: Edition, room: Room, room_in: Room
     return room
 
 
-def delete_room(*, session: Session, edition: Edition, room: Room) -> None:
+def delete_room(*, session: Session, edition: Edition, room_id: int) -> None:
     """Remove a room from the edition."""
+    room = get_room(session=session, edition=edition, room_id=room_id)
     _require_planning(edition, "las salas")
     session.delete(room)
     session.flush()
@@ -542,11 +559,12 @@ def list_unavailability(
     *, session: Session, edition: Edition, principal: Principal
 ) -> Sequence[Unavailability]:
     """Unavailability periods: a delegation or sector sees only its own."""
-    query = select(Unavailability).where(Unavailability.edition_id == edition.id)
-    if principal.is_delegation:
-        query = query.where(Unavailability.delegation_id == principal.delegation_id)
-    elif principal.is_sector:
-        query = query.where(Unavailability.sector_id == principal.sector_id)
+    query = select(Unavailability).where(
+        Unavailability.edition_id == edition.id,
+        principal.scope(
+            delegation=Unavailability.delegation_id, sector=Unavailability.sector_id, unbound=True
+        ),
+    )
     return session.exec(query.order_by(Unavailability.starts_at, Unavailability.id)).all()
 
 

@@ -24,6 +24,7 @@ import logging
 import os
 import smtplib
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -38,6 +39,8 @@ from app.core import clock
 from app.core.config import Settings
 from app.mail.models import (
     DeliveryLog,
+    DeliveryLogPublic,
+    DeliveryPublic,
     MessageKind,
     MessageStatus,
     OutboxAttachment,
@@ -293,3 +296,62 @@ def dispatch_due(
             sent += _send_one(engine=engine, settings=settings, message_id=message_id, now=now)
         if len(ids) < limit:
             return sent
+
+
+# --------------------------------------------------------------------------- delivery log
+
+
+def list_deliveries(
+    *,
+    session: Session,
+    edition_id: int,
+    status: MessageStatus | None = None,
+    party: str | None = None,
+    version: int | None = None,
+) -> list[DeliveryPublic]:
+    """The edition's e-mails (newest first) with status, attempts, errors and their log,
+    filtered by status, party code and agenda version."""
+    query = select(OutboxMessage).where(OutboxMessage.edition_id == edition_id)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    if party is not None:
+        query = query.where(OutboxMessage.party_code == party)
+    if version is not None:
+        query = query.where(OutboxMessage.agenda_version == version)
+    messages = session.exec(query.order_by(col(OutboxMessage.id).desc())).all()
+    ids = [m.id for m in messages]
+    files: dict[int, list[str]] = defaultdict(list)
+    for message_id, filename in session.exec(
+        select(OutboxAttachment.message_id, OutboxAttachment.filename)
+        .where(col(OutboxAttachment.message_id).in_(ids))
+        .order_by(col(OutboxAttachment.id))
+    ):
+        files[message_id].append(filename)
+    logs: dict[int, list[DeliveryLogPublic]] = defaultdict(list)
+    for entry in session.exec(
+        select(DeliveryLog)
+        .where(col(DeliveryLog.message_id).in_(ids))
+        .order_by(col(DeliveryLog.id))
+    ):
+        logs[entry.message_id].append(DeliveryLogPublic.model_validate(entry, from_attributes=True))
+    return [
+        DeliveryPublic(
+            id=m.id,  # type: ignore[arg-type]
+            kind=m.kind,
+            party_kind=m.party_kind,
+            party_code=m.party_code,
+            agenda_version=m.agenda_version,
+            to=m.to_addrs,
+            subject=m.subject,
+            status=m.status,
+            attempts=m.attempts,
+            last_error=m.last_error,
+            due_at=m.due_at,
+            next_attempt_at=m.next_attempt_at,
+            sent_at=m.sent_at,
+            message_id=m.message_id,
+            attachments=files[m.id or 0],
+            log=logs[m.id or 0],
+        )
+        for m in messages
+    ]

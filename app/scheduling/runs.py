@@ -20,13 +20,15 @@ running run per edition (checked here, and by a partial unique index).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -45,6 +47,15 @@ from app.scheduling.models import (
     SolveRun,
 )
 from app.scheduling.plan import PlannedMeeting
+from app.scheduling.publication import published_meetings
+from app.scheduling.schemas import (
+    MeetingMove,
+    RunComparison,
+    RunMeetingPublic,
+    RunOptionsIn,
+    RunScore,
+    SolveRunPublic,
+)
 from app.scheduling.service import sector_codes_by_request
 
 log = logging.getLogger(__name__)
@@ -52,83 +63,8 @@ log = logging.getLogger(__name__)
 INTERRUPTED = "El proceso de cálculo se interrumpió"
 ACTIVE_EXISTS = "Ya hay un cálculo en curso para esta edición; espere a que termine o cancélelo."
 NO_PUBLISHED = "La edición no tiene un cronograma publicado"
-
-
-# --------------------------------------------------------------------------- schemas
-
-
-class RunOptionsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    mode: RunMode = RunMode.plan
-    time_limit_s: float | None = Field(
-        default=None, gt=0, le=3600, description="Capped by ARTICULA_SOLVER_TIME_LIMIT_S"
-    )
-    fairness: bool = True
-    break_fairness: int | None = Field(default=None, ge=0, le=100)
-    sector_keeps_room: bool = False
-
-
-class ProgressPoint(BaseModel):
-    stage: str
-    seconds: float
-    objective: float
-    bound: float
-
-
-class SolveRunPublic(BaseModel):
-    id: int
-    edition_id: int
-    status: RunStatus
-    mode: RunMode
-    options: dict[str, Any]
-    progress: list[ProgressPoint]
-    result: dict[str, Any] | None
-    error: str | None
-    cancel_requested: bool
-    created_by: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    heartbeat_at: dt.datetime | None
-    attempts: int
-
-
-class RunMeetingPublic(BaseModel):
-    request_id: int
-    delegation: str
-    sectors: list[str]
-    room_id: int
-    room: str
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-
-
-class MeetingMove(BaseModel):
-    request_id: int
-    from_room_id: int
-    from_starts_at: dt.datetime
-    to_room_id: int
-    to_starts_at: dt.datetime
-
-
-class RunScore(BaseModel):
-    run_id: int
-    status: RunStatus
-    solution_status: str | None
-    scheduled: int
-    scheduled_weight: int | None
-    unscheduled: int
-    stages: dict[str, float | None]
-
-
-class RunComparison(BaseModel):
-    run: RunScore
-    other: RunScore
-    added: list[int] = Field(description="Requests scheduled in the other run only")
-    dropped: list[int] = Field(description="Requests scheduled in this run only")
-    moved: list[MeetingMove]
-    unchanged: int
+SSE_POLL_S = 0.5
+SSE_MAX_S = 4 * 3600.0
 
 
 def render_run(run: SolveRun) -> SolveRunPublic:
@@ -158,15 +94,7 @@ def list_runs(*, session: Session, edition: Edition, limit: int, offset: int) ->
 
 def run_meetings(*, session: Session, run: SolveRun) -> list[PlannedMeeting]:
     """The meetings a succeeded run planned (publication publishes these); [] otherwise."""
-    return [
-        PlannedMeeting(
-            request_id=a["request_id"],
-            room_id=a["room_id"],
-            starts_at=dt.datetime.fromisoformat(a["starts_at"]),
-            ends_at=dt.datetime.fromisoformat(a["ends_at"]),
-        )
-        for a in run.assignments or []
-    ]
+    return [PlannedMeeting.from_json(a) for a in run.assignments or []]
 
 
 def render_meetings(*, session: Session, meetings: list[PlannedMeeting]) -> list[RunMeetingPublic]:
@@ -214,8 +142,19 @@ def _score(run: SolveRun) -> RunScore:
     )
 
 
-def compare_runs(*, session: Session, run: SolveRun, other: SolveRun) -> RunComparison:
-    """What changes from `run` to `other`: meetings added, dropped and moved; scores."""
+def planned_meetings(*, session: Session, edition: Edition, run_id: int) -> list[RunMeetingPublic]:
+    """The meetings a run of the edition planned, with codes and room names."""
+    run = get_run(session=session, edition=edition, run_id=run_id)
+    return render_meetings(session=session, meetings=run_meetings(session=session, run=run))
+
+
+def compare_runs(
+    *, session: Session, edition: Edition, run_id: int, other_run_id: int
+) -> RunComparison:
+    """What changes from one run of the edition to another: meetings added, dropped and
+    moved; scores side by side."""
+    run = get_run(session=session, edition=edition, run_id=run_id)
+    other = get_run(session=session, edition=edition, run_id=other_run_id)
     mine = {m.request_id: m for m in run_meetings(session=session, run=run)}
     theirs = {m.request_id: m for m in run_meetings(session=session, run=other)}
     moved = [
@@ -240,26 +179,6 @@ def compare_runs(*, session: Session, run: SolveRun, other: SolveRun) -> RunComp
 
 
 # --------------------------------------------------------------------------- start / cancel
-
-
-def _published_meetings(*, session: Session, edition: Edition) -> list[PlannedMeeting]:
-    try:
-        from app.agendas.publication import published_meetings  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise Conflict(NO_PUBLISHED) from exc
-    meetings = published_meetings(session=session, edition=edition)
-    if not meetings:
-        raise Conflict(NO_PUBLISHED)
-    return list(meetings)
-
-
-def _meeting_json(m: PlannedMeeting) -> dict[str, Any]:
-    return {
-        "request_id": m.request_id,
-        "room_id": m.room_id,
-        "starts_at": m.starts_at.astimezone(dt.UTC).isoformat(),
-        "ends_at": m.ends_at.astimezone(dt.UTC).isoformat(),
-    }
 
 
 def start_run(
@@ -297,8 +216,10 @@ def start_run(
     }
     previous = None
     if run_in.mode == RunMode.replan:
-        previous = _published_meetings(session=session, edition=edition)
-        options["previous"] = [_meeting_json(m) for m in previous]
+        previous = published_meetings(session=session, edition=edition)
+        if not previous:
+            raise Conflict(NO_PUBLISHED)
+        options["previous"] = [m.to_json() for m in previous]
     # Fail now, not in the job, when the edition cannot be turned into an instance.
     build_instance(session=session, edition=edition, options_in=options, previous=previous)
     run = SolveRun(
@@ -319,8 +240,9 @@ def start_run(
     return run
 
 
-def cancel_run(*, session: Session, run: SolveRun) -> SolveRun:
+def cancel_run(*, session: Session, edition: Edition, run_id: int) -> SolveRun:
     """Cancel a queued run at once; ask a running one to stop (best effort)."""
+    run = get_run(session=session, edition=edition, run_id=run_id)
     now = clock.now()
     if run.status == RunStatus.queued:
         session.exec(  # type: ignore[call-overload]
@@ -339,6 +261,41 @@ def cancel_run(*, session: Session, run: SolveRun) -> SolveRun:
     session.flush()
     session.refresh(run)
     return run
+
+
+# --------------------------------------------------------------------------- events
+
+
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+def event_stream(
+    *, session: Session, engine: Engine, edition: Edition, run_id: int
+) -> Iterator[str]:
+    """Server-Sent Events of a run of the edition (404 at once for another): one `progress`
+    event per progress point, then `done`; each poll reads the run in a session of its own."""
+    get_run(session=session, edition=edition, run_id=run_id)
+
+    def stream() -> Iterator[str]:
+        sent = 0
+        deadline = time.monotonic() + SSE_MAX_S
+        while True:
+            with Session(engine) as s:
+                run = s.get(SolveRun, run_id)
+                if run is None:
+                    yield _sse("done", {"status": "deleted"})
+                    return
+                points, status = list(run.progress), run.status
+            for point in points[sent:]:
+                yield _sse("progress", point)
+            sent = max(sent, len(points))
+            if status not in ACTIVE_RUN_STATUSES or time.monotonic() > deadline:
+                yield _sse("done", {"status": status, "run_id": run_id})
+                return
+            time.sleep(SSE_POLL_S)
+
+    return stream()
 
 
 # --------------------------------------------------------------------------- reaping
@@ -472,15 +429,7 @@ def solve_run(run_id: int) -> solver.Solution:
             raise LookupError(f"run {run_id} vanished")
         previous = None
         if run.options.get("previous") is not None:
-            previous = [
-                PlannedMeeting(
-                    request_id=p["request_id"],
-                    room_id=p["room_id"],
-                    starts_at=dt.datetime.fromisoformat(p["starts_at"]),
-                    ends_at=dt.datetime.fromisoformat(p["ends_at"]),
-                )
-                for p in run.options["previous"]
-            ]
+            previous = [PlannedMeeting.from_json(p) for p in run.options["previous"]]
         instance, slot_map = build_instance(
             session=session, edition=edition, options_in=run.options, previous=previous
         )
@@ -522,7 +471,7 @@ def solve_run(run_id: int) -> solver.Solution:
         values |= {
             "status": RunStatus.succeeded,
             "result": summary,
-            "assignments": [_meeting_json(m) for m in planned],
+            "assignments": [m.to_json() for m in planned],
         }
     _update(run_id, col(SolveRun.status) == RunStatus.running, **values)
     return solution

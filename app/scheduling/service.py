@@ -232,7 +232,7 @@ def _delete_requests(*, session: Session, edition: Edition) -> None:
 
 def generate_requests(
     *, session: Session, edition: Edition, replace: bool, now: dt.datetime
-) -> list[MeetingRequest]:
+) -> list[MeetingRequestPublic]:
     """Build the edition's requests from the accepted topics of the current versions."""
     _require_editable(edition)
     existing = session.exec(
@@ -286,7 +286,7 @@ def generate_requests(
         )
         created.append(request)
     session.flush()
-    return created
+    return render_requests(session=session, edition=edition, requests=created)
 
 
 # --------------------------------------------------------------------------- reads
@@ -342,6 +342,12 @@ def get_request(*, session: Session, edition: Edition, request_id: int) -> Meeti
     return request
 
 
+def read_request(*, session: Session, edition: Edition, request_id: int) -> MeetingRequestPublic:
+    """A request of this edition with its codes, or 404."""
+    request = get_request(session=session, edition=edition, request_id=request_id)
+    return render_requests(session=session, edition=edition, requests=[request])[0]
+
+
 # --------------------------------------------------------------------------- edits
 
 
@@ -370,11 +376,12 @@ def update_request(
     *,
     session: Session,
     edition: Edition,
-    request: MeetingRequest,
+    request_id: int,
     request_in: MeetingRequestUpdate,
     now: dt.datetime,
-) -> MeetingRequest:
+) -> MeetingRequestPublic:
     """Apply the SD's changes (only the fields sent); the pin is checked against the grid."""
+    request = get_request(session=session, edition=edition, request_id=request_id)
     _require_editable(edition)
     if request.status != RequestStatus.active:
         raise Conflict("La solicitud de reunión fue retirada; no puede modificarse.")
@@ -404,12 +411,12 @@ def update_request(
     request.updated_at = now
     session.add(request)
     session.flush()
-    return request
+    return render_requests(session=session, edition=edition, requests=[request])[0]
 
 
 def merge_requests(
     *, session: Session, edition: Edition, request_ids: list[int], now: dt.datetime
-) -> MeetingRequest:
+) -> MeetingRequestPublic:
     """One multisector request from several active requests of the same delegation: union
     of sectors and topics, summed weight, longest duration; the originals are withdrawn."""
     _require_editable(edition)
@@ -458,13 +465,14 @@ def merge_requests(
         r.updated_at = now
         session.add(r)
     session.flush()
-    return merged
+    return render_requests(session=session, edition=edition, requests=[merged])[0]
 
 
 def withdraw_request(
-    *, session: Session, edition: Edition, request: MeetingRequest, now: dt.datetime
+    *, session: Session, edition: Edition, request_id: int, now: dt.datetime
 ) -> None:
     """Withdraw a request (kept, status withdrawn); withdrawing twice is harmless."""
+    request = get_request(session=session, edition=edition, request_id=request_id)
     _require_editable(edition)
     if request.status == RequestStatus.withdrawn:
         return

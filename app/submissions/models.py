@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ConfigDict, field_validator
@@ -93,21 +92,6 @@ class TopicSector(SQLModel, table=True):
     sector_id: int = Field(foreign_key="sector.id", index=True)
     rank: int = Field(ge=1, description="Current rank (the SD may re-rank in review)")
     submitted_rank: int = Field(ge=1, description="Rank as the delegation submitted it")
-
-
-class IdempotencyRecord(SQLModel, table=True):
-    """A stored response for an `Idempotency-Key`, per principal (API key)."""
-
-    __tablename__ = "idempotency_record"
-    __table_args__ = (sa.UniqueConstraint("principal_key", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    principal_key: str = Field(max_length=64)
-    key: str = Field(max_length=200)
-    request_hash: str = Field(max_length=64)
-    response_status: int
-    response_body: dict[str, Any] = Field(sa_type=sa.JSON)
-    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 # --------------------------------------------------------------------------- input

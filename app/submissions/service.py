@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -12,7 +10,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from app.access.deps import Principal
+from app.access.idempotency import Outcome, run_once
+from app.access.principal import Principal
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import Page
 from app.editions.models import (
@@ -27,7 +26,6 @@ from app.editions.service import submissions_open
 from app.submissions.models import (
     CUI_PATTERN,
     KINDS_WITH_PROJECT,
-    IdempotencyRecord,
     SectorRankPublic,
     Topic,
     TopicKind,
@@ -66,7 +64,7 @@ def resolve_delegation(
     ).first()
     if delegation is None:
         raise not_found()
-    if principal.is_delegation and principal.delegation_id != delegation.id:
+    if not principal.acts_for(delegation_id=delegation.id):
         raise not_found()
     return delegation
 
@@ -237,55 +235,47 @@ def submit_topics(
     return version
 
 
-# --------------------------------------------------------------------------- idempotency
+# --------------------------------------------------------------------------- submitting
 
 
-def request_hash(*, path: str, payload: Any) -> str:
-    """A stable hash of what was asked: the path and the canonical JSON body."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{path}\n{canonical}".encode()).hexdigest()
-
-
-def find_idempotent(
-    *, session: Session, principal: Principal, key: str, digest: str
-) -> IdempotencyRecord | None:
-    """The stored response for this principal's key; 409 if the key was used for another body."""
-    record = session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.principal_key == str(principal.key_id),
-            IdempotencyRecord.key == key,
-        )
-    ).first()
-    if record is not None and record.request_hash != digest:
-        raise Conflict(
-            "La clave Idempotency-Key ya se usó con otro contenido; use una clave nueva "
-            "para un envío distinto."
-        )
-    return record
-
-
-def store_idempotent(
+def submit_topic_list(
     *,
     session: Session,
+    edition: Edition,
+    delegation_code: str,
+    topics_in: TopicListIn,
     principal: Principal,
-    key: str,
-    digest: str,
-    status: int,
-    body: dict[str, Any],
+    idempotency_key: str | None,
     now: datetime,
-) -> None:
-    """Remember the response sent for this principal's key."""
-    session.add(
-        IdempotencyRecord(
-            principal_key=str(principal.key_id),
-            key=key,
-            request_hash=digest,
-            response_status=status,
-            response_body=body,
-            created_at=now,
-        )
+) -> Outcome:
+    """Submit the delegation's whole list as a new version and answer it; with an
+    `Idempotency-Key`, a repeat of the same request replays the first answer."""
+    delegation = resolve_delegation(
+        session=session, edition=edition, code=delegation_code, principal=principal
     )
-    session.flush()
+
+    def write() -> TopicListVersionPublic:
+        version = submit_topics(
+            session=session,
+            edition=edition,
+            delegation=delegation,
+            topics_in=topics_in,
+            principal=principal,
+            now=now,
+        )
+        return get_version(
+            session=session, edition=edition, delegation=delegation, number=version.number
+        )
+
+    return run_once(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        scope=f"{edition.id}/{delegation.code}",
+        payload=topics_in.model_dump(mode="json"),
+        write=write,
+        now=now,
+    )
 
 
 # --------------------------------------------------------------------------- reading
@@ -354,9 +344,12 @@ def _summary(version: TopicListVersion, code: str, count: int) -> TopicListVersi
 
 
 def list_versions(
-    *, session: Session, edition: Edition, delegation: Delegation
+    *, session: Session, edition: Edition, delegation_code: str, principal: Principal
 ) -> list[TopicListVersionSummary]:
     """Every version of the delegation's list, oldest first."""
+    delegation = resolve_delegation(
+        session=session, edition=edition, code=delegation_code, principal=principal
+    )
     rows = session.exec(
         select(TopicListVersion, func.count(col(Topic.id)))
         .outerjoin(Topic, col(Topic.version_id) == col(TopicListVersion.id))
@@ -368,6 +361,21 @@ def list_versions(
         .order_by(col(TopicListVersion.number))
     ).all()
     return [_summary(v, delegation.code, n) for v, n in rows]
+
+
+def read_version(
+    *,
+    session: Session,
+    edition: Edition,
+    delegation_code: str,
+    principal: Principal,
+    number: int | None,
+) -> TopicListVersionPublic:
+    """One version of a delegation's list (None = the current one), if the caller may read it."""
+    delegation = resolve_delegation(
+        session=session, edition=edition, code=delegation_code, principal=principal
+    )
+    return get_version(session=session, edition=edition, delegation=delegation, number=number)
 
 
 def get_version(
@@ -401,13 +409,13 @@ def _scoped_topics(*, edition: Edition, principal: Principal) -> Any:
         .join(TopicListVersion, col(TopicListVersion.id) == col(Topic.version_id))
         .where(Topic.edition_id == edition.id, col(TopicListVersion.is_current).is_(True))
     )
-    if principal.is_sd:
-        return query
-    if principal.is_delegation:
-        return query.where(Topic.delegation_id == principal.delegation_id)
     if principal.is_sector:
-        addressed = select(TopicSector.topic_id).where(TopicSector.sector_id == principal.sector_id)
+        addressed = select(TopicSector.topic_id).where(
+            principal.scope(sector=TopicSector.sector_id)
+        )
         return query.where(col(Topic.id).in_(addressed))
+    if principal.is_sd or principal.is_delegation:
+        return query.where(principal.scope(delegation=Topic.delegation_id))
     raise not_found()
 
 
@@ -506,7 +514,7 @@ def _release_merged(*, session: Session, topic: Topic) -> None:
 
 def accept_topic(
     *, session: Session, edition: Edition, topic_id: int, principal: Principal, now: datetime
-) -> Topic:
+) -> TopicPublic:
     """SD accepts a topic of a current version."""
     _require_review(edition)
     topic = _current_topic(session=session, edition=edition, topic_id=topic_id)
@@ -515,7 +523,7 @@ def accept_topic(
     topic.merged_into_id = None
     session.add(topic)
     session.flush()
-    return topic
+    return render_topics(session=session, topics=[topic])[0]
 
 
 def reject_topic(
@@ -526,7 +534,7 @@ def reject_topic(
     reason: str,
     principal: Principal,
     now: datetime,
-) -> Topic:
+) -> TopicPublic:
     """SD rejects a topic with a reason the delegation will read."""
     _require_review(edition)
     if not reason.strip():
@@ -538,7 +546,7 @@ def reject_topic(
     topic.merged_into_id = None
     session.add(topic)
     session.flush()
-    return topic
+    return render_topics(session=session, topics=[topic])[0]
 
 
 def merge_topic(
@@ -549,7 +557,7 @@ def merge_topic(
     into_topic_id: int,
     principal: Principal,
     now: datetime,
-) -> Topic:
+) -> TopicPublic:
     """SD marks topic `topic_id` as a duplicate merged into `into_topic_id` (same delegation).
     Topics already merged into the duplicate follow it to the target (no chains)."""
     _require_review(edition)
@@ -572,20 +580,23 @@ def merge_topic(
     topic.review_reason = None
     session.add(topic)
     session.flush()
-    return topic
+    return render_topics(session=session, topics=[topic])[0]
 
 
 def rerank(
     *,
     session: Session,
     edition: Edition,
-    delegation: Delegation,
+    delegation_code: str,
     sector_code: str,
     topic_ids: Iterable[int],
     principal: Principal,
     now: datetime,
-) -> list[Topic]:
+) -> list[TopicPublic]:
     """SD sets a new full order of the delegation's current topics addressed to a sector."""
+    delegation = resolve_delegation(
+        session=session, edition=edition, code=delegation_code, principal=principal
+    )
     _require_review(edition)
     sector = session.exec(
         select(Sector)
@@ -618,4 +629,4 @@ def rerank(
         session.add(links[topic_id])
     session.flush()
     topics = {topic.id: topic for _link, topic in rows}
-    return [topics[i] for i in wanted]
+    return render_topics(session=session, topics=[topics[i] for i in wanted])

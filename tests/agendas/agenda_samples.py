@@ -91,7 +91,7 @@ def build_agenda(
             )
         meetings.append(
             AgendaMeeting(
-                meeting_id=f"m{i + 1:03d}",
+                request_id=i + 1,
                 start=start,
                 end=start + timedelta(minutes=20),
                 room="Sala 3 - Salud",

@@ -104,7 +104,7 @@ def test_csv_neutralises_every_trigger(make_agenda, hostile):
 
 def test_json_round_trip_and_stable(agenda):
     d = agenda_to_dict(agenda)
-    assert d["format"] == "articula.agenda/1"
+    assert d["format"] == "articula.agenda/2"
     assert d["edition_name"] == "12.º GORE Ejecutivo"
     first = d["meetings"][0]
     assert first["start"] == "2026-03-02T09:00:00-05:00"

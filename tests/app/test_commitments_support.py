@@ -14,7 +14,7 @@ from sqlmodel import Session
 from test_publication_support import World, make_world
 
 from app.access.models import Role
-from app.agendas.publication import publish_meetings
+from app.agendas.delivery import publish_meetings
 from app.core.config import Settings
 
 PUBLISHED_AT = dt.datetime(2030, 1, 10, 15, 0, tzinfo=dt.UTC)

@@ -14,10 +14,10 @@ from smtp_support import free_port, smtp_server
 from sqlmodel import select
 from test_publication_support import LIMA, make_world, pdf_text, solve_run
 
-from app.agendas import publication
 from app.mail import service as mail
 from app.mail.models import DeliveryLog, MessageStatus, OutboxMessage
 from app.mail.service import dispatch_due
+from app.scheduling import publication
 
 INSIDE = dt.datetime(2030, 2, 26, 9, 0, tzinfo=LIMA)
 

@@ -130,7 +130,7 @@ def test_next_edition_agenda_lists_open_commitments(client, session, settings):
     next edition's MINSA meetings with those delegations; executed ones do not."""
     from test_publication_support import make_world
 
-    from app.agendas.publication import publish_meetings
+    from app.agendas.delivery import publish_meetings
     from app.commitments.models import CommitmentImport
     from app.commitments.service import bulk_insert
 

@@ -9,11 +9,12 @@ from factories import auth
 from sqlmodel import select
 from test_publication_support import LIMA, at, make_world, meeting, solve_run
 
-from app.agendas import publication
-from app.agendas.models import CurrentSchedule, ScheduledMeeting, ScheduleVersion
+from app.agendas import delivery
 from app.editions.models import Edition, EditionStatus
 from app.mail.models import MessageKind, MessageStatus, OutboxMessage
 from app.mail.service import dispatch_due
+from app.scheduling import publication
+from app.scheduling.versions import CurrentSchedule, ScheduledMeeting, ScheduleVersion
 
 INSIDE = dt.datetime(2030, 2, 26, 9, 0, tzinfo=LIMA)  # 3 days before 1 March: at once
 
@@ -144,7 +145,7 @@ def test_publication_is_atomic(client, session, frozen_now, monkeypatch):
     def boom(**kwargs):
         raise RuntimeError("SMTP template exploded after the meetings were written")
 
-    monkeypatch.setattr(publication, "queue_notifications", boom)
+    monkeypatch.setattr(delivery, "queue_notifications", boom)
     response = _publish(client, world, run_id)
     assert response.status_code == 500
     session.expire_all()
@@ -161,7 +162,7 @@ def test_agendas_are_rendered_before_the_first_write(session, frozen_now, settin
     so the write part (and SQLite's write lock) is short; the result is the same."""
     now = frozen_now(INSIDE)
     world = make_world(session)
-    prepare = publication.prepare_notifications
+    prepare = delivery.prepare_notifications
     seen = {}
 
     def checked(**kwargs):
@@ -174,8 +175,8 @@ def test_agendas_are_rendered_before_the_first_write(session, frozen_now, settin
         assert not session.new and not session.dirty  # still nothing to write
         return out
 
-    monkeypatch.setattr(publication, "prepare_notifications", checked)
-    publication.publish_meetings(
+    monkeypatch.setattr(delivery, "prepare_notifications", checked)
+    delivery.publish_meetings(
         session=session,
         edition=world.edition,
         meetings=world.plan,
@@ -196,7 +197,7 @@ def test_invalid_plan_is_refused(session, frozen_now, settings):
     world = make_world(session)
     bad = [*world.plan, world.plan[0]]
     with pytest.raises(Exception, match="repite"):
-        publication.publish_meetings(
+        delivery.publish_meetings(
             session=session,
             edition=world.edition,
             meetings=bad,
@@ -280,7 +281,7 @@ def test_published_edition_cannot_be_published_from_other_states(session, frozen
     session.add(world.edition)
     session.commit()
     with pytest.raises(Exception, match="programación"):
-        publication.publish_meetings(
+        delivery.publish_meetings(
             session=session,
             edition=world.edition,
             meetings=world.plan,

@@ -20,7 +20,13 @@ from sqlmodel import Session
 
 from app.access.models import Role
 from app.editions.models import Delegation, Edition, EditionStatus, Room, Sector
-from app.scheduling.models import MeetingRequest, MeetingRequestSector, MeetingRequestTopic
+from app.scheduling.models import (
+    MeetingRequest,
+    MeetingRequestSector,
+    MeetingRequestTopic,
+    RunStatus,
+    SolveRun,
+)
 from app.scheduling.plan import PlannedMeeting
 from app.submissions.models import Topic, TopicListVersion, TopicSector, TopicStatus
 
@@ -164,8 +170,6 @@ def make_world(session: Session, *, n_delegations: int = 3, tag: str = "") -> Wo
 
 def solve_run(session: Session, world: World, plan: list[PlannedMeeting] | None = None) -> int:
     """A succeeded SolveRun holding `plan` (the solver is not run)."""
-    from app.scheduling.models import RunStatus, SolveRun
-
     run = SolveRun(
         edition_id=world.edition.id,
         status=RunStatus.succeeded,
@@ -179,7 +183,15 @@ def solve_run(session: Session, world: World, plan: list[PlannedMeeting] | None 
             }
             for m in (plan if plan is not None else world.plan)
         ],
-        result={"status": "OPTIMAL"},
+        result={
+            "status": "OPTIMAL",
+            "scheduled_weight": len(plan if plan is not None else world.plan),
+            "breaks": 0,
+            "seconds": 0.0,
+            "stages": [],
+            "conflicts": [],
+            "unscheduled": [],
+        },
     )
     session.add(run)
     session.commit()

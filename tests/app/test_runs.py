@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 import solver
 from app.access.models import Role
-from app.core import jobs
-from app.editions.models import Unavailability
-from app.scheduling import runs
+from app.core import clock, jobs
+from app.editions.models import Edition, Unavailability
+from app.scheduling import publication, runs
 from app.scheduling.mapping import build_instance
 from app.scheduling.models import MeetingRequest, RunStatus, SolveRun
 
@@ -504,15 +504,20 @@ def test_runs_are_sd_only(client, session, setup, sd):
 
 
 def test_replan_keeps_the_published_schedule(client, session, setup, sd, monkeypatch):
-    from app.agendas import publication
-    from app.editions.models import Edition
-
     first = client.post(_url(setup), json=FAST, headers=sd).json()["id"]
     assert jobs.drain(60)
-    published = runs.run_meetings(session=session, run=session.get(SolveRun, first))
-    # The published schedule is publication's business: stand in for it with run 1.
-    monkeypatch.setattr(publication, "published_meetings", lambda **kw: published)
     edition = session.get(Edition, setup.edition.id)
+    session.refresh(edition)
+    draft = publication.draft_run(
+        session=session,
+        edition=edition,
+        run_id=first,
+        published_by="t",
+        now=clock.now(),
+        force=True,
+        reason="prueba",
+    )
+    publication.publish(session=session, draft=draft)
     edition.status = "published"
     session.add(edition)
     withdrawn = setup.requests[0]

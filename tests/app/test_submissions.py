@@ -113,8 +113,10 @@ def test_idempotent_resubmission(client, session, world):
     first = client.post(world.lists("CUS"), json=sample_list(), headers=headers)
     assert first.status_code == 201
     before = counts(session)
+    assert "Idempotency-Replayed" not in first.headers
     again = client.post(world.lists("CUS"), json=sample_list(), headers=headers)
-    assert again.status_code == 201
+    assert again.status_code == 200  # documented: a replay, told apart from a new version
+    assert again.headers["Idempotency-Replayed"] == "true"
     assert again.json() == first.json()
     assert counts(session) == before
 
@@ -141,7 +143,8 @@ def test_idempotent_replay_survives_the_window_closing(client, world, frozen_now
     first = client.post(world.lists("CUS"), json=sample_list(), headers=headers)
     frozen_now(AFTER_CLOSE)
     again = client.post(world.lists("CUS"), json=sample_list(), headers=headers)
-    assert (again.status_code, again.json()) == (201, first.json())
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert again.headers["Idempotency-Replayed"] == "true"
 
 
 def _post_invalid(client, session, world, body):

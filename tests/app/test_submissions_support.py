@@ -23,10 +23,11 @@ from factories import (
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.access.models import IdempotencyRecord
 from app.editions import service as editions_service
 from app.editions.models import Delegation, Edition, EditionStatus, Sector
 from app.scheduling.models import MeetingRequest, MeetingRequestSector, MeetingRequestTopic
-from app.submissions.models import IdempotencyRecord, Topic, TopicListVersion, TopicSector
+from app.submissions.models import Topic, TopicListVersion, TopicSector
 
 BEFORE_OPEN = dt.datetime(2030, 1, 29, 12, 0, tzinfo=LIMA)
 INSIDE = dt.datetime(2030, 2, 10, 12, 0, tzinfo=LIMA)

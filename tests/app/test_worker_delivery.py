@@ -22,7 +22,7 @@ from smtp_support import smtp_server
 from sqlmodel import Session, select
 from test_publication_support import FIRST_DAY, make_world, pdf_text
 
-from app.agendas import publication
+from app.agendas import delivery
 from app.core import clock, jobs
 from app.core.config import Settings
 from app.editions.models import EditionDay
@@ -99,7 +99,7 @@ def _publish_due_now(session: Session):
         for m in world.plan
     ]
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    version = publication.publish_meetings(
+    version = delivery.publish_meetings(
         session=session,
         edition=world.edition,
         meetings=plan,

@@ -12,9 +12,9 @@ import io
 from datetime import date, time
 from decimal import Decimal
 
-from app.agendas.render.fmt import neutralise_formula
 from app.agendas.render.model import Agenda
 from app.agendas.render.rows import Value, header, rows
+from app.core.spreadsheet import neutralise_formula
 
 BOM = "\ufeff"
 

@@ -1,9 +1,10 @@
 """iCalendar rendering (RFC 5545) of an agenda, for the ministries' and governors' calendars.
 
-* One VEVENT per meeting. The UID is derived from the edition code and the meeting id only
-  (`<edition_code>-<meeting_id>@articula.pe`), so it never changes across agenda versions and a
-  client updates the event in place. SEQUENCE is `meeting.sequence`: the caller raises it whenever
-  the meeting changes (time, room, participants), as RFC 5546 requires for an update to win.
+* One VEVENT per meeting. The UID is derived from the edition code and the meeting's request
+  id only (`<edition_code>-r<request_id>@articula.pe`), so it never changes across agenda
+  versions and a client updates the event in place. SEQUENCE is `meeting.sequence`: the
+  caller raises it whenever the meeting changes (time, room, participants), as RFC 5546
+  requires for an update to win.
 * DTSTART/DTEND carry TZID=America/Lima and the calendar holds the matching VTIMEZONE.
 * METHOD handling: `render_ics` publishes one calendar with METHOD:PUBLISH holding the scheduled
   meetings and, for every meeting cancelled since an earlier version, a VEVENT with the same UID,
@@ -40,10 +41,9 @@ UID_DOMAIN = "articula.pe"
 PRODID = "-//PCM Secretaria de Descentralizacion//Articula//ES"
 
 
-def event_uid(edition_code: str, meeting_id: str) -> str:
+def event_uid(edition_code: str, request_id: int) -> str:
     """Stable UID of a meeting's event: the same in every version of every agenda."""
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in meeting_id)
-    return f"{edition_code}-{safe}@{UID_DOMAIN}"
+    return f"{edition_code}-r{request_id}@{UID_DOMAIN}"
 
 
 def meeting_summary(meeting: AgendaMeeting) -> str:
@@ -102,9 +102,9 @@ def _calendar(agenda: Agenda, method: str) -> Calendar:
     return cal
 
 
-def _base_event(agenda: Agenda, meeting_id: str, start: datetime, end: datetime, seq: int) -> Event:
+def _base_event(agenda: Agenda, request_id: int, start: datetime, end: datetime, seq: int) -> Event:
     ev = Event()
-    ev.add("uid", event_uid(agenda.edition_code, meeting_id))
+    ev.add("uid", event_uid(agenda.edition_code, request_id))
     ev.add("dtstamp", agenda.generated_at)  # deterministic output: stamp = generation time
     ev.add("dtstart", start)
     ev.add("dtend", end)
@@ -113,7 +113,7 @@ def _base_event(agenda: Agenda, meeting_id: str, start: datetime, end: datetime,
 
 
 def _cancelled_event(agenda: Agenda, c: CancelledMeeting) -> Event:
-    ev = _base_event(agenda, c.meeting_id, c.start, c.end, c.sequence)
+    ev = _base_event(agenda, c.request_id, c.start, c.end, c.sequence)
     ev.add("summary", f"Cancelada: {c.summary}" if c.summary else "Reunión cancelada")
     ev.add("status", "CANCELLED")
     ev.add("transp", "TRANSPARENT")
@@ -147,7 +147,7 @@ def render_ics(agenda: Agenda) -> bytes:
     """METHOD:PUBLISH calendar: scheduled meetings plus STATUS:CANCELLED events."""
     cal = _calendar(agenda, "PUBLISH")
     for m in agenda.meetings_in_order():
-        ev = _base_event(agenda, m.meeting_id, m.start, m.end, m.sequence)
+        ev = _base_event(agenda, m.request_id, m.start, m.end, m.sequence)
         ev.add("summary", meeting_summary(m))
         ev.add("location", vText(_location(agenda, m.room)))
         ev.add("description", meeting_description(agenda, m))

@@ -7,7 +7,7 @@ from typing import Any
 
 from app.agendas.render.model import Agenda
 
-FORMAT = "articula.agenda/1"
+FORMAT = "articula.agenda/2"  # 2: a meeting is named by its integer `request_id`
 
 
 def agenda_to_dict(agenda: Agenda) -> dict[str, Any]:

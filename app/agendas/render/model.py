@@ -99,7 +99,7 @@ class AgendaDelegation(_Frozen):
 class AgendaMeeting(_Frozen):
     """One bilateral (or multisector) meeting, in one room."""
 
-    meeting_id: str = Field(min_length=1, max_length=80)
+    request_id: int = Field(ge=1, description="The meeting's id: its meeting request's id")
     start: LimaDatetime
     end: LimaDatetime
     room: str = Field(min_length=1, max_length=120)
@@ -126,7 +126,7 @@ class AgendaMeeting(_Frozen):
 class CancelledMeeting(_Frozen):
     """A meeting sent in an earlier version and since cancelled (for iCalendar CANCEL events)."""
 
-    meeting_id: str = Field(min_length=1, max_length=80)
+    request_id: int = Field(ge=1, description="The meeting's id: its meeting request's id")
     start: LimaDatetime
     end: LimaDatetime
     sequence: int = Field(ge=0)
@@ -151,13 +151,13 @@ class Agenda(_Frozen):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Agenda:
-        ids = [m.meeting_id for m in self.meetings]
+        ids = [m.request_id for m in self.meetings]
         if len(set(ids)) != len(ids):
             raise ValueError("meeting ids must be unique within an agenda")
-        if set(ids) & {c.meeting_id for c in self.cancelled}:
+        if set(ids) & {c.request_id for c in self.cancelled}:
             raise ValueError("a meeting cannot be both scheduled and cancelled")
         return self
 
     def meetings_in_order(self) -> list[AgendaMeeting]:
         """Meetings by start time, then room, then id (the order every document uses)."""
-        return sorted(self.meetings, key=lambda m: (m.start, m.room, m.meeting_id))
+        return sorted(self.meetings, key=lambda m: (m.start, m.room, m.request_id))

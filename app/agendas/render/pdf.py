@@ -183,8 +183,8 @@ class _AgendaPDF(FPDF):
 
     # fast text layout ---------------------------------------------------------------------
     # fpdf2's multi_cell and table measure every line by re-summing the widths of all its
-    # characters once per character added (quadratic), twice per table cell; that was over
-    # 90 % of a publication. Here a line is measured once, from the core font's width table.
+    # characters once per character added (quadratic), twice per table cell. Here a line is
+    # measured once, from the core font's width table.
 
     def text_width(self, text: str) -> float:
         """Width (mm) of latin-1 `text` in the current core font."""

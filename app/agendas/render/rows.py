@@ -57,7 +57,7 @@ def rows(agenda: Agenda) -> list[list[Value]]:
             "; ".join(f"{s.code} - {s.name}" for s in m.sectors),
         ]
         if not m.topics:
-            out.append([*common, None, "", "", "", None, None, m.meeting_id])
+            out.append([*common, None, "", "", "", None, None, m.request_id])
         for t in m.topics:
             out.append(
                 [
@@ -68,7 +68,7 @@ def rows(agenda: Agenda) -> list[list[Value]]:
                     TOPIC_KIND_LABELS[t.kind],
                     t.cui,
                     t.amount_soles,
-                    m.meeting_id,
+                    m.request_id,
                 ]
             )
     return out

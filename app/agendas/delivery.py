@@ -1,23 +1,19 @@
-"""Publication: a solve run's meetings become the edition's schedule version N, in one
-transaction, and the agendas of version N are queued for e-mail delivery.
+"""Delivery of a publication: the agendas of schedule version N are rendered and queued for
+e-mail, in the publication's transaction, and the SD follows their delivery per version.
 
 Decisions:
-- Atomic: the version row, every meeting row, the edition's status, the current-version
-  pointer (flipped last) and the outbox messages are written in the caller's transaction;
-  any error rolls all of it back.
-- Delivery window, on the edition's local calendar (America/Lima) with d = days from today
-  to the first day: d > agenda_days_before_max (5) -> the e-mails are due at 08:00 local
-  time of the day 5 days before the first day; min <= d <= max -> due at once;
-  d < agenda_days_before_min (2) -> 409, unless `force` with a reason (recorded).
+- Atomic: scheduling writes the version (`app.scheduling.publication.publish`) and this
+  module the outbox messages in the caller's transaction; any error rolls all of it back.
+- Rendering before writing: the e-mails and their PDF / .ics attachments are rendered from
+  the drafted, not yet written version (`prepare_notifications`) before the transaction's
+  first write, so the writes (version, meetings, status, pointer, outbox rows) are short.
+- Due time: the version's `delivery_due_at` (scheduling's delivery window).
 - Per party (sector, delegation): if an earlier agenda of this edition was already sent
   (or is being sent) to it, a republication sends only when its meetings changed (added,
   removed, moved in time or room), listing the changes, with the updated agenda attached;
   a party that never received one gets its full agenda. Messages still queued for a party
   are superseded by the new version's (nobody gets a stale agenda later).
 - Parties without a contact e-mail get no message (the agenda stays downloadable).
-- Rendering before writing: the e-mails and their PDF / .ics attachments are rendered from
-  the not yet written version (`prepare_notifications`) before the transaction's first
-  write, so the writes (version, meetings, status, pointer, outbox rows) are short.
 """
 
 from __future__ import annotations
@@ -25,254 +21,54 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.agendas import formats
-from app.agendas.models import (
-    CurrentSchedule,
-    DeliveryStatus,
-    PartyChange,
-    PublicationPublic,
-    ScheduledMeeting,
-    ScheduleVersion,
-)
 from app.agendas.render.fmt import format_date_long, format_time
-from app.agendas.service import (
-    AgendaContext,
-    build_agenda,
-    current_version,
-    load_context,
-    parties_of,
-    summary_of,
-)
+from app.agendas.schemas import DeliveryStatus, PartyChange, PublicationPublic
+from app.agendas.service import AgendaContext, build_agenda, load_context, summary_of
 from app.core.config import Settings
-from app.core.errors import Conflict, Invalid, NotFound
-from app.editions.models import Edition, EditionStatus, Room
-from app.editions.service import STATUS_ES, transition
+from app.editions.models import Delegation, Edition, Sector
 from app.mail.models import MessageKind, MessageStatus, OutboxMessage
 from app.mail.service import Attachment, queue_message, supersede
-from app.scheduling.models import MeetingRequest, MeetingRequestSector, MeetingRequestTopic
 from app.scheduling.plan import PlannedMeeting
-
-DELIVERY_LOCAL_TIME = dt.time(8, 0)
-PUBLISHABLE = {EditionStatus.scheduling, EditionStatus.published}
-
-
-# --------------------------------------------------------------------------- window
-
-
-@dataclass(frozen=True)
-class Window:
-    days_before: int
-    due_at: dt.datetime
-    late: bool
-
-
-def delivery_window(*, edition: Edition, now: dt.datetime) -> Window:
-    """When the agendas of a publication made `now` are due (see the module docstring)."""
-    if not edition.days:
-        raise Conflict("La edición no tiene días definidos.")
-    tz = ZoneInfo(edition.timezone)
-    first_day = min(d.date for d in edition.days)
-    days_before = (first_day - now.astimezone(tz).date()).days
-    if days_before > edition.agenda_days_before_max:
-        opens = first_day - dt.timedelta(days=edition.agenda_days_before_max)
-        due = dt.datetime.combine(opens, DELIVERY_LOCAL_TIME, tzinfo=tz).astimezone(dt.UTC)
-        return Window(days_before, max(due, now), late=False)
-    return Window(days_before, now, late=days_before < edition.agenda_days_before_min)
-
-
-# --------------------------------------------------------------------------- diff
-
-
-@dataclass
-class PartyDiff:
-    added: list[ScheduledMeeting] = field(default_factory=list)
-    removed: list[ScheduledMeeting] = field(default_factory=list)
-    moved: list[tuple[ScheduledMeeting, ScheduledMeeting]] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.added or self.removed or self.moved)
-
-
-Party = tuple[str, int]  # ("sector", id) or ("delegation", id)
-
-
-def _by_party(meetings: Sequence[ScheduledMeeting]) -> dict[Party, dict[int, ScheduledMeeting]]:
-    out: dict[Party, dict[int, ScheduledMeeting]] = defaultdict(dict)
-    for m in meetings:
-        out[("delegation", m.delegation_id)][m.request_id] = m
-        for s in m.sector_ids:
-            out[("sector", s)][m.request_id] = m
-    return out
-
-
-def diff_versions(
-    old: Sequence[ScheduledMeeting], new: Sequence[ScheduledMeeting]
-) -> dict[Party, PartyDiff]:
-    """Per party: meetings added, removed, and moved (time or room changed) from old to new."""
-    before, after = _by_party(old), _by_party(new)
-    out: dict[Party, PartyDiff] = {}
-    for party in before.keys() | after.keys():
-        a, b = before.get(party, {}), after.get(party, {})
-        d = PartyDiff(
-            added=[b[r] for r in sorted(b.keys() - a.keys())],
-            removed=[a[r] for r in sorted(a.keys() - b.keys())],
-            moved=[
-                (a[r], b[r])
-                for r in sorted(a.keys() & b.keys())
-                if (a[r].room_id, a[r].starts_at, a[r].ends_at)
-                != (b[r].room_id, b[r].starts_at, b[r].ends_at)
-            ],
-        )
-        if d:
-            out[party] = d
-    return out
-
+from app.scheduling.publication import (
+    Party,
+    PartyDiff,
+    PublicationDraft,
+    by_party,
+    diff_versions,
+    draft_meetings,
+    draft_run,
+    parties_of,
+    publish,
+)
+from app.scheduling.versions import CurrentSchedule, ScheduledMeeting, ScheduleVersion
 
 # --------------------------------------------------------------------------- publishing
 
 
-def _snapshots(
-    *, session: Session, edition: Edition, meetings: Sequence[PlannedMeeting]
-) -> list[ScheduledMeeting]:
-    """Validate the planned meetings and snapshot their requests (delegation, sectors, topics)."""
-    ids = [m.request_id for m in meetings]
-    if len(set(ids)) != len(ids):
-        raise Invalid("El cronograma repite una solicitud de reunión.")
-    requests = {
-        r.id: r
-        for r in session.exec(
-            select(MeetingRequest).where(
-                col(MeetingRequest.id).in_(ids), MeetingRequest.edition_id == edition.id
-            )
-        )
-    }
-    missing = sorted(set(ids) - requests.keys())
-    if missing:
-        raise Invalid(
-            "El cronograma incluye solicitudes que no existen en la edición.", request_ids=missing
-        )
-    rooms = set(session.exec(select(Room.id).where(Room.edition_id == edition.id)).all())
-    unknown_rooms = sorted({m.room_id for m in meetings} - rooms)
-    if unknown_rooms:
-        raise Invalid("El cronograma usa salas de otra edición.", room_ids=unknown_rooms)
-    sectors: dict[int, list[int]] = defaultdict(list)
-    for rid, sid in session.exec(
-        select(MeetingRequestSector.request_id, MeetingRequestSector.sector_id).where(
-            col(MeetingRequestSector.request_id).in_(ids)
-        )
-    ):
-        sectors[rid].append(sid)
-    topics: dict[int, list[int]] = defaultdict(list)
-    for rid, tid in session.exec(
-        select(MeetingRequestTopic.request_id, MeetingRequestTopic.topic_id).where(
-            col(MeetingRequestTopic.request_id).in_(ids)
-        )
-    ):
-        topics[rid].append(tid)
-    out = []
-    for m in meetings:
-        if m.ends_at <= m.starts_at or m.starts_at.tzinfo is None:
-            raise Invalid(f"La reunión de la solicitud {m.request_id} tiene un horario inválido.")
-        out.append(
-            ScheduledMeeting(
-                version_id=0,
-                request_id=m.request_id,
-                delegation_id=requests[m.request_id].delegation_id,
-                room_id=m.room_id,
-                starts_at=m.starts_at,
-                ends_at=m.ends_at,
-                sector_ids=sorted(sectors[m.request_id]),
-                topic_ids=sorted(topics[m.request_id]),
-            )
-        )
-    return out
-
-
-def publish_meetings(
-    *,
-    session: Session,
-    edition: Edition,
-    meetings: Sequence[PlannedMeeting],
-    published_by: str,
-    now: dt.datetime,
-    settings: Settings,
-    run_id: int | None = None,
-    force: bool = False,
-    reason: str | None = None,
-) -> ScheduleVersion:
-    """Publish `meetings` as version N+1 of the edition's schedule and queue its e-mails."""
-    if EditionStatus(edition.status) not in PUBLISHABLE:
-        raise Conflict(
-            f"Solo se publica una edición en programación o ya publicada; esta está en "
-            f"«{STATUS_ES[EditionStatus(edition.status)]}»."
-        )
-    if force and not (reason and reason.strip()):
-        raise Invalid("Para forzar la publicación indique el motivo (campo reason).")
-    window = delivery_window(edition=edition, now=now)
-    if window.late and not force:
-        raise Conflict(
-            f"Faltan {max(window.days_before, 0)} día(s) para la edición: las agendas deben "
-            f"enviarse al menos {edition.agenda_days_before_min} días antes. Para publicar de "
-            "todos modos use force=true e indique el motivo.",
-            days_before=window.days_before,
-        )
-    rows = _snapshots(session=session, edition=edition, meetings=meetings)
-    previous = current_version(session=session, edition=edition)
-    last = session.exec(
-        select(func.max(ScheduleVersion.number)).where(ScheduleVersion.edition_id == edition.id)
-    ).one()
-    version = ScheduleVersion(
-        edition_id=edition.id,
-        number=(last or 0) + 1,
-        run_id=run_id,
-        published_at=now,
-        published_by=published_by[:120],
-        forced=force,
-        force_reason=reason.strip() if force and reason else None,
-        delivery_due_at=window.due_at,
-        meeting_count=len(rows),
-    )
-    old = (
-        session.exec(
-            select(ScheduledMeeting).where(ScheduledMeeting.version_id == previous.id)
-        ).all()
-        if previous
-        else []
-    )
-    # Reads and rendering (PDF + .ics of every party) happen before the first write: the
-    # write part below only inserts and updates rows, so it holds its locks (SQLite: the
-    # database's write lock) for a fraction of a second instead of the whole rendering.
+def deliver(*, session: Session, draft: PublicationDraft, settings: Settings) -> ScheduleVersion:
+    """Render the drafted version's e-mails, publish the version, queue the e-mails."""
+    now = draft.version.published_at
     notifications = prepare_notifications(
-        session=session, edition=edition, version=version, meetings=rows, old=list(old)
+        session=session,
+        edition=draft.edition,
+        version=draft.version,
+        meetings=draft.meetings,
+        old=draft.previous,
     )
-
-    session.add(version)
-    session.flush()
-    for row in rows:
-        row.version_id = version.id  # type: ignore[assignment]
-    session.add_all(rows)
-    session.flush()
-    if edition.status == EditionStatus.scheduling:
-        transition(session=session, edition=edition, to_status=EditionStatus.published)
-    pointer = session.get(CurrentSchedule, edition.id)
-    if pointer is None:
-        pointer = CurrentSchedule(edition_id=edition.id, version_id=version.id)  # type: ignore[arg-type]
-    pointer.version_id = version.id  # type: ignore[assignment]
-    pointer.updated_at = now
-    session.add(pointer)
-    session.flush()
+    version = publish(session=session, draft=draft)
     queue_notifications(
         session=session,
-        edition=edition,
+        edition=draft.edition,
         version=version,
         notifications=notifications,
-        due_at=window.due_at,
+        due_at=version.delivery_due_at,
         now=now,
         settings=settings,
     )
@@ -290,43 +86,45 @@ def publish_run(
     settings: Settings,
     force: bool = False,
     reason: str | None = None,
-) -> ScheduleVersion:
-    """Publish a succeeded solve run of the edition (404 for an unknown or foreign run)."""
-    from app.scheduling.models import RunStatus, SolveRun
-    from app.scheduling.runs import run_meetings
+) -> PublicationPublic:
+    """Publish a succeeded solve run as version N+1 and queue its agendas' e-mails."""
+    draft = draft_run(
+        session=session,
+        edition=edition,
+        run_id=run_id,
+        published_by=published_by,
+        now=now,
+        force=force,
+        reason=reason,
+    )
+    version = deliver(session=session, draft=draft, settings=settings)
+    return publication_public(session=session, edition=edition, version=version, now=now)
 
-    run = session.get(SolveRun, run_id)
-    if run is None or run.edition_id != edition.id:
-        raise NotFound(f"No existe la corrida {run_id} en la edición {edition.id}.")
-    if run.status != RunStatus.succeeded:
-        raise Conflict(
-            f"Solo se publica una corrida terminada con éxito; esta está en «{run.status}»."
-        )
-    meetings = run_meetings(session=session, run=run)
-    return publish_meetings(
+
+def publish_meetings(
+    *,
+    session: Session,
+    edition: Edition,
+    meetings: Sequence[PlannedMeeting],
+    published_by: str,
+    now: dt.datetime,
+    settings: Settings,
+    run_id: int | None = None,
+    force: bool = False,
+    reason: str | None = None,
+) -> ScheduleVersion:
+    """Publish `meetings` as version N+1 of the edition's schedule and queue its e-mails."""
+    draft = draft_meetings(
         session=session,
         edition=edition,
         meetings=meetings,
         published_by=published_by,
         now=now,
-        settings=settings,
         run_id=run_id,
         force=force,
         reason=reason,
     )
-
-
-def published_meetings(*, session: Session, edition: Edition) -> list[PlannedMeeting]:
-    """The current published version's meetings ([] before the first publication)."""
-    version = current_version(session=session, edition=edition)
-    if version is None:
-        return []
-    rows = session.exec(
-        select(ScheduledMeeting)
-        .where(ScheduledMeeting.version_id == version.id)
-        .order_by(col(ScheduledMeeting.starts_at), col(ScheduledMeeting.room_id))
-    ).all()
-    return [PlannedMeeting(m.request_id, m.room_id, m.starts_at, m.ends_at) for m in rows]
+    return deliver(session=session, draft=draft, settings=settings)
 
 
 # --------------------------------------------------------------------------- e-mails
@@ -459,7 +257,7 @@ def prepare_notifications(
     others) from the database and the not yet written `version` and `meetings`; no writes."""
     ctx = load_context(session=session, edition=edition, version=version, pending=meetings)
     diffs = diff_versions(old, ctx.meetings)
-    new_parties = _by_party(ctx.meetings)
+    new_parties = by_party(ctx.meetings)
     earlier = session.exec(
         select(OutboxMessage).where(
             OutboxMessage.edition_id == edition.id,
@@ -567,35 +365,41 @@ def _status(counts: Counter[str], due_at: dt.datetime, now: dt.datetime) -> Deli
     return DeliveryStatus.scheduled if due_at > now else DeliveryStatus.pending
 
 
-def list_publications(
-    *, session: Session, edition: Edition, now: dt.datetime
+def _publications(
+    *, session: Session, edition: Edition, versions: Sequence[ScheduleVersion], now: dt.datetime
 ) -> list[PublicationPublic]:
-    """Every version of the edition's schedule, newest first, with its delivery status."""
-    versions = session.exec(
-        select(ScheduleVersion)
-        .where(ScheduleVersion.edition_id == edition.id)
-        .order_by(col(ScheduleVersion.number).desc())
-    ).all()
+    """`versions` as the SD sees them: delivery status, message counts, per-party changes."""
+    numbers = [v.number for v in versions]
+    wanted = set(numbers) | {n - 1 for n in numbers}
+    every = {
+        v.number: v
+        for v in session.exec(
+            select(ScheduleVersion).where(
+                ScheduleVersion.edition_id == edition.id,
+                col(ScheduleVersion.number).in_(wanted),
+            )
+        )
+    }
     pointer = session.get(CurrentSchedule, edition.id)
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for number, status, n in session.exec(
         select(OutboxMessage.agenda_version, OutboxMessage.status, sa.func.count())
         .where(OutboxMessage.edition_id == edition.id)
+        .where(col(OutboxMessage.agenda_version).in_(numbers))
         .group_by(col(OutboxMessage.agenda_version), col(OutboxMessage.status))
     ):
         counts[number or 0][str(status)] += n
     meetings: dict[int, list[ScheduledMeeting]] = defaultdict(list)
     for m in session.exec(
         select(ScheduledMeeting).where(
-            col(ScheduledMeeting.version_id).in_([v.id for v in versions])
+            col(ScheduledMeeting.version_id).in_([v.id for v in every.values()])
         )
     ):
         meetings[m.version_id].append(m)
-    by_number = {v.number: v for v in versions}
     codes = _party_codes(session=session, meetings=[m for ms in meetings.values() for m in ms])
     out = []
     for v in versions:
-        prev = by_number.get(v.number - 1)
+        prev = every.get(v.number - 1)
         changes = []
         if prev is not None:
             for (kind, pid), d in sorted(diff_versions(meetings[prev.id], meetings[v.id]).items()):
@@ -629,9 +433,26 @@ def list_publications(
     return out
 
 
-def _party_codes(*, session: Session, meetings: Sequence[ScheduledMeeting]) -> dict[Party, str]:
-    from app.editions.models import Delegation, Sector
+def list_publications(
+    *, session: Session, edition: Edition, now: dt.datetime
+) -> list[PublicationPublic]:
+    """Every version of the edition's schedule, newest first, with its delivery status."""
+    versions = session.exec(
+        select(ScheduleVersion)
+        .where(ScheduleVersion.edition_id == edition.id)
+        .order_by(col(ScheduleVersion.number).desc())
+    ).all()
+    return _publications(session=session, edition=edition, versions=versions, now=now)
 
+
+def publication_public(
+    *, session: Session, edition: Edition, version: ScheduleVersion, now: dt.datetime
+) -> PublicationPublic:
+    """One version with its delivery status."""
+    return _publications(session=session, edition=edition, versions=[version], now=now)[0]
+
+
+def _party_codes(*, session: Session, meetings: Sequence[ScheduledMeeting]) -> dict[Party, str]:
     sectors, delegations = parties_of(meetings)
     out: dict[Party, str] = {}
     for sid, code in session.exec(

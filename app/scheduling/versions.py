@@ -1,4 +1,5 @@
-"""Published schedules: numbered versions of an edition's meetings and the current pointer.
+"""Schedule versions: the numbered published versions of an edition's meetings and the
+current pointer.
 
 A publication writes a `ScheduleVersion` and all its `ScheduledMeeting` rows, then points
 `CurrentSchedule` at it, in one transaction: readers follow the pointer, so they see either
@@ -11,10 +12,8 @@ published versions (and the iCalendar UIDs derived from the request id) must sur
 
 # No `from __future__ import annotations`: SQLModel needs real annotations.
 import datetime as dt
-from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UTCDateTime, utcnow
@@ -61,49 +60,3 @@ class CurrentSchedule(SQLModel, table=True):
     edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", primary_key=True)
     version_id: int = Field(foreign_key="schedule_version.id", index=True)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-# --------------------------------------------------------------------------- API schemas
-
-
-class PublicationCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
-
-    run_id: int
-    force: bool = False
-    reason: str | None = Field(default=None, max_length=2000)
-
-
-class DeliveryStatus(StrEnum):
-    none = "none"  # no recipient had an e-mail address or nothing changed
-    scheduled = "scheduled"  # queued, due later (the window opens 5 days before)
-    pending = "pending"  # due now, not yet sent
-    sent = "sent"
-    partial = "partial"  # some sent, some failed
-    failed = "failed"
-    superseded = "superseded"  # replaced by a later version before it was sent
-
-
-class PartyChange(SQLModel):
-    party_kind: str
-    party_code: str
-    added: int
-    removed: int
-    moved: int
-
-
-class PublicationPublic(SQLModel):
-    id: int
-    edition_id: int
-    number: int
-    run_id: int | None
-    published_at: dt.datetime
-    published_by: str
-    forced: bool
-    force_reason: str | None
-    meeting_count: int
-    current: bool
-    delivery_due_at: dt.datetime
-    delivery_status: DeliveryStatus
-    messages: dict[str, int] = Field(description="Outbox messages of this version by status")
-    changes: list[PartyChange] = Field(default_factory=list)
