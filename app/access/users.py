@@ -40,14 +40,12 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, field: str = "password") -> None:
     if len(password) < PASSWORD_MIN:
-        raise Invalid(
-            f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres.", field="password"
-        )
+        raise Invalid(f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres.", field=field)
     if len(password) > PASSWORD_MAX:
         raise Invalid(
-            f"La contraseña puede tener a lo sumo {PASSWORD_MAX} caracteres.", field="password"
+            f"La contraseña puede tener a lo sumo {PASSWORD_MAX} caracteres.", field=field
         )
 
 
@@ -180,7 +178,7 @@ def change_password(
     """Change the password (the current one is required); other sessions end."""
     if not _hasher.verify(current_password, user.password_hash):
         raise Invalid("La contraseña actual no es correcta.", field="current_password")
-    _check_password(new_password)
+    _check_password(new_password, "new_password")
     if new_password == current_password:
         raise Invalid("La nueva contraseña debe ser distinta de la actual.", field="new_password")
     user.password_hash = _hasher.hash(new_password)

@@ -90,8 +90,7 @@ def login(
         )
     request.session.clear()  # a fresh session: new CSRF token, nothing carried over
     request.session.update({"uid": user.id, "ep": user.session_epoch})
-    request.state.user = user
-    return redirect(request, _safe_next(next) or home_of(user.role))
+    return redirect(request, _safe_next(next) or home_of(user.role), reload=True)
 
 
 @router.post("/logout", name="access:logout")
@@ -99,7 +98,7 @@ def logout(request: Request) -> Response:
     """End this session."""
     request.session.clear()
     flash(request, messages.LOGGED_OUT)
-    return redirect(request, "/")
+    return redirect(request, "/", reload=True)
 
 
 @router.get("/inicio", name="access:home")

@@ -28,7 +28,8 @@ def _page_user(request: Request, session: SessionDep) -> User:
         request.session.pop("uid", None)
         request.session.pop("ep", None)
         raise LoginRequired(messages.LOGIN_REQUIRED)
-    request.state.user = user
+    # the layout's navigation reads it, error pages too (after a rollback): plain data only
+    request.state.user = principal_of(user)
     return user
 
 

@@ -34,6 +34,7 @@ _TEMPLATES = {
 _GENERIC = {
     404: "La página solicitada no existe.",
     405: "Esta dirección no admite esa operación.",
+    422: "Los datos enviados no son válidos; vuelva a la página y revise el formulario.",
     500: "Ocurrió un error inesperado; no se guardó ningún cambio.",
 }
 
@@ -84,7 +85,9 @@ def _page_or(original: Handler) -> Handler:
                 _GENERIC.get(exc.status_code, detail) if detail in ("", "Not Found") else detail,
             )
         if isinstance(exc, RequestValidationError):
-            return error_page(request, 404, _GENERIC[404])  # a malformed page address
+            if request.method in ("GET", "HEAD"):  # a malformed page address
+                return error_page(request, 404, _GENERIC[404])
+            return error_page(request, 422, _GENERIC[422])
         if isinstance(exc, IntegrityError):
             return error_page(
                 request, 409, "La operación entra en conflicto con datos ya registrados."

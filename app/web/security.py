@@ -77,15 +77,16 @@ def csrf_token(request: Request) -> str:
 
 
 async def check_csrf(request: Request) -> None:
-    """Every unsafe request of the pages carries the session's token, as the hidden form
-    field or the HTMX header; otherwise 403 before anything runs."""
+    """Every unsafe request of the pages carries the session's token, as the HTMX header
+    or the hidden form field; otherwise 403 before anything runs."""
     if request.method in SAFE_METHODS:
         return
     expected = request.session.get("csrf") if "session" in request.scope else None
-    sent = request.headers.get(CSRF_HEADER)
-    if not sent:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            sent = (await request.form()).get(CSRF_FIELD)
-    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+    sent = [request.headers.get(CSRF_HEADER)]
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        sent.append((await request.form()).get(CSRF_FIELD))  # type: ignore[arg-type]
+    if not expected or not any(
+        isinstance(token, str) and secrets.compare_digest(token, expected) for token in sent
+    ):
         raise CsrfRejected(messages.CSRF_FAILED)

@@ -68,8 +68,11 @@ def render_page(
     )
 
 
-def redirect(request: Request, url: str) -> Response:
-    """After a successful form: 303 for a browser, an HTMX navigation for HTMX."""
+def redirect(request: Request, url: str, *, reload: bool = False) -> Response:
+    """After a successful form: 303 for a browser, an HTMX navigation for HTMX (a full
+    page load with `reload`, when the session changed: new CSRF token, new navigation)."""
+    if is_htmx(request) and reload:
+        return Response(status_code=200, headers={"HX-Redirect": url})
     if is_htmx(request):
         target = json.dumps({"path": url, "target": "#main"})
         return Response(status_code=200, headers={"HX-Location": target})
