@@ -77,6 +77,8 @@ _PYDANTIC = {
 
 def validation_message(error: dict[str, Any]) -> str:
     """One pydantic error in Spanish (the generic sentence when its type is unknown)."""
+    if error.get("input", "") is None:  # an empty form field where a value is needed
+        return _PYDANTIC["missing"]
     template = _PYDANTIC.get(error.get("type", ""))
     if template is None:
         return "El valor no es válido."
