@@ -53,15 +53,17 @@ def _back_link(request: Request) -> str:
 
 
 def error_page(request: Request, status: int, detail: str) -> Response:
+    """The HTML page of an error (a redirect to the login page for a missing session)."""
     if status == 401:
         target = "/?next=" + quote(request.url.path)
         if is_htmx(request):
             return Response(status_code=200, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-    return render_page(
+    response = render_page(
         request,
         _TEMPLATES.get(status, "pages/errors/error.html"),
         status_code=status,
+        partial=is_htmx(request),  # an HTMX request gets the page's main area only
         title={403: "Prohibido", 404: "Página no encontrada", 409: "Acción no disponible"}.get(
             status, "Error"
         ),
@@ -69,6 +71,10 @@ def error_page(request: Request, status: int, detail: str) -> Response:
         detail=detail,
         back=_back_link(request),
     )
+    if is_htmx(request):  # whatever the request aimed at, the explanation replaces the page
+        response.headers["HX-Retarget"] = "#main"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def _page_or(original: Handler) -> Handler:

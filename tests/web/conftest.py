@@ -29,13 +29,18 @@ from sqlmodel import Session, select
 from test_submissions_support import make_world, sample_list
 from web_support import PASSWORD, chromium_path, login, make_user, submit
 
+from app.access.deps import Principal
 from app.access.models import Role
+from app.core import clock
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.migrations import upgrade
 from app.demo import load_demo
-from app.editions.models import Delegation, Sector
+from app.editions.models import Delegation, Edition, EditionStatus, Sector
+from app.editions.service import transition
 from app.main import create_app
+from app.submissions.models import TopicListIn
+from app.submissions.service import submit_topics
 
 SECRET = "clave-secreta-de-las-pruebas-web-0123456789"
 CHROMIUM_ARGS = [
@@ -138,6 +143,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
         load_demo(session=session)
+        edition = session.exec(select(Edition)).one()
+        for code in ("CUS", "JUN", "PUN"):
+            delegation = session.exec(select(Delegation).where(Delegation.code == code)).one()
+            submit_topics(
+                session=session,
+                edition=edition,
+                delegation=delegation,
+                topics_in=TopicListIn.model_validate(sample_list(f"{code}: ")),
+                principal=Principal(
+                    key_id=0, role=Role.delegation, name=code, delegation_id=delegation.id
+                ),
+                now=clock.now(),
+            )
+        transition(session=session, edition=edition, to_status=EditionStatus.in_review)
         cusco = session.exec(select(Delegation).where(Delegation.code == "CUS")).one()
         minsa = session.exec(select(Sector).where(Sector.code == "MINSA")).one()
         accounts = {
@@ -186,7 +205,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             time.sleep(0.1)
         else:
             raise RuntimeError("uvicorn did not answer /health")
-        yield {"url": base, "accounts": accounts, "password": PASSWORD, "database_url": url}
+        yield {
+            "url": base,
+            "accounts": accounts,
+            "password": PASSWORD,
+            "database_url": url,
+            "edition_id": edition.id,
+        }
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from web_support import assert_accessible, screenshot
+
+# The live server has its own SQLite file: nothing to repeat in the PostgreSQL pass.
+pytestmark = pytest.mark.nodb
 
 
 def test_login_with_the_keyboard_and_logout(page, live_server):
