@@ -119,8 +119,14 @@ def test_other_roles_get_404_on_every_sd_page(login_as, world, role, session: Se
         r = client.get(path)
         assert r.status_code == 404 and "text/html" in r.headers["content-type"], path
         assert "Página no encontrada" in r.text
-    r = client.post(f"/editions/{edition}/status", data={"csrf_token": token, "to": "in_review"})
-    assert r.status_code == 404
+    for path, data in (
+        (f"/editions/{edition}/status", {"to": "in_review"}),
+        (f"/editions/{edition}/setup/rooms", {"name": "Sala intrusa"}),
+        (f"/editions/{edition}/setup/participants", {"delegation_codes": "CUS"}),
+        (f"/editions/{edition}/review/accept", {"topic_ids": "1"}),
+    ):
+        r = client.post(path, data={"csrf_token": token, **data})
+        assert r.status_code == 404 and "text/html" in r.headers["content-type"], path
     session.expire_all()
     assert session.get(Edition, edition).status == "open_for_submissions"
 
