@@ -355,9 +355,18 @@ def accept_many(
 
 
 @router.post("/editions/{edition_id}/requests/generate", name="review:generate")
-def generate(request: Request, edition_id: int, session: SessionDep, principal: SdUser) -> Response:
-    """Build the meeting requests from the accepted topics."""
+def generate(
+    request: Request,
+    edition_id: int,
+    session: SessionDep,
+    principal: SdUser,
+    replace: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Build the meeting requests from the accepted topics (`replace`: also when the SD
+    already edited requests, discarding those changes)."""
     edition = _edition(session, edition_id, principal)
-    created = generate_requests(session=session, edition=edition, replace=False, now=clock.now())
+    created = generate_requests(
+        session=session, edition=edition, replace=replace == "1", now=clock.now()
+    )
     flash(request, messages.REQUESTS_GENERATED.format(count=len(created)))
     return redirect(request, f"/editions/{edition_id}/review")

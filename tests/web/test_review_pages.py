@@ -189,3 +189,27 @@ def test_review_actions_are_404_for_other_roles_and_403_without_csrf(login_as, w
     r = sd.post(f"{base}/accept", data={"topic_ids": [topic]})
     assert r.status_code == 403
     assert _topics(session)["Hospital de Quillabamba"].status == "pending"
+
+
+def test_regenerating_after_edits_needs_the_replace_box(login_as, world, session):
+    _in_review(session, world)
+    sd = login_as(Role.sd_admin)
+    base = f"/editions/{world.edition.id}/review"
+    token = csrf_of(sd, base)
+    sd.post(
+        f"{base}/accept",
+        data={"csrf_token": token, "topic_ids": [t.id for t in _topics(session).values()]},
+    )
+    url = f"/editions/{world.edition.id}/requests/generate"
+    assert sd.post(url, data={"csrf_token": token}).status_code == 303
+    request = session.exec(select(MeetingRequest)).first()
+    request.edited = True
+    session.add(request)
+    session.commit()
+    r = sd.post(url, data={"csrf_token": token}, headers={"Referer": f"http://testserver{base}"})
+    assert (
+        r.status_code == 409 and "ya modificó solicitudes" in r.text and f'href="{base}"' in r.text
+    )
+    assert sd.post(url, data={"csrf_token": token, "replace": "1"}).status_code == 303
+    session.expire_all()
+    assert not any(r.edited for r in session.exec(select(MeetingRequest)).all())
