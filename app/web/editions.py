@@ -36,8 +36,11 @@ from app.web.templating import flash, redirect, render_page
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 PAGE_SIZE = 25
-# The forward step first, then the backward ones.
-_ORDER = list(EditionStatus)
+_ORDER = list(EditionStatus)  # the lifecycle, first to last
+
+
+def _is_back(step: EditionStatus, current: EditionStatus) -> bool:
+    return _ORDER.index(step) < _ORDER.index(current)
 
 
 @router.get("/editions", name="editions:list")
@@ -85,7 +88,8 @@ def dashboard_page(
         sort=sort,
     )
     current = EditionStatus(edition.status)
-    steps = sorted(TRANSITIONS[current], key=_ORDER.index)
+    # the step forward first (the primary button), then the steps back
+    steps = sorted(TRANSITIONS[current], key=lambda s: (_is_back(s, current), _ORDER.index(s)))
     participants, with_list = submission_totals(session=session, edition=edition)
     now = clock.now()
     dates = timeline(edition)
@@ -104,7 +108,7 @@ def dashboard_page(
         "pages/editions/dashboard.html",
         title=edition.name,
         status_label=STATUS_ES[current],
-        steps=[(s.value, STATUS_ES[s], _ORDER.index(s) > _ORDER.index(current)) for s in steps],
+        steps=[(s.value, STATUS_ES[s], not _is_back(s, current)) for s in steps],
         timeline=dates,
         countdowns={
             "close": plazo(dates.submissions_close_at, now),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from factories import add_participants, create_delegation
 from sqlmodel import Session
+from test_submissions_support import set_status
 from web_support import csrf_of
 
 from app.access.models import Role
@@ -137,3 +138,10 @@ def test_a_status_form_without_csrf_is_403(login_as, world, session: Session):
     assert r.status_code == 403
     session.expire_all()
     assert session.get(Edition, world.edition.id).status == "open_for_submissions"
+
+
+def test_in_review_the_step_forward_comes_first(login_as, world, session: Session):
+    set_status(session, world.edition, "in_review")
+    text = login_as(Role.sd_admin).get(f"/editions/{world.edition.id}").text
+    forward = text.index("Pasar a «programación»")
+    assert forward < text.index("Volver a «recepción de temas»")
