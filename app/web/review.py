@@ -2,7 +2,7 @@
 CUI and amount; accept, reject with a reason, merge and re-rank one by one, accept many at
 once; the counters follow in place. Then the meeting requests are generated.
 
-Row actions answer HTMX with the changed row and the counters (out of band); without
+Row actions answer HTMX with the counters and, out of band, the changed row; without
 JavaScript the same forms post and come back to the queue.
 """
 
