@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 
 import app.main  # noqa: F401  (every table and every job registered, for the worker)
 from app.access.service import create_key, list_keys, revoke_key
-from app.core import jobs
+from app.access.users import create_user, disable_user, get_user_by_email, list_users
+from app.core import clock, jobs
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.errors import DomainError, NotFound
@@ -31,7 +32,9 @@ cli = typer.Typer(
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 cli.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Web accounts (people): create, list, disable.", no_args_is_help=True)
 cli.add_typer(keys_app, name="keys")
+cli.add_typer(users_app, name="users")
 
 
 def _settings() -> Settings:
@@ -93,6 +96,14 @@ def demo() -> None:
         typer.echo(
             "Demo API keys already exist and cannot be shown again; create a new one with "
             "`articula keys create --role sd_admin --name 'SD'`."
+        )
+    if result.accounts:
+        typer.echo("\nWeb accounts (log in at / ; passwords shown only now):")
+        for email, name, password in result.accounts:
+            typer.echo(f"  {name:<32} {email:<34} {password}")
+    else:
+        typer.echo(
+            "Demo web accounts already exist; create another one with `articula users create`."
         )
 
 
@@ -207,6 +218,85 @@ def keys_revoke(key_id: int = typer.Argument(..., help="Id shown by `articula ke
             _fail(f"No key with id {key_id}.")
             return
         typer.echo(f"Key {key.id} ({key.name}) revoked.")
+
+
+def _scope_ids(
+    session: Session, delegation: str | None, sector: str | None
+) -> tuple[int | None, int | None]:
+    """Delegation and sector ids from their codes (exits when a code is unknown)."""
+    delegation_id = sector_id = None
+    if delegation:
+        row = session.exec(select(Delegation).where(Delegation.code == delegation)).first()
+        if row is None:
+            _fail(f"No delegation with code {delegation}.")
+        delegation_id = row.id if row else None
+    if sector:
+        found = session.exec(select(Sector).where(Sector.code == sector)).first()
+        if found is None:
+            _fail(f"No sector with code {sector}.")
+        sector_id = found.id if found else None
+    return delegation_id, sector_id
+
+
+@users_app.command("create")
+def users_create(
+    email: str = typer.Option(..., help="Login e-mail"),
+    name: str = typer.Option(..., help="Full name shown on the pages"),
+    role: str = typer.Option(..., help="sd_admin, delegation, sector or rapporteur"),
+    delegation: str | None = typer.Option(None, help="Delegation code (role delegation)"),
+    sector: str | None = typer.Option(None, help="Sector code (role sector)"),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters"
+    ),
+) -> None:
+    """Create a web account (asks for the password when --password is not given)."""
+    with _session() as session:
+        delegation_id, sector_id = _scope_ids(session, delegation, sector)
+        try:
+            user = create_user(
+                session=session,
+                email=email,
+                name=name,
+                password=password,
+                role=role,
+                delegation_id=delegation_id,
+                sector_id=sector_id,
+            )
+        except (ValueError, DomainError) as exc:
+            _fail(f"Cannot create the account: {exc}")
+            return
+        typer.echo(f"Account {user.id} ({user.role}, {user.email}) created.")
+
+
+@users_app.command("list")
+def users_list(
+    all_users: bool = typer.Option(False, "--all", help="Include disabled accounts"),
+) -> None:
+    """List accounts (id, e-mail, role, name, created, disabled)."""
+    with _session() as session:
+        page = list_users(
+            session=session, page=Pagination(limit=10_000, offset=0), include_disabled=all_users
+        )
+        for user in page.items:
+            disabled = f" disabled {user.disabled_at:%Y-%m-%d %H:%M}" if user.disabled_at else ""
+            typer.echo(
+                f"{user.id:>5}  {user.email:<34} {user.role:<11} {user.name}"
+                f"  (created {user.created_at:%Y-%m-%d %H:%M}){disabled}"
+            )
+        typer.echo(f"{page.total} account(s).")
+
+
+@users_app.command("disable")
+def users_disable(email: str = typer.Argument(..., help="E-mail of the account")) -> None:
+    """Disable an account: its sessions end at once and it can no longer log in."""
+    with _session() as session:
+        try:
+            user = get_user_by_email(session=session, email=email)
+        except NotFound:
+            _fail(f"No account with e-mail {email}.")
+            return
+        disable_user(session=session, user=user, now=clock.now())
+        typer.echo(f"Account {user.email} disabled.")
 
 
 # The offline solver commands (`solve`, `validate`) come from the pure library; the

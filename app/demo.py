@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from app.access.models import ApiKey, Role
+from app.access.models import ApiKey, Role, User
 from app.access.service import create_key
+from app.access.users import create_user
 from app.commitments.models import CommitmentImport
 from app.commitments.service import bulk_insert
 from app.core import clock
@@ -37,6 +39,13 @@ from app.editions.models import (
 )
 
 DEMO_KEY_PREFIX = "Demo · "
+# One web account per role: (e-mail, name, role, delegation code, sector code).
+DEMO_USERS: list[tuple[str, str, Role, str | None, str | None]] = [
+    ("sd@pcm.gob.example", "Equipo de articulación SD", Role.sd_admin, None, None),
+    ("cusco@regioncusco.gob.example", "Gobierno Regional del Cusco", Role.delegation, "CUS", None),
+    ("minsa@minsa.gob.example", "Ministerio de Salud", Role.sector, None, "MINSA"),
+    ("relatoria@pcm.gob.example", "Relatoría PCM", Role.rapporteur, None, None),
+]
 
 
 @dataclass
@@ -45,6 +54,8 @@ class DemoResult:
     created_sectors: int = 0
     edition_created: bool = False
     keys: list[tuple[str, str]] = field(default_factory=list)  # (name, token), first load only
+    # (e-mail, role label, password) of the web accounts created now (passwords shown once)
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)
     commitments_imported: int = 0  # the 2016-2019 history, first load only
 
 
@@ -251,8 +262,31 @@ def load_demo(*, session: Session) -> DemoResult:
     if demo_keys is None:
         demo_delegations = {code: delegations[code] for code, *_ in DELEGATIONS}
         result.keys = _keys(session, demo_delegations, sectors)
+    result.accounts = _accounts(session, delegations, sectors)
     result.commitments_imported = _history(session, sectors, delegations, result)
     return result
+
+
+def _accounts(
+    session: Session, delegations: dict[str, Delegation], sectors: dict[str, Sector]
+) -> list[tuple[str, str, str]]:
+    """The demo's web accounts that do not exist yet, each with a random password."""
+    out = []
+    for email, name, role, delegation_code, sector_code in DEMO_USERS:
+        if session.exec(select(User).where(User.email == email)).first() is not None:
+            continue
+        password = secrets.token_urlsafe(12)
+        create_user(
+            session=session,
+            email=email,
+            name=name,
+            password=password,
+            role=role,
+            delegation_id=delegations[delegation_code].id if delegation_code else None,
+            sector_id=sectors[sector_code].id if sector_code else None,
+        )
+        out.append((email, name, password))
+    return out
 
 
 def _history(

@@ -23,6 +23,7 @@ from app.mail.router import router as mail_router
 from app.scheduling.router import router as scheduling_router
 from app.scheduling.runs_router import router as runs_router
 from app.submissions.router import router as submissions_router
+from app.web.app import install_web
 
 # Every router of the service, in one visible list.
 ROUTERS: list[APIRouter] = [
@@ -57,7 +58,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         title="Articula",
         summary="Agendas y bilaterales del GORE Ejecutivo y del MUNI Ejecutivo",
         version="0.1.0",
-        docs_url="/docs",
+        docs_url=None,  # served by install_web from the vendored Swagger UI
+        redoc_url=None,
     )
     application.state.settings = settings
     application.state.engine = engine or make_engine(settings.database_url)
@@ -71,4 +73,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         """Liveness probe."""
         return {"status": "ok"}
 
+    install_web(application, settings)
     return application

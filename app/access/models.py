@@ -90,3 +90,42 @@ class PrincipalPublic(SQLModel):
     sector_code: str | None = Field(
         description="The sector the key acts for, as the routes name it (e.g. MINSA)"
     )
+
+
+# --------------------------------------------------------------------------- user accounts
+
+
+class User(SQLModel, table=True):
+    """A person who logs in to the web pages; role and scope exactly like an API key.
+
+    Each account owns an identity key (`key_id`, an ApiKey row whose token was never
+    shown), so everything recorded under a principal's key id (reviews, rapporteur
+    assignments, commitment events) works the same for people and machines.
+    `session_epoch` is part of every session cookie: raising it ends those sessions.
+    """
+
+    __tablename__ = "user_account"  # "user" is a reserved word in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(min_length=1, max_length=120)
+    role: Role = Field(sa_type=String(20))
+    delegation_id: int | None = Field(default=None, foreign_key="delegation.id", index=True)
+    sector_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
+    key_id: int = Field(foreign_key="api_key.id", unique=True)
+    password_hash: str = Field(max_length=255)
+    session_epoch: int = Field(default=0, ge=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login, kept for the throttle window (per account and per address)."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     run_queued_timeout_s: float = Field(default=3600.0, gt=0)
     run_progress_every_s: float = Field(default=0.5, ge=0)  # 0: write every point
 
+    # Web pages: the session cookie is signed with secret_key; without one, a key is
+    # generated once and kept in secret_key_file (next to the SQLite file by default).
+    secret_key: str | None = Field(default=None, min_length=32)
+    secret_key_file: Path | None = None
+    session_cookie_secure: bool = False  # True behind HTTPS: the cookie gets `Secure`
+    session_max_age_s: int = Field(default=12 * 3600, ge=60)
+    login_window_s: int = Field(default=900, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -453,7 +453,10 @@ def add_participants(
         found = session.exec(select(model).where(col(model.code).in_(wanted))).all()
         missing = wanted - {row.code for row in found}
         if missing:
-            raise Invalid(f"No existen {label} con los códigos: {', '.join(sorted(missing))}.")
+            raise Invalid(
+                f"No existen {label} con los códigos: {', '.join(sorted(missing))}.",
+                field=f"{field.removesuffix('_id')}_codes",
+            )
         for row in found:
             if session.get(link, (edition.id, row.id)) is None:
                 session.add(link(edition_id=edition.id, **{field: row.id}))
@@ -509,9 +512,12 @@ def _check_room(
         select(Room).where(Room.edition_id == edition.id, Room.name == name)
     ).first()
     if same_name is not None and same_name.id != room_id:
-        raise Conflict(f"Ya existe una sala llamada «{name}» en esta edición.")
+        raise Conflict(f"Ya existe una sala llamada «{name}» en esta edición.", field="name")
     if sector_id is not None and session.get(EditionSector, (edition.id, sector_id)) is None:
-        raise Invalid("La sala solo puede reservarse para un sector que participa en la edición.")
+        raise Invalid(
+            "La sala solo puede reservarse para un sector que participa en la edición.",
+            field="reserved_sector_id",
+        )
 
 
 def create_room(*, session: Session, edition: Edition, room_in: RoomCreate) -> Room:
@@ -575,15 +581,15 @@ def create_unavailability(
     _require_planning(edition, "las indisponibilidades")
     u = unavailability_in
     if (u.delegation_id is None) == (u.sector_id is None):
-        raise Invalid("Indique una delegación o un sector (solo uno).")
+        raise Invalid("Indique una delegación o un sector (solo uno).", field="party")
     if u.starts_at >= u.ends_at:
-        raise Invalid("La indisponibilidad debe empezar antes de terminar.")
+        raise Invalid("La indisponibilidad debe empezar antes de terminar.", field="end_time")
     if u.delegation_id is not None and (
         session.get(EditionDelegation, (edition.id, u.delegation_id)) is None
     ):
-        raise Invalid("La delegación no participa en esta edición.")
+        raise Invalid("La delegación no participa en esta edición.", field="party")
     if u.sector_id is not None and session.get(EditionSector, (edition.id, u.sector_id)) is None:
-        raise Invalid("El sector no participa en esta edición.")
+        raise Invalid("El sector no participa en esta edición.", field="party")
     row = Unavailability.model_validate(u, update={"edition_id": edition.id})
     session.add(row)
     session.flush()

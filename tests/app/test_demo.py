@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
-from app.access.models import ApiKey
+from app.access.models import ApiKey, User
 from app.cli import cli
 from app.demo_data import EDITION_NAME, PRIORITY_SECTORS
 from app.editions.models import (
@@ -28,6 +28,7 @@ MODELS = (
     Room,
     Unavailability,
     ApiKey,
+    User,
 )
 
 
@@ -50,7 +51,8 @@ def test_demo_is_idempotent(session, database_url, monkeypatch):
         "EditionSector": 9,
         "Room": 11,
         "Unavailability": 4,
-        "ApiKey": 1 + 26 + 9 + 1,
+        "ApiKey": 1 + 26 + 9 + 1 + 4,  # the keys, then the identity keys of the accounts
+        "User": 4,  # one web account per role
     }
     assert first.output.count("delegation ") == 26
     edition = session.exec(select(Edition).where(Edition.name == EDITION_NAME)).one()
@@ -63,6 +65,7 @@ def test_demo_is_idempotent(session, database_url, monkeypatch):
     second = runner.invoke(cli, ["demo"])
     assert second.exit_code == 0, second.output
     assert "already exist" in second.output and "articula keys create" in second.output
+    assert "articula users create" in second.output and "sd@pcm.gob.example" in first.output
     assert _counts(session) == counts
 
 

@@ -1,0 +1,97 @@
+"""Spanish strings of the web pages that are not in a template: flash messages, labels
+of enumerations and the wording of pydantic's validation errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.access.models import Role
+from app.editions.models import BlockKind
+from app.submissions.models import TopicKind, TopicStatus
+
+ROLE = {
+    Role.sd_admin: "Secretaría de Descentralización",
+    Role.delegation: "Delegación",
+    Role.sector: "Sector",
+    Role.rapporteur: "Relator",
+}
+TOPIC_KIND = {
+    TopicKind.investment_project: "Proyecto de inversión",
+    TopicKind.budget_request: "Pedido presupuestal",
+    TopicKind.administrative_blockage: "Traba administrativa",
+    TopicKind.other: "Otro",
+}
+TOPIC_STATUS = {
+    TopicStatus.pending: "pendiente",
+    TopicStatus.accepted: "aceptado",
+    TopicStatus.rejected: "rechazado",
+    TopicStatus.merged: "fusionado",
+}
+BLOCK_KIND = {
+    BlockKind.bilateral: "Bilaterales",
+    BlockKind.plenary: "Plenaria",
+    BlockKind.lunch: "Almuerzo",
+    BlockKind.political_meeting: "Reunión política",
+    BlockKind.other: "Otro",
+}
+
+LOGGED_OUT = "Cerró su sesión."
+PASSWORD_CHANGED = "Su contraseña cambió; las demás sesiones de su cuenta se cerraron."
+LOGIN_REQUIRED = "Inicie sesión para continuar."
+CSRF_FAILED = (
+    "El formulario caducó o no proviene de esta aplicación. Vuelva a cargar la página e "
+    "inténtelo de nuevo; no se guardó ningún cambio."
+)
+STATUS_CHANGED = "La edición pasó a «{status}»."
+ROOM_CREATED = "Sala «{name}» creada."
+ROOM_DELETED = "Sala eliminada."
+BLOCK_ADDED = "Bloque agregado."
+BLOCK_DELETED = "Bloque eliminado."
+PARTICIPANTS_ADDED = "Participantes agregados."
+UNAVAILABILITY_CREATED = "Indisponibilidad registrada."
+UNAVAILABILITY_DELETED = "Indisponibilidad eliminada."
+TOPICS_ACCEPTED = "{count} tema(s) aceptado(s)."
+TOPIC_ACCEPTED = "Tema {id} aceptado."
+TOPIC_REJECTED = "Tema {id} rechazado."
+TOPIC_MERGED = "Tema {id} fusionado en el tema {into}."
+TOPICS_RERANKED = "Nuevo orden guardado."
+REQUESTS_GENERATED = "Se generaron {count} solicitudes de reunión."
+NOTHING_SELECTED = "Seleccione al menos un tema."
+
+_PYDANTIC = {
+    "missing": "Este campo es obligatorio.",
+    "string_too_short": "Este campo no puede quedar vacío.",
+    "string_too_long": "El texto es demasiado largo (máximo {max_length} caracteres).",
+    "greater_than_equal": "Debe ser mayor o igual que {ge}.",
+    "less_than_equal": "Debe ser menor o igual que {le}.",
+    "greater_than": "Debe ser mayor que {gt}.",
+    "int_parsing": "Indique un número entero.",
+    "decimal_parsing": "Indique un número.",
+    "time_parsing": "Indique una hora válida (HH:MM).",
+    "date_parsing": "Indique una fecha válida.",
+    "date_from_datetime_parsing": "Indique una fecha válida.",
+    "enum": "Elija una de las opciones.",
+    "string_pattern_mismatch": "El formato no es válido.",
+}
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """One pydantic error in Spanish (the generic sentence when its type is unknown)."""
+    if error.get("input", "") is None:  # an empty form field where a value is needed
+        return _PYDANTIC["missing"]
+    template = _PYDANTIC.get(error.get("type", ""))
+    if template is None:
+        return "El valor no es válido."
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return template
+
+
+def field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
+    """Pydantic errors keyed by their first location (the form field), first error wins."""
+    out: dict[str, str] = {}
+    for error in errors:
+        loc = error.get("loc") or ("__all__",)
+        out.setdefault(str(loc[0]), validation_message(error))
+    return out
