@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.core.errors import Invalid
+from app.core.errors import DomainError
 from app.web.messages import field_errors
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,7 +29,7 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
         raise FormErrors(field_errors(exc.errors())) from exc
 
 
-def invalid_errors(exc: Invalid, default_field: str = "__all__") -> dict[str, str]:
+def invalid_errors(exc: DomainError, default_field: str = "__all__") -> dict[str, str]:
     """A service's 422 as form errors (its `field` extension, else the whole form)."""
     return {str(exc.extensions.get("field", default_field)): exc.detail}
 

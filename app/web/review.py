@@ -315,13 +315,10 @@ def move(
     j = i - 1 if direction == "up" else i + 1
     if 0 <= j < len(order):
         order[i], order[j] = order[j], order[i]
-        delegation = service.resolve_delegation(
-            session=session, edition=edition, code=topic.delegation, principal=principal
-        )
         service.rerank(
             session=session,
             edition=edition,
-            delegation=delegation,
+            delegation_code=topic.delegation,
             sector_code=filters.sector,
             topic_ids=order,
             principal=principal,

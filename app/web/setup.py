@@ -250,8 +250,7 @@ def delete_room(
 ) -> Response:
     """Remove a room."""
     edition = _edition(session, edition_id, principal)
-    room = service.get_room(session=session, edition=edition, room_id=room_id)
-    service.delete_room(session=session, edition=edition, room=room)
+    service.delete_room(session=session, edition=edition, room_id=room_id)
     flash(request, messages.ROOM_DELETED)
     return redirect(request, f"/editions/{edition_id}/setup")
 
