@@ -44,9 +44,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # Periodic jobs off: a test dispatches the outbox itself, never a 30-second tick behind it.
-    return Settings(database_url=database_url, jobs_periodic=False, _env_file=None)  # type: ignore[call-arg]
+    # The session cookie's key file lives in a temporary folder, not in the working directory.
+    return Settings(  # type: ignore[call-arg]
+        database_url=database_url,
+        jobs_periodic=False,
+        secret_key_file=tmp_path_factory.mktemp("secret") / "articula.secret",
+        _env_file=None,
+    )
 
 
 @pytest.fixture(scope="session")
