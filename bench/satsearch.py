@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from solver import maxsat
+from solver.breaks import maxsat
 from solver.model import build
 from solver.prep import prepare
 

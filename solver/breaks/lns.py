@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from .local import placements
-from .model import Built, evaluate, set_hint
-from .models import Options
+from ..extract import placements
+from ..model import Built, evaluate, fix_outside, set_hint
+from ..models import Options
 
 MOVE_MAX_S = 0.3  # per move
 START_SIZE = 24  # freed requests in the first move
@@ -87,25 +87,6 @@ def window(b: Built, values: list[int], size: int, rng: random.Random) -> set[in
             i -= 1
             free.update(at[slots[i]])
     return free
-
-
-def fix_outside(sub: cp_model.CpModel, b: Built, values: list[int], free: set[int]) -> None:
-    """Fix the start variables of every request outside `free` to their incumbent value."""
-    for r, ys in enumerate(b.y):
-        if r in free:
-            continue
-        for y in ys.values():
-            v = values[y.index]
-            dom = sub.proto.variables[y.index].domain
-            dom.clear()
-            dom.extend([v, v])
-
-
-def fix_around(sub: cp_model.CpModel, b: Built, values: list[int], requests: list[int]) -> None:
-    """Fix every request that shares no party with `requests` where `values` has it: only
-    the meetings of their parties may move."""
-    parties = {p for r in requests for p in b.inst.requests[r].parties}
-    fix_outside(sub, b, values, {r for p in parties for r in b.party_requests[p]})
 
 
 def improve(
