@@ -1,4 +1,4 @@
-"""Choosing the requests before the breaks stage (solver/choice.py)."""
+"""Choosing the requests before the breaks stage (solver/breaks/choice.py)."""
 
 from __future__ import annotations
 
