@@ -68,10 +68,7 @@ def target_search(
             if relaxation:
                 lower_bound = None  # computed: not again
         elif limit is not None:
-            best = lns.improve(
-                s.b, m, expr, best, target, tuning.wide_gap_share * left(), s.options,
-                s.reporter(target),
-            )  # fmt: skip
+            best = lns.improve(s, best, target, tuning.wide_gap_share * left())
         ub = evaluate(expr, best)
         if limit is None and ub - target > tuning.target_gap and not won(race):
             # still far, no fairness restriction: plain minimisation for the rest
@@ -137,7 +134,7 @@ def _targets(
             if searchable:
                 best, lo = portfolio(s, best, lo, False, left)
             else:
-                best = lns.improve(s.b, s.m, expr, best, lo, left, s.options, s.reporter(lo))
+                best = lns.improve(s, best, lo, left)
             ub = evaluate(expr, best)
             t = lo
         else:  # neither found nor refuted: jump halfway to the incumbent

@@ -45,6 +45,21 @@ class BreaksTuning:
     """CP-SAT's check of a schedule found outside it (every start fixed) gets at least this."""
     check_reserve_s: float = 0.15
     """Kept out of the local search's time for that check."""
+    lns_move_max_s: float = 0.3
+    """Large neighbourhood search: seconds per move at most."""
+    lns_start_size: int = 24
+    """Requests freed by the first move."""
+    lns_min_size: int = 8
+    """The fewest requests a move frees."""
+    lns_grow: float = 1.25
+    """Growth of the freed set after a move solved to optimality without a gain (the
+    neighbourhood was too small to hold one)."""
+    lns_shrink: float = 0.8
+    """Shrinking of the freed set after a move that ran out of time."""
+    lns_window_share: float = 0.5
+    """Share of the moves that free a window of slots rather than parties."""
+    lns_subsolvers: tuple[str, ...] = ("no_lp", "quick_restart_no_lp")
+    """CP-SAT's subsolvers for a move: LP-free, as a move needs a schedule fast."""
     release_wait_s: float = 0.1
     """At most this long, the wait for the MaxSAT search's thread once it is stopped."""
 

@@ -164,7 +164,7 @@ def test_lns_keeps_a_valid_schedule_and_never_worsens():
     b.model.minimize(expr)
     start = solve_once(b.model, b.options, 0.2, None, ("no_lp",), stop_after_first=True)
     assert start.values is not None
-    best = lns_improve(b, b.model, expr, start.values, 0, 1.0, b.options)
+    best = lns_improve(Scope(b, b.model), start.values, 0, 1.0)
     assert evaluate(expr, best) <= evaluate(expr, start.values)
     assert_keeps_hard_rules(b, placements(b, best))
 
