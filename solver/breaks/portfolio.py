@@ -87,8 +87,7 @@ def local_search(
     )
     if breaks < 0 or breaks >= evaluate(expr, best):
         return best
-    left = seconds - (time.perf_counter() - t0)
-    values = checked(b, s.m, placed, max(tuning.check_min_s, left))
+    values = checked(s, placed, seconds - (time.perf_counter() - t0))
     if values is None or evaluate(expr, values) >= evaluate(expr, best):
         return best
     return values

@@ -69,13 +69,13 @@ class Scope:
         return lambda value: cb.report(value, lower)
 
 
-def checked(
-    b: Built, m: cp_model.CpModel, placed: dict[int, int], seconds: float
-) -> list[int] | None:
+def checked(s: Scope, placed: dict[int, int], seconds: float) -> list[int] | None:
     """Placements found outside CP-SAT (request -> start), completed and checked by CP-SAT
-    with every start fixed: every variable's value, or None if they break a rule of `m`."""
+    with every start fixed, in `seconds` but at least `check_min_s`: every variable's value,
+    or None if they break a rule of `s.m`."""
+    b = s.b
     values = hint_values(b, dict.fromkeys(placed.items()))
-    check = m.clone()
+    check = s.m.clone()
     fix_outside(check, b, values, set())
     set_hint(check, values)
-    return solve_once(check, b.options, seconds).values
+    return solve_once(check, b.options, max(s.tuning.check_min_s, seconds)).values

@@ -125,7 +125,7 @@ def settle(s: Scope, out: Outcome) -> Outcome:
     if out.status in (Status.INFEASIBLE, Status.MODEL_INVALID):
         return out
     if race.placed is not None:
-        values = checked(s.b, s.m, race.placed, 0)
+        values = checked(s, race.placed, 0)
         if values is not None:
             breaks = evaluate(expr, values)
             if s.cb is not None:
