@@ -26,7 +26,7 @@ import time
 
 from .breaks import local, solve_breaks
 from .conflicts import find_conflicts, infeasible
-from .cpsat import Outcome, Progress, ceil_div, solve_once
+from .cpsat import Progress, ceil_div, solve_once
 from .explain import explain_unscheduled
 from .extract import count_breaks, extract
 from .model import (
@@ -392,4 +392,4 @@ def run_stage(
     return result, out.values, next_proven
 
 
-__all__ = ["Outcome", "run_stage", "solve", "stage_order"]
+__all__ = ["run_stage", "solve", "stage_order"]
