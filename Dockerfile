@@ -23,7 +23,7 @@ COPY solver ./solver
 COPY migrations ./migrations
 COPY alembic.ini ./
 RUN pip install . \
-    && cd / && python -c 'import solver.local as l; l.compile_kernels()' && cd /app \
+    && cd / && python -c 'import solver.breaks.local as l; l.compile_kernels()' && cd /app \
     && chown -R articula:articula /app
 
 USER articula

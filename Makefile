@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	$(BIN)/python -c 'import solver.local as l; l.compile_kernels()'  # numba, once: 5-7 s
+	$(BIN)/python -c 'import solver.breaks.local as l; l.compile_kernels()'  # numba, once: 5-7 s
 	touch $@
 
 run: install

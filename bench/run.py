@@ -87,7 +87,7 @@ def run_b2b(
     echo(
         f"CP-SAT (`solver.solve`, {workers} workers; with a MaxSAT search, CaDiCaL in a child "
         "process, raced in its breaks stage where every meeting is a mandatory pair meeting, "
-        "`solver/maxsat.py`) "
+        "`solver/breaks/maxsat.py`) "
         f"and HiGHS (`bench.highs`) each get {time_limit:g} s per instance (all stages); "
         "greedy is `solver.greedy`. ttf = wall time to the first solution of the breaks stage; "
         "proof = wall time when the breaks stage ended proven optimal. `valid` = product "

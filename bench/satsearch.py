@@ -1,11 +1,11 @@
 """`python -m bench b2b-sat`: the breaks stage's MaxSAT search alone on each B2B instance.
 
-The product races this search (`solver/maxsat.py`: "at most K gap starts" for K = 0, 1, ...
+The product races this search (`solver/breaks/maxsat.py`: "at most K gap starts" for K = 0, 1, ...
 on CaDiCaL in a child process) against CP-SAT in the breaks stage. Run alone, with nothing
 beside it, it shows what the SAT side costs by itself: when each K was refuted (each one a
 proven bound) and when the schedule at the optimum came, against the paper's MaxSAT. The
 formula is the race's: every participant at most `FAIRNESS` breaks (min_breaks = 0, exact
-here because every optimum is below the number of participants, see solve._search_breaks).
+here because every optimum is below the number of participants, see solver.breaks.search_breaks).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from solver import maxsat
+from solver.breaks import maxsat
 from solver.model import build
 from solver.prep import prepare
 
@@ -82,7 +82,7 @@ def run_b2b_sat(
     files = b2bmod.list_instances(directory, only)
     header(echo, f"B2B: the MaxSAT search alone ({len(files)} instances from {directory})")
     echo(
-        "The breaks stage's search (`solver/maxsat.py`: CaDiCaL 1.9.5 in a child process, "
+        "The breaks stage's search (`solver/breaks/maxsat.py`: CaDiCaL 1.9.5 in a child process, "
         '"at most K gap starts" for K = 0, 1, ...; every participant at most '
         f"{b2bmod.FAIRNESS} breaks) alone, "
         f"{time_limit:g} s per instance, one core busy. refuted = each K proven impossible "

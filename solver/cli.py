@@ -6,7 +6,10 @@ from pathlib import Path
 
 import typer
 
+from .greedy import greedy
 from .models import Instance, Solution
+from .solve import solve
+from .validate import validate
 
 
 def _load_instance(path: Path) -> Instance:
@@ -22,8 +25,6 @@ def solve_command(
     use_greedy: bool = typer.Option(False, "--greedy", help="Run the greedy baseline instead"),
 ) -> None:
     """Schedule INSTANCE and print a summary (and write the solution with --out)."""
-    from . import greedy, solve
-
     inst = _load_instance(instance)
     update = {
         k: v
@@ -58,8 +59,6 @@ def validate_command(
     solution: Path = typer.Argument(..., exists=True, dir_okay=False, help="Solution JSON"),
 ) -> None:
     """Re-check SOLUTION against every hard rule of INSTANCE; exit 1 on a violation."""
-    from .validate import validate
-
     inst = _load_instance(instance)
     sol = Solution.model_validate_json(solution.read_text(encoding="utf-8"))
     report = validate(inst, sol)

@@ -26,7 +26,14 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .models import Assignment, Unscheduled
-from .prep import Prepared, allowed_windows, availability, contiguity
+from .prep import (
+    Prepared,
+    allowed_windows,
+    availability,
+    contiguity,
+    room_capacity,
+    room_reservation,
+)
 
 
 def _names(prep: Prepared, parties: list[str]) -> str:
@@ -38,12 +45,7 @@ def static_reason(prep: Prepared, r: int) -> tuple[str, str] | None:
     """The reason a request can never be scheduled, or None if it has candidates."""
     inst = prep.inst
     req = inst.requests[r]
-    fit = [
-        room
-        for room in inst.rooms
-        if (room.capacity is None or room.capacity >= req.attendees)
-        and (room.reserved_for is None or room.reserved_for in req.parties)
-    ]
+    fit = [room for room in inst.rooms if room_capacity(req, room) and room_reservation(req, room)]
     if not fit:
         biggest = max((room.capacity or 0) for room in inst.rooms)
         if all(room.capacity is not None for room in inst.rooms) and biggest < req.attendees:
@@ -117,7 +119,18 @@ def explain_unscheduled(prep: Prepared, assignments: list[Assignment]) -> list[U
     return out
 
 
-def _dynamic(prep, r, placed, party_busy, room_busy, sector_room, sectors, successors):
+def _dynamic(
+    prep: Prepared,
+    r: int,
+    placed: dict[str, Assignment],
+    party_busy: dict[tuple[str, int], str],
+    room_busy: dict[tuple[str, int], str],
+    sector_room: dict[str, str],
+    sectors: set[str],
+    successors: dict[str, list[str]],
+) -> tuple[str, str]:
+    """The reason request r, which has candidate starts, is not in the schedule (see the
+    module docstring)."""
     inst = prep.inst
     req = inst.requests[r]
     by_id = inst.request_by_id

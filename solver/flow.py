@@ -19,22 +19,45 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
+from ortools.graph.python import min_cost_flow
+
+from .features import Feature, features
+from .models import Options
 from .prep import Prepared
 
+# The flow schedules one-slot meetings of two parties by day and colours each day's
+# meetings with slots: it knows whole free days, optional and mandatory requests, and
+# one set of identical rooms; no other rule.
+SUPPORTS = frozenset({Feature.OPTIONAL_REQUESTS, Feature.UNAVAILABILITY})
+# The bound relaxes the flow: it drops the rooms, precedences and the A parties' days, and
+# each request keeps the days of its candidate starts, so every rule that only removes
+# schedules keeps it an upper bound; only the meetings' shape is required.
+BOUND_SUPPORTS = frozenset(
+    {
+        Feature.OPTIONAL_REQUESTS,
+        Feature.TIME_WINDOWS,
+        Feature.UNAVAILABILITY,
+        Feature.PINNED_SLOTS,
+        Feature.PINNED_ROOMS,
+        Feature.ROOM_CLASSES,
+        Feature.EXPLICIT_ROOMS,
+        Feature.PRECEDENCE,
+        Feature.SECTOR_KEEPS_ROOM,
+        Feature.REPLAN,
+        Feature.BREAK_FAIRNESS,
+    }
+)
 
-def flow_schedule(prep: Prepared) -> tuple[int, list[tuple[int, int]]] | None:
-    """(maximum scheduled weight, [(request, slot)]) or None when not applicable."""
+
+def flow_schedule(
+    prep: Prepared, options: Options | None = None
+) -> tuple[int, list[tuple[int, int]]] | None:
+    """(maximum scheduled weight, [(request, slot)]) or None when not applicable, solved
+    with `options` (default: the instance's)."""
     inst = prep.inst
-    o = inst.options
-    if not inst.requests or not prep.pooled or len(prep.room_chain) != 1:
+    if not features(prep, options or inst.options) <= SUPPORTS:
         return None
-    if o.previous is not None or o.sector_keeps_room:
-        return None
-    if any(req.after or req.pin for req in inst.requests):
-        return None
-    if any(
-        req.allowed_slots is not None or req.allowed_blocks is not None for req in inst.requests
-    ):
+    if not inst.requests or len(prep.room_chain) != 1:
         return None
     pairs = _pairs(prep)
     if pairs is None or len(inst.rooms) < len({b for _, b in pairs}):
@@ -85,6 +108,8 @@ def weight_bound(prep: Prepared, without: int | None = None) -> int | None:
     request may use the days of its candidate starts, and the A parties' days, the rooms and
     precedences are left out. Exact where flow_schedule applies; a re-plan (solver.solve)
     uses it to prove its hint's weight optimal, and which new requests it must hold."""
+    if not features(prep, prep.inst.options) <= BOUND_SUPPORTS:
+        return None
     pairs = _pairs(prep)
     if pairs is None:
         return None
@@ -132,8 +157,6 @@ def _max_weight_flow(
     on one of `days_of[r]` and each (B party, day) with at most `capacity(b, d)` requests
     (a min-cost flow: request -> (B party, day) -> sink); None when the mandatory requests
     do not all fit."""
-    from ortools.graph.python import min_cost_flow
-
     inst = prep.inst
     big = 1 + sum(req.weight for req in inst.requests)
     n = len(pairs)

@@ -14,9 +14,28 @@ from __future__ import annotations
 import time
 
 from .explain import explain_unscheduled
+from .extract import count_breaks
+from .features import Feature
 from .models import Assignment, Instance, Solution, Status
 from .prep import Prepared, prepare
-from .solve import count_breaks
+
+# Every rule but break fairness, which it ignores (solver/starts.py checks it).
+SUPPORTS = frozenset(
+    {
+        Feature.LONG_MEETINGS,
+        Feature.GROUP_MEETINGS,
+        Feature.OPTIONAL_REQUESTS,
+        Feature.TIME_WINDOWS,
+        Feature.UNAVAILABILITY,
+        Feature.PINNED_SLOTS,
+        Feature.PINNED_ROOMS,
+        Feature.ROOM_CLASSES,
+        Feature.EXPLICIT_ROOMS,
+        Feature.PRECEDENCE,
+        Feature.SECTOR_KEEPS_ROOM,
+        Feature.REPLAN,
+    }
+)
 
 
 def greedy(instance: Instance) -> Solution:

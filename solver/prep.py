@@ -189,7 +189,7 @@ def room_chain(inst: Instance, prep: Prepared) -> list[frozenset[int]] | None:
     With one set, meetings of any duration are an interval graph (they never cross a
     block), so assigning rooms by start time always succeeds; with several sets we require
     one-slot meetings. When re-planning, a meeting that keeps its slot gets its old room
-    back where it can (solve.assign_pooled_rooms), so the pooled model counts slot
+    back where it can (extract.assign_pooled_rooms), so the pooled model counts slot
     changes. It cannot when a more restricted meeting moved into that slot needs the room;
     the validator then counts one change more than the stage reported. With meetings longer
     than a slot the explicit room model is used.

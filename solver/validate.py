@@ -17,6 +17,14 @@ from pydantic import BaseModel, Field
 from .models import Instance, Options, Solution, Status
 
 
+class InvalidSchedule(RuntimeError):
+    """A solver produced a schedule that breaks a hard rule (a bug in one of its engines)."""
+
+    def __init__(self, violations: list[str]) -> None:
+        super().__init__("invalid schedule: " + "; ".join(violations[:5]))
+        self.violations = violations
+
+
 class ValidationReport(BaseModel):
     ok: bool
     violations: list[str] = Field(default_factory=list)

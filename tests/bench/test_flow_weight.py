@@ -3,9 +3,13 @@
 import random
 
 from bench.generators import gore, muni
-from solver import REPLAN_STAGES, Status, solve, validate
+from solver import REPLAN_STAGES, Assignment, Status, solve, validate
+from solver.extract import extract
 from solver.flow import _edge_colouring, flow_schedule, weight_bound
+from solver.model import build
 from solver.prep import prepare
+from solver.solve import stage_order
+from solver.starts import flow_start
 
 
 def test_edge_colouring_is_proper():
@@ -46,8 +50,6 @@ def test_flow_not_applicable_to_gore():
 
 def test_polished_muni_schedule_keeps_the_weight_and_has_fewer_idle_slots():
     from bench.metrics import idle_slots
-    from solver.model import build
-    from solver.solve import extract, flow_start, stage_order
 
     inst = muni(seed=3, n_munis=80, n_requests=320, time_limit_s=6)
     built = build(prepare(inst), inst.options, stage_order(inst, inst.options))
@@ -95,8 +97,6 @@ def test_weight_bound_holds_with_partial_days():
 
 
 def test_replan_weight_proven_by_the_bound_without_cp_sat():
-    from solver import Assignment
-
     inst = muni(seed=3, n_munis=80, n_requests=320, time_limit_s=6)
     plan = solve(inst)
     # a team is away for two hours on the first morning; its meetings there move

@@ -3,17 +3,16 @@ crowded the hours around lunch are, and the crowded-interval cuts see it."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from ortools.sat.python import cp_model
 
 from bench.generators import gore
 from solver import Status, solve
+from solver.breaks.scope import Scope
+from solver.breaks.targets import target_search
+from solver.cpsat import Outcome, solve_once
 from solver.model import Built, add_breaks, build, evaluate, fix_objective
 from solver.prep import prepare
-
-solve_module = importlib.import_module("solver.solve")
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +55,11 @@ def test_the_breaks_search_starts_from_a_bound_known_beforehand(seed0_breaks_sta
     expr = b.objectives["breaks"][0]
     m = b.model.clone()
     m.minimize(expr)
-    first = solve_module._solve_once(m, b.options, 10.0, None, stop_after_first=True)
+    first = solve_once(m, b.options, 10.0, None, stop_after_first=True)
     assert first.values is not None and evaluate(expr, first.values) > 2
 
-    def search(lower: int) -> solve_module._Outcome:
-        return solve_module._target_search(
-            m, expr, b.options, 0.05, None, first.values, limit=None, built=b, lower=lower
-        )
+    def search(lower: int) -> Outcome:
+        return target_search(Scope(b, m), 0.05, first.values, lower)
 
     known = search(2)
     assert (known.status, known.bound) == (Status.FEASIBLE, 2)

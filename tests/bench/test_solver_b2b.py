@@ -11,7 +11,11 @@ from bench.b2b import b2b_options, check_b2b, parse_b2b, slots_from_solution, to
 from bench.cli import bench_app
 from bench.metrics import total_breaks
 from solver import greedy, solve, validate
+from solver.breaks.maxsat import Search
+from solver.breaks.relax import restricted_breaks_bound
+from solver.model import add_breaks, build
 from solver.models import ProgressEvent, Status
+from solver.prep import prepare
 
 
 def test_cpsat_finds_the_tic12_optimum(tic12: Path) -> None:
@@ -64,10 +68,6 @@ def test_tic13crafc_breaks_bound_reaches_its_known_optimum(b2b_dir: Path) -> Non
     """19 tables for 180 meetings in 10 slots: too many parties need the middle slots to meet
     in one run. The crowded-interval cuts and the busy-pattern relaxation prove 4 breaks,
     the published optimum, where the plain model's bound stays at 0."""
-    from solver.model import add_breaks, build
-    from solver.prep import prepare
-    from solver.relax import restricted_breaks_bound
-
     b = parse_b2b(b2b_dir / "tic-13crafc.original.dzn")
     inst = to_instance(b, b2b_options(time_limit_s=10.0, workers=2))
     built = build(prepare(inst), inst.options, ["breaks"])
@@ -79,9 +79,6 @@ def test_tic13crafc_breaks_bound_reaches_its_known_optimum(b2b_dir: Path) -> Non
 @pytest.fixture(scope="module")
 def forum13crafc(b2b_dir: Path):
     """forum-13crafc (optimum 1): the file and its breaks stage as the solver builds it."""
-    from solver.model import add_breaks, build
-    from solver.prep import prepare
-
     b = parse_b2b(b2b_dir / "forum-13crafc.original.dzn")
     inst = to_instance(b, b2b_options(time_limit_s=10.0, workers=2))
     built = build(prepare(inst), inst.options, ["breaks"])
@@ -92,8 +89,6 @@ def forum13crafc(b2b_dir: Path):
 def test_maxsat_proves_the_forum13crafc_optimum(forum13crafc) -> None:
     """Optimum 1, which CP-SAT's search had not proven in 60 s (its bound stayed 0 within
     10 s): the MaxSAT search proves it alone in about 2 s, schedule included."""
-    from solver.maxsat import Search
-
     b, built = forum13crafc
     search = Search(built, built.options.break_fairness, 30.0)
     placed = search.run()
@@ -107,8 +102,6 @@ def test_an_interrupted_maxsat_search_never_claims_more_than_the_optimum(forum13
     """Interrupted at any moment (building the formula, sending it, within a SAT call), the
     bound it reports is one that was proven: never above forum-13crafc's optimum 1."""
     import threading
-
-    from solver.maxsat import Search
 
     b, built = forum13crafc
     for delay in (0.3, 0.45, 0.6, 0.75, 0.9):
@@ -124,9 +117,6 @@ def test_an_interrupted_maxsat_search_never_claims_more_than_the_optimum(forum13
 @pytest.fixture(scope="module")
 def forum14(b2b_dir: Path):
     """forum-14 (optimum 2; its schedule takes CaDiCaL 5-10 s alone): its breaks stage."""
-    from solver.model import add_breaks, build
-    from solver.prep import prepare
-
     inst = to_instance(parse_b2b(b2b_dir / "forum-14.original.dzn"), b2b_options(10.0))
     built = build(prepare(inst), inst.options, ["breaks"])
     add_breaks(built)
@@ -138,8 +128,6 @@ def test_an_interrupt_ends_the_maxsat_child_at_once(forum14) -> None:
     though the search itself needs seconds more."""
     import threading
     import time
-
-    from solver.maxsat import Search
 
     search = Search(forum14, forum14.options.break_fairness, 60.0)
     timer = threading.Timer(2.5, search.interrupt)
@@ -157,8 +145,6 @@ def test_the_maxsat_child_ends_itself_at_its_cpu_limit(forum14) -> None:
     with the rounding up): no schedule (forum-14's took it 4.5 s at the fastest), and the
     totals it refuted before that (0 and 1 take it about 0.2 s) stay."""
     import time
-
-    from solver.maxsat import Search
 
     search = Search(forum14, forum14.options.break_fairness, 1.0)
     t0 = time.perf_counter()

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from solver_kit import make, req
 
 from solver import Status, solve, validate
+from solver.breaks.relax import applies, restricted_breaks_bound
 from solver.model import add_breaks, build
 from solver.prep import prepare
-from solver.relax import applies, restricted_breaks_bound
 
 
 def brute_force_breaks(inst, fairness: int | None) -> int | None:

@@ -1,4 +1,4 @@
-"""Choosing the requests before the breaks stage (solver/choice.py)."""
+"""Choosing the requests before the breaks stage (solver/breaks/choice.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from solver_kit import make, req
 from test_solver_bounds import brute_force_weight_then_breaks
 
 from solver import Status, solve, validate
-from solver.choice import choose
+from solver.breaks.choice import choose
 from solver.model import add_breaks, build, evaluate, fix_objective, hint_values
 from solver.prep import prepare
 

@@ -1,9 +1,8 @@
-"""The breaks stage as MaxSAT (solver/maxsat.py, CaDiCaL in a child process): its optimum is
+"""The breaks stage as MaxSAT (solver/breaks/maxsat.py, CaDiCaL in a child process): its optimum is
 CP-SAT's, its schedules keep every hard rule, and the solve races it against CP-SAT's search."""
 
 from __future__ import annotations
 
-import importlib
 import time
 
 from hypothesis import HealthCheck, given, settings
@@ -12,15 +11,17 @@ from ortools.sat.python import cp_model
 from solver_kit import make, req
 from test_solver_search import assert_keeps_hard_rules, breaks_of, built
 
-from solver import Room, Status, maxsat, solve, validate
+from solver import Room, Status, solve, validate
+from solver.breaks import maxsat, stage
+from solver.breaks.race import MaxSatRace
+from solver.cpsat import Outcome
 
-solve_module = importlib.import_module("solver.solve")  # the package exports the function
 SECONDS = 30.0  # the child's CPU limit
 
 
 def cpsat_optimum(b, limit: int | None) -> int | None:
     """The least total breaks by CP-SAT, every request scheduled, each counted party at
-    most `limit` (min_breaks = 0, as solve._search_breaks restricts it); None if none."""
+    most `limit` (min_breaks = 0, as breaks.search_breaks restricts it); None if none."""
     m = b.model.clone()
     if b.min_breaks is not None:
         m.add(m.get_int_var_from_proto_index(b.min_breaks.index) == 0)
@@ -150,13 +151,13 @@ def test_the_solve_takes_the_maxsat_optimum(monkeypatch):
         workers=2,
     )
 
-    def finds_nothing(*args, race=None, **kwargs):
+    def finds_nothing(scope, *args, **kwargs):
         deadline = time.perf_counter() + 10.0
-        while race.placed is None and time.perf_counter() < deadline:
+        while scope.race.placed is None and time.perf_counter() < deadline:
             time.sleep(0.01)
-        return solve_module._Outcome(Status.UNKNOWN)
+        return Outcome(Status.UNKNOWN)
 
-    monkeypatch.setattr(solve_module, "_target_search", finds_nothing)
+    monkeypatch.setattr(stage, "target_search", finds_nothing)
     sol = solve(inst)
     assert sol.status == Status.OPTIMAL and sol.breaks == 3 and validate(inst, sol).ok
 
@@ -167,7 +168,7 @@ class _Quiet(cp_model.CpSolverSolutionCallback):
 
 
 def test_a_proven_maxsat_optimum_stops_the_cpsat_solves_it_watches():
-    race = solve_module._MaxSat(a_meets_b_and_c(), None, SECONDS, 0)
+    race = MaxSatRace(a_meets_b_and_c(), None, SECONDS, 0)
     endless = cp_model.CpModel()  # a billion solutions to enumerate
     endless.new_int_var(0, 10**9, "x")
     solver = cp_model.CpSolver()
@@ -177,7 +178,7 @@ def test_a_proven_maxsat_optimum_stops_the_cpsat_solves_it_watches():
     with race.watching(solver):
         solver.solve(endless, _Quiet())
     took = time.perf_counter() - t0
-    race.release()
+    race.release(0.1)
     assert took < 30.0
     assert race.placed is not None and race.bound() == 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
 from solver import (
     Block,
@@ -20,6 +21,10 @@ from solver import (
     solve,
     validate,
 )
+from solver.model import add_breaks, build, extend_values
+from solver.prep import prepare
+from solver.solve import stage_order
+from solver.starts import greedy_start
 
 
 @st.composite
@@ -121,12 +126,6 @@ def test_cpsat_and_greedy_solutions_are_valid(inst):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_greedy_hint_is_a_complete_feasible_assignment(inst):
-    from ortools.sat.python import cp_model
-
-    from solver.model import add_breaks, build, extend_values
-    from solver.prep import prepare
-    from solver.solve import greedy_start, stage_order
-
     opts = inst.options
     built = build(prepare(inst), opts, stage_order(inst, opts))
     values, ok = greedy_start(built)

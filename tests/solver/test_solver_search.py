@@ -1,9 +1,10 @@
-"""The breaks stage's primal searches: simulated annealing on placements (solver/local.py)
-and large neighbourhood search (solver/lns.py) keep every hard rule and never worsen."""
+"""The breaks stage's primal searches: simulated annealing on placements
+(solver/breaks/local.py) and large neighbourhood search (solver/breaks/lns.py) keep every
+hard rule and never worsen."""
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import random
 import time
 
@@ -12,15 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from solver_kit import make, req
 
-from solver import Room, Status, local, solve, validate
-from solver.lns import fix_outside
-from solver.lns import improve as lns_improve
-from solver.local import Board, applies, improve, kempe_chain, placements
-from solver.model import add_breaks, build, evaluate, hint_values
+from solver import Room, Status, solve, validate
+from solver.breaks import local, stage
+from solver.breaks.lns import improve as lns_improve
+from solver.breaks.local import Board, applies, improve, kempe_chain
+from solver.breaks.portfolio import Companion, portfolio
+from solver.breaks.scope import Scope
+from solver.cpsat import solve_once
+from solver.extract import placements
+from solver.model import add_breaks, build, evaluate, fix_outside, hint_values
 from solver.prep import prepare
-from solver.solve import _solve_once
-
-solve_module = importlib.import_module("solver.solve")  # the package exports the function
 
 
 def built(inst):
@@ -51,7 +53,7 @@ def assert_keeps_hard_rules(b, placed: dict[int, int]) -> None:
     values = hint_values(b, dict.fromkeys(placed.items()))
     check = b.model.clone()
     fix_outside(check, b, values, set())
-    out = _solve_once(check, b.options, 5.0, None)
+    out = solve_once(check, b.options, 5.0, None)
     assert out.status in (Status.OPTIMAL, Status.FEASIBLE), "placements break a hard rule"
 
 
@@ -160,9 +162,9 @@ def test_lns_keeps_a_valid_schedule_and_never_worsens():
     b = built(inst)
     expr, _ = b.objectives["breaks"]
     b.model.minimize(expr)
-    start = _solve_once(b.model, b.options, 0.2, None, ("no_lp",), stop_after_first=True)
+    start = solve_once(b.model, b.options, 0.2, None, ("no_lp",), stop_after_first=True)
     assert start.values is not None
-    best = lns_improve(b, b.model, expr, start.values, 0, 1.0, b.options)
+    best = lns_improve(Scope(b, b.model), start.values, 0, 1.0)
     assert evaluate(expr, best) <= evaluate(expr, start.values)
     assert_keeps_hard_rules(b, placements(b, best))
 
@@ -171,7 +173,7 @@ def test_lns_keeps_a_valid_schedule_and_never_worsens():
 def test_solve_through_the_local_search_path_is_valid_and_optimal(monkeypatch, seed):
     # forcing the wide-gap path (local search with its companion, then plain minimisation
     # or the targets) must still give a valid schedule and, on a tiny instance, the optimum
-    monkeypatch.setattr(solve_module, "TARGET_GAP", -1)
+    monkeypatch.setattr(stage, "TUNING", dataclasses.replace(stage.TUNING, target_gap=-1))
     inst = make(
         [
             req(f"m{k}", a, z, mandatory=True)
@@ -278,9 +280,9 @@ def test_companion_refutes_targets_below_the_optimum():
     b = built(inst)
     expr, _ = b.objectives["breaks"]
     b.model.minimize(expr)
-    start = _solve_once(b.model, b.options, 1.0, None, stop_after_first=True)
+    start = solve_once(b.model, b.options, 1.0, None, stop_after_first=True)
     assert evaluate(expr, start.values) == 1
-    companion = solve_module._Companion(b, b.model, expr, 0, start.values, False, 5.0, None, 1)
+    companion = Companion(Scope(b, b.model), 0, start.values, 5.0, 1)
     companion._thread.join(6.0)
     assert not companion._thread.is_alive()
     assert companion.lower == 1 and companion.values is None
@@ -291,7 +293,7 @@ def chain_start(b, start):
     values = hint_values(b, dict.fromkeys(start.items()))
     check = b.model.clone()
     fix_outside(check, b, values, set())
-    return _solve_once(check, b.options, 2.0, None).values
+    return solve_once(check, b.options, 2.0, None).values
 
 
 def test_companion_finds_a_schedule_at_the_bound():
@@ -300,22 +302,20 @@ def test_companion_finds_a_schedule_at_the_bound():
     expr, _ = b.objectives["breaks"]
     first = chain_start(b, start)
     assert evaluate(expr, first) == 2
-    companion = solve_module._Companion(b, b.model, expr, 0, first, False, 5.0, None, 1)
+    companion = Companion(Scope(b, b.model), 0, first, 5.0, 1)
     companion._thread.join(6.0)
     assert companion.lower == 0
     assert companion.values is not None and evaluate(expr, companion.values) == 0
 
 
 def test_companion_without_targets_leaves_the_schedule_to_others():
-    # beside a running MaxSAT search (solve._portfolio): the relaxation at most, no target,
+    # beside a running MaxSAT search (portfolio): the relaxation at most, no target,
     # so the same start that the companion above improves to 0 stays with nothing found
     inst, start = chain_instance()
     b = built(inst)
     expr, _ = b.objectives["breaks"]
     first = chain_start(b, start)
-    companion = solve_module._Companion(
-        b, b.model, expr, 0, first, False, 5.0, None, 1, targets=False
-    )
+    companion = Companion(Scope(b, b.model), 0, first, 5.0, 1, targets=False)
     companion._thread.join(6.0)
     assert not companion._thread.is_alive()
     assert companion.lower == 0 and companion.values is None
@@ -327,7 +327,7 @@ def test_companion_on_every_worker_runs_until_it_finds_the_bound():
     b = built(inst)
     expr, _ = b.objectives["breaks"]
     first = chain_start(b, start)
-    search = solve_module._Companion(b, b.model, expr, 0, first, False, 5.0, None, 2)
+    search = Companion(Scope(b, b.model), 0, first, 5.0, 2)
     search.wait()
     assert not search._thread.is_alive()
     assert search.values is not None and evaluate(expr, search.values) == 0
@@ -339,8 +339,6 @@ def test_portfolio_ends_at_the_proof_long_before_its_time():
     expr, _ = b.objectives["breaks"]
     first = chain_start(b, start)
     began = time.perf_counter()
-    best, lower = solve_module._portfolio(
-        b, b.model, expr, first, 0, True, 20.0, b.options, None, None
-    )
+    best, lower = portfolio(Scope(b, b.model), first, 0, True, 20.0)
     assert evaluate(expr, best) == 0 == lower
     assert time.perf_counter() - began < 10.0  # not the 20 s it was given

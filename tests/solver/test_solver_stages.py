@@ -19,7 +19,12 @@ from solver import (
     solve,
     validate,
 )
+from solver.cpsat import Outcome
+from solver.model import build, hint_values, least_value
 from solver.prep import prepare
+from solver.replan import forced_new
+
+solve_module = importlib.import_module("solver.solve")  # `solver.solve` is the function
 
 
 def solved(inst):
@@ -235,13 +240,11 @@ def test_a_stage_out_of_time_reports_its_objective_from_the_schedule(monkeypatch
     # the fairness stage finds nothing in its time: it keeps the weight stage's schedule, and
     # its objective is that schedule's real share, not the value the weight stage's solver
     # happened to leave in the share variable
-    solve_module = importlib.import_module("solver.solve")  # `solver.solve` is the function
-
-    real = solve_module._solve_once
+    real = solve_module.solve_once
 
     def fairness_times_out(m, options, seconds, cb, *args, **kwargs):
         if cb is not None and cb.stage == "fairness":
-            return solve_module._Outcome(Status.UNKNOWN)
+            return Outcome(Status.UNKNOWN)
         out = real(m, options, seconds, cb, *args, **kwargs)
         if cb is not None and cb.stage == "weight":
             # what CP-SAT may leave in a variable outside the stage's objective
@@ -249,7 +252,7 @@ def test_a_stage_out_of_time_reports_its_objective_from_the_schedule(monkeypatch
             out.values[names.index("min_share_per_mille")] = 0
         return out
 
-    monkeypatch.setattr(solve_module, "_solve_once", fairness_times_out)
+    monkeypatch.setattr(solve_module, "solve_once", fairness_times_out)
     # two slots: D1 holds a1 and one of a2, a3 (share 800), D2 its only request (1000);
     # a window (that allows both slots) keeps the weight stage on CP-SAT, not the flow
     a1 = req("a1", "D1", "S1", weight=3, allowed_slots=[0, 1])
@@ -281,15 +284,14 @@ def test_replan_hint_keeps_the_earlier_plan_even_when_the_greedy_misses_a_mandat
     # B is now away at slot 0: the greedy keeps ca at 1 and cannot place the mandatory ab;
     # its placement still guides CP-SAT (a schedule close to the earlier plan), which moves
     # both meetings
-    solve_module = importlib.import_module("solver.solve")
     hints = {}
-    real = solve_module._run_stage
+    real = solve_module.run_stage
 
-    def record(b, stage, options, seconds, hint, *args, **kwargs):
+    def record(b, stage, seconds, hint, *args, **kwargs):
         hints[stage] = hint
-        return real(b, stage, options, seconds, hint, *args, **kwargs)
+        return real(b, stage, seconds, hint, *args, **kwargs)
 
-    monkeypatch.setattr(solve_module, "_run_stage", record)
+    monkeypatch.setattr(solve_module, "run_stage", record)
     reqs = [req("ab", "A", "B", mandatory=True), req("ca", "C", "A")]
     previous = [
         Assignment(request="ab", slot=0, room="R0"),
@@ -337,8 +339,6 @@ def test_a_replan_that_changes_only_what_it_must_is_proven_without_cp_sat():
 
 def test_least_value_reads_each_variables_domain():
     from ortools.sat.python import cp_model
-
-    from solver.model import least_value
 
     m = cp_model.CpModel()
     a = m.new_bool_var("a")
@@ -432,16 +432,15 @@ def test_replan_weight_and_changes_match_every_placement_tried(pairs):
 
 @pytest.fixture
 def solved_stages(monkeypatch) -> list[str]:
-    """The stages that get a solve of their own (solve._run_stage), in order."""
-    solve_module = importlib.import_module("solver.solve")
+    """The stages that get a solve of their own (solve.run_stage), in order."""
     stages: list[str] = []
-    real = solve_module._run_stage
+    real = solve_module.run_stage
 
     def record(b, stage, *args, **kwargs):
         stages.append(stage)
         return real(b, stage, *args, **kwargs)
 
-    monkeypatch.setattr(solve_module, "_run_stage", record)
+    monkeypatch.setattr(solve_module, "run_stage", record)
     return stages
 
 
@@ -481,13 +480,10 @@ def test_replan_changes_of_a_request_the_weight_needs_are_proven_without_a_solve
 def test_forced_new_counts_only_the_new_requests_the_weight_cannot_do_without():
     # one slot, S1 in it: d1s1 (in the plan) or the new d2s1. At weight 1 either will do,
     # so scheduling d2s1 is not forced; when d2s1 weighs 3, weight 3 needs it
-    from solver.model import build, hint_values
-
-    solve_module = importlib.import_module("solver.solve")
     previous = [Assignment(request="d1s1", slot=0, room="R0")]
     for new_weight, floor, forced in ((1, 1, 0), (3, 3, 1), (3, 1, 0)):
         reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1", weight=new_weight)]
         inst = make(reqs, slots=[1], previous=previous, stages=REPLAN_STAGES)
         b = build(prepare(inst), inst.options, REPLAN_STAGES)
         values = hint_values(b, {(1, 0): None})  # d2s1 in the slot, d1s1 dropped
-        assert solve_module._forced_new(b, values, floor) == forced, (new_weight, floor)
+        assert forced_new(b, values, floor) == forced, (new_weight, floor)

@@ -1,32 +1,25 @@
 """The breaks stage as maximum satisfiability, for a fixed set of one-slot meetings.
 
-A linear UNSAT-SAT search on CaDiCaL proves lower bounds on the breaks that CP-SAT does not
-reach in its time, and finds schedules at them: "at most K gap starts" for K = 0, 1, ...;
-each K refuted is a proven bound, the first K satisfied is the optimum (B2B forum-13crafc
-and ticf-13crafc: proven alone in about 2 s and 4 s, unproven after 60 s of CP-SAT; forum-14
-in 7.3-10.7 s alone and, with a core of its own in the race, 8.1-9.7 s in 6 of 19 runs at
-10 s, where the race with core-guided MaxSAT, RC2, used until then, had not proven it in
-20-30 s; BENCHMARKS.md). It runs beside CP-SAT's
-search (solver/solve.py), which stays better elsewhere (tic-13crafc owes its bound to the
-crowded cuts' LP). CaDiCaL holds the GIL and cannot be interrupted, so it runs in a child
-process (solver/sat_child.py), killed to stop it.
+A linear UNSAT-SAT search on CaDiCaL proves lower bounds on the breaks that CP-SAT's search
+does not reach in its time, and finds schedules at them: "at most K gap starts" for K = 0,
+1, ...; each K refuted is a proven bound, the first K satisfied is the optimum. It runs
+beside CP-SAT's search (breaks/race.py), which stays stronger where the LP of the
+crowded-interval cuts gives the bound. CaDiCaL holds the GIL and cannot be interrupted, so
+it runs in a child process (breaks/sat_child.py), killed to stop it.
 
 It applies where every request is mandatory (the set to place is fixed) and is a meeting
-of two parties for one slot, with pooled rooms: B2B's shape (the local search's,
-solver/local.py, with pair meetings only).
+of two parties for one slot, with pooled rooms (`SUPPORTS`): the B2B events' shape.
 The formula, every request scheduled once:
 
 * `x[r, s]`: request r starts at slot s, over its candidate starts; exactly one per request.
 * `busy[p, t]`: the OR of p's `x` at t, of which at most one holds (no overlap).
 * rooms: per slot and nested room class j, the meetings of classes <= j at most its rooms.
-* implied: a counted party's busy slots number its meetings (without it CaDiCaL's forum-14
-  "<= 2" takes more than 40 s, with it 4.5-7.3 s). The implied count per slot, busy
-  parties = 2 x meetings, by two-way totalizers, made RC2 no faster and CaDiCaL slower
-  (9.4-15.9 s): BENCHMARKS.md.
+* implied: a counted party's busy slots number its meetings, which CaDiCaL needs to refute
+  small totals quickly.
 * gap start `g[p, t]` <- busy at t-1, idle at t and busy again later in the segment (a
   "later" chain per segment); the search counts the `g` that hold.
 * fairness: with `limit` d, at most d gap starts per counted party (the restricted model
-  of solve._search_breaks: min_breaks = 0).
+  of breaks.search_breaks: min_breaks = 0).
 """
 
 from __future__ import annotations
@@ -40,19 +33,26 @@ from pathlib import Path
 
 from pysat.card import CardEnc, EncType
 
-from .local import applies as local_applies
-from .model import Built, counted_parties
+from ..features import Feature
+from ..model import Built, counted_parties
+
+# The formula schedules every request (so none may be optional) as a meeting of two
+# parties for one slot, over its candidate starts, with pooled rooms counted per slot.
+SUPPORTS = frozenset(
+    {
+        Feature.TIME_WINDOWS,
+        Feature.UNAVAILABILITY,
+        Feature.PINNED_SLOTS,
+        Feature.PINNED_ROOMS,
+        Feature.ROOM_CLASSES,
+        Feature.BREAK_FAIRNESS,
+    }
+)
 
 
 def applies(b: Built) -> bool:
-    """One-slot pair meetings, pooled rooms, breaks counted, every request mandatory.
-
-    Pair meetings: on GORE's scheduled sets made mandatory (meetings of up to three parties)
-    the bound of RC2 (the core-guided search used before) stayed 0 after 30 s, and the race
-    took a core from CP-SAT, which then proved them in 3.8-5.1 s instead of 2.3-2.5 s
-    (BENCHMARKS.md)."""
-    reqs = b.inst.requests
-    return local_applies(b) and all(req.mandatory and len(req.parties) == 2 for req in reqs)
+    """The instance's features are supported and some party's breaks are counted."""
+    return b.features <= SUPPORTS and bool(counted_parties(b.inst, b.options.break_parties))
 
 
 class _Formula:
@@ -153,7 +153,7 @@ def _gap_starts(f: _Formula, busy: dict[int, int], seg: range) -> list[int]:
 
 class Search:
     """Linear UNSAT-SAT search of `b`'s breaks stage on CaDiCaL in a child process
-    (solver/sat_child.py): "at most K breaks" for K = `first` (a proven bound), `first` + 1,
+    (solver/breaks/sat_child.py): "at most K breaks" for K = `first` (a proven bound), `first` + 1,
     ... until a schedule is found; each refuted K is a proven bound. `run` in a thread (it
     waits on the child's pipe, not holding the GIL), `interrupt` from another."""
 

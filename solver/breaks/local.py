@@ -1,18 +1,19 @@
 """Local search on a schedule for fewer breaks (simulated annealing), for the breaks stage.
 
 CP-SAT improves a schedule with many breaks slowly when the day is long and half empty
-(B2B events of 21-22 slots: first schedules with 20-120 breaks where the optimum is 0-6):
-there are many ways to place each meeting and few of them change the objective. The move
+(the B2B events: first schedules with many times the optimum's breaks): there are many
+ways to place each meeting and few of them change the objective. The move
 is a Kempe chain, as in graph colouring and timetabling: one meeting goes to another slot,
 the meetings its parties hold there come back to its old slot, theirs go over, and so on
 (a free slot makes it a plain slide; two meetings of one party exchanging their slots is a
 chain of two). The walk runs in a loop compiled by numba (`_anneal`), on arrays: each move
-is cheap, and the search's strength is how many it tries (see BENCHMARKS.md).
+is cheap, and the search's strength is how many it tries.
 
 It also polishes the min-cost-flow schedule of MUNI-shaped editions (solver/flow.py)
 before CP-SAT sees it. It applies when every meeting lasts one slot, the rooms are pooled
 (nested sets of fitting rooms, solver/prep.py: a slot holds at most |S_j| meetings whose
-rooms lie in S_j), no precedence links two requests and no earlier plan is re-planned.
+rooms lie in S_j), no precedence links two requests and no earlier plan is re-planned
+(`SUPPORTS`).
 Moves never change which requests are scheduled, so the weight and fairness stages keep
 their values; they keep every hard rule (candidate starts only, no party in two meetings
 at once, the rooms per slot) and the result is kept only when no counted party has more
@@ -34,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .model import Built, counted_parties
+from ..features import Feature
+from ..model import Built, counted_parties
 
 GAP_WEIGHT = 2
 FAIRNESS_WEIGHT = 20
@@ -52,16 +54,26 @@ Arr = np.ndarray  # the compiled functions take numpy arrays (see Board)
 BREAKS, OVER, BEST_OVER, BEST_BREAKS, SWEEP_LEN, SWEEP_POS, TRIED = range(7)
 
 
+# Moves keep the set of scheduled requests and each meeting's candidate starts, and count
+# rooms per slot by nested room class: every rule that binds one request, pooled rooms,
+# optional requests (the set stays), break fairness (`max_breaks`).
+SUPPORTS = frozenset(
+    {
+        Feature.OPTIONAL_REQUESTS,
+        Feature.GROUP_MEETINGS,
+        Feature.TIME_WINDOWS,
+        Feature.UNAVAILABILITY,
+        Feature.PINNED_SLOTS,
+        Feature.PINNED_ROOMS,
+        Feature.ROOM_CLASSES,
+        Feature.BREAK_FAIRNESS,
+    }
+)
+
+
 def applies(b: Built) -> bool:
-    """One-slot meetings, pooled rooms, no precedences, breaks counted, not re-planning
-    (moves would change the re-planning stage's objective)."""
-    reqs = b.inst.requests
-    return (
-        bool(counted_parties(b.inst, b.options.break_parties))
-        and b.options.previous is None
-        and b.prep.pooled
-        and all(req.duration == 1 and not req.after for req in reqs)
-    )
+    """The instance's features are supported and some party's breaks are counted."""
+    return b.features <= SUPPORTS and bool(counted_parties(b.inst, b.options.break_parties))
 
 
 @dataclass
@@ -144,17 +156,6 @@ def kempe_chain(board: Board, request: int, to: int) -> dict[int, int] | None:
     return {board.requests[members[i]]: int(targets[i]) for i in range(size)}
 
 
-def placements(b: Built, values: list[int]) -> dict[int, int]:
-    """Scheduled request -> start slot, from a solution vector."""
-    out: dict[int, int] = {}
-    for r, ys in enumerate(b.y):
-        for s, y in ys.items():
-            if values[y.index]:
-                out[r] = s
-                break
-    return out
-
-
 def improve(
     b: Built,
     placed: dict[int, int],
@@ -216,9 +217,9 @@ def _walk(
 
 @functools.cache
 def compile_kernels() -> None:
-    """Compile the search (5-7 s; numba keeps the machine code in __pycache__, so this
-    happens once per install: `make install` does it) or load it (about 0.2 s), so that
-    no solve's time limit pays for it. A walk on two meetings A-B and A-C, with the array
+    """Compile the search (several seconds; numba keeps the machine code in __pycache__,
+    so this happens once per install: `make install` does it) or load it, so that no
+    solve's time limit pays for it. A walk on two meetings A-B and A-C, with the array
     types of Board.of (another type would compile the search again, inside a solve)."""
     n = 3
 

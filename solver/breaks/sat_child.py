@@ -1,7 +1,7 @@
-"""Linear UNSAT-SAT search on CaDiCaL, as a child process of solver/maxsat.py.
+"""Linear UNSAT-SAT search on CaDiCaL, as a child process of solver/breaks/maxsat.py.
 
 Run as `python -P sat_child.py`: a script, not the package's module (solver/__init__ would
-import CP-SAT and more; this starts in about 0.05 s), and -P keeps solver/ off sys.path,
+import CP-SAT and more, which would slow its start), and -P keeps its folder off sys.path,
 where its module names could shadow others'. It reads one pickled job from stdin: the
 clauses, the counted literals (the gap starts), the first total to try, the largest one and
 a CPU-seconds limit. It asks "at most K counted literals true" for K = first, first + 1, ...
@@ -28,8 +28,8 @@ from typing import Any, BinaryIO
 from pysat.card import ITotalizer
 from pysat.solvers import Solver
 
-# stable mode only (CaDiCaL's --sat configuration, in part): forum-14 "<= 2" found alone
-# in 4.5-7.3 s with it, 7.5-10.5 s without (BENCHMARKS.md)
+# stable mode only (CaDiCaL's --sat configuration, in part): the search mostly looks for a
+# schedule at a total close to the optimum, which stable mode finds sooner
 OPTIONS = {"stabilizeonly": 1}
 
 

@@ -7,9 +7,9 @@ per slot at most as many busy parties as the rooms can seat (an even number when
 meeting there has two parties), a busy party has some partner busy at the same slot, the
 same break count (gap starts) and break fairness with ``min_breaks = 0``, and the crowded-
 interval cuts. Which meeting fills each busy slot is left out, so the model has one Boolean
-per (party, slot) instead of one per (request, slot), and CP-SAT often proves its optimum in
-a few seconds where the full model's bound stays below (B2B forumt-14crafe: 5 in about 2 s;
-the full model stops at 4). Any bound of the relaxation bounds the restricted breaks stage.
+per (party, slot) instead of one per (request, slot), and CP-SAT often proves its optimum
+where the full model's bound stays below it. Any bound of the relaxation bounds the
+restricted breaks stage.
 """
 
 from __future__ import annotations
@@ -19,21 +19,44 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from .model import (
+from ..features import Feature
+from ..model import (
     Built,
-    _gap_breaks_of,
-    _slot_capacities,
     crowded_intervals,
+    gap_breaks_of,
     hall_needs,
+    slot_capacities,
     weight_is_constant,
 )
 
 RELAX_WORKERS = ("max_lp", "core")
 
 
+# A relaxation: it drops which meeting fills each busy slot and keeps only consequences of
+# the rules, so its bound holds under every rule below.
+SUPPORTS = frozenset(
+    {
+        Feature.LONG_MEETINGS,
+        Feature.GROUP_MEETINGS,
+        Feature.OPTIONAL_REQUESTS,
+        Feature.TIME_WINDOWS,
+        Feature.UNAVAILABILITY,
+        Feature.PINNED_SLOTS,
+        Feature.PINNED_ROOMS,
+        Feature.ROOM_CLASSES,
+        Feature.EXPLICIT_ROOMS,
+        Feature.PRECEDENCE,
+        Feature.SECTOR_KEEPS_ROOM,
+        Feature.REPLAN,
+        Feature.BREAK_FAIRNESS,
+    }
+)
+
+
 def applies(b: Built) -> bool:
-    """Loads are known: every schedulable request is mandatory, and breaks are counted."""
-    return bool(b.counted) and weight_is_constant(b)
+    """Supported features, breaks counted, and loads known: every schedulable request is
+    mandatory."""
+    return b.features <= SUPPORTS and bool(b.counted) and weight_is_constant(b)
 
 
 def restricted_breaks_bound(
@@ -84,7 +107,7 @@ def relaxed(b: Built) -> Built:
                 m.add(sum(busy[t] for t in span) >= need)
         _partner_busy(r, p, mine)
     for seg in prep.segments(b.options.breaks_span_blocks):
-        cap = _slot_capacities(b, seg)[None]
+        cap = slot_capacities(b, seg)[None]
         for t in seg:
             here = [busy[t] for busy in r.busy.values() if t in busy]
             if not here:
@@ -96,7 +119,7 @@ def relaxed(b: Built) -> Built:
             else:
                 m.add(sum(here) <= cap[t])
     for p in b.counted:
-        _gap_breaks_of(r, p)
+        gap_breaks_of(r, p)
     crowded_intervals(r)  # every request mandatory (applies): no load literals over b's Booleans
     d = b.options.break_fairness
     if d is not None:

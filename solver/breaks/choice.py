@@ -1,21 +1,20 @@
 """Which requests to schedule, for fewer breaks: the breaks stage's first step.
 
-The weight and fairness stages fix two numbers, not the requests that reach them. A GORE
-edition leaves out about 17 light requests of overloaded ministries, and which delegation
-loses one decides how many keep 13 meetings: in one run, 13 meetings cover both slots
-around lunch, 12 only one, and at most 19 delegations meet in a slot (one per ministry).
-The local search moves meetings and keeps the set, so the fairness stage's set can hold
-the breaks above what another set of the same weight and fairness allows (generated GORE
-seeds 4 and 9, one traced run: 4 and 2 breaks forced by that set, 2 and 1 by the best).
+The weight and fairness stages fix two numbers, not the requests that reach them. In a
+GORE edition the light requests of overloaded ministries are left out, and which
+delegation loses one decides how many keep a long run of meetings: 13 meetings in a run
+cover both slots around lunch, 12 only one, and at most one delegation per ministry meets
+in a slot. The local search moves meetings and keeps the set, so the fairness stage's set
+can hold the breaks above what another set of the same weight and fairness allows.
 
 :func:`choose` solves a small model: the scheduled Booleans only, the fixed stage values,
-each party at most its free slots, and the crowded-interval cuts (solver/model.py) with an
-integer in place of each party's breaks per segment. Its optimum is a proven lower bound
-on the breaks stage. When the incumbent's own set forces more, the closest set that
+each party at most its free slots, and the crowded-interval cuts (solver/model/crowded.py)
+with an integer in place of each party's breaks per segment. Its optimum is a proven lower
+bound on the breaks stage. When the incumbent's own set forces more, the closest set that
 forces the fewest is placed by CP-SAT, moving only the meetings of the parties whose
 requests changed. The breaks stage then searches the chosen set alone first (its requests
 fixed: a much smaller model, which CP-SAT searches far faster) for a schedule at the bound
-(GORE seeds 0-19 at 10 s: 113 of 120 runs proven optimal; see solve._solve_breaks).
+(see breaks.stage.solve_breaks).
 """
 
 from __future__ import annotations
@@ -26,17 +25,18 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from . import lns
-from .model import (
+from ..features import Feature
+from ..model import (
     Built,
     complete_values,
     crowded_intervals,
     fairness_objective,
+    fix_around,
     mandatory,
     set_hint,
     weight_objective,
 )
-from .models import Options
+from ..models import Options
 
 STAGE_EXPRESSIONS = {"weight": weight_objective, "fairness": fairness_objective}
 
@@ -50,12 +50,32 @@ class Choice:
     values: list[int] | None = None
 
 
+# The chosen set's schedules come from CP-SAT on the whole model and the bound from a
+# relaxation of it; not in a re-plan, whose changes stage counts the requests added or
+# dropped.
+SUPPORTS = frozenset(
+    {
+        Feature.LONG_MEETINGS,
+        Feature.GROUP_MEETINGS,
+        Feature.OPTIONAL_REQUESTS,
+        Feature.TIME_WINDOWS,
+        Feature.UNAVAILABILITY,
+        Feature.PINNED_SLOTS,
+        Feature.PINNED_ROOMS,
+        Feature.ROOM_CLASSES,
+        Feature.EXPLICIT_ROOMS,
+        Feature.PRECEDENCE,
+        Feature.SECTOR_KEEPS_ROOM,
+        Feature.BREAK_FAIRNESS,
+    }
+)
+
+
 def applies(b: Built) -> bool:
-    """Optional requests, stages before that fixed their objectives, and crowded intervals
-    (without a cut, every set forces nothing). Not in a re-plan: its changes stage counts
-    the requests added or dropped."""
+    """Supported features, optional requests, stages before that fixed their objectives,
+    and crowded intervals (without a cut, every set forces nothing)."""
     return (
-        b.options.previous is None
+        b.features <= SUPPORTS
         and bool(b.fixed)
         and b.crowded > 0
         and any(
@@ -121,7 +141,7 @@ def _place(
     sub = b.model.clone()
     sub.clear_objective()  # any schedule of the set: the search that follows improves it
     fix_requests(sub, b, chosen)
-    lns.fix_around(sub, b, values, changed)
+    fix_around(sub, b, values, changed)
     set_hint(sub, values)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = options.workers

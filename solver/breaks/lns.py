@@ -17,21 +17,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from .local import placements
-from .model import Built, evaluate, set_hint
-from .models import Options
-
-MOVE_MAX_S = 0.3  # per move
-START_SIZE = 24  # freed requests in the first move
-MIN_SIZE = 8
-GROW = 1.25
-SHRINK = 0.8
-WINDOW_SHARE = 0.5  # share of the moves that free a window of slots, not parties
-MOVE_SUBSOLVERS = ("no_lp", "quick_restart_no_lp")  # LP-free: a move needs a schedule fast
+from ..extract import placements
+from ..model import Built, evaluate, fix_outside, set_hint
+from .scope import Scope
 
 
 def party_breaks(b: Built, values: list[int]) -> dict[str, int]:
@@ -89,55 +80,30 @@ def window(b: Built, values: list[int], size: int, rng: random.Random) -> set[in
     return free
 
 
-def fix_outside(sub: cp_model.CpModel, b: Built, values: list[int], free: set[int]) -> None:
-    """Fix the start variables of every request outside `free` to their incumbent value."""
-    for r, ys in enumerate(b.y):
-        if r in free:
-            continue
-        for y in ys.values():
-            v = values[y.index]
-            dom = sub.proto.variables[y.index].domain
-            dom.clear()
-            dom.extend([v, v])
-
-
-def fix_around(sub: cp_model.CpModel, b: Built, values: list[int], requests: list[int]) -> None:
-    """Fix every request that shares no party with `requests` where `values` has it: only
-    the meetings of their parties may move."""
-    parties = {p for r in requests for p in b.inst.requests[r].parties}
-    fix_outside(sub, b, values, {r for p in parties for r in b.party_requests[p]})
-
-
-def improve(
-    b: Built,
-    m: cp_model.CpModel,
-    expr: cp_model.LinearExprT,
-    values: list[int],
-    lower: int,
-    seconds: float,
-    options: Options,
-    on_better: Callable[[int], None] | None = None,
-) -> list[int]:
-    """Improve the solution `values` of `m` (which minimises `expr`) for `seconds`; stop
-    early at `lower`. Returns the best solution found; `on_better(value)` on each gain."""
+def improve(s: Scope, values: list[int], lower: int, seconds: float) -> list[int]:
+    """Improve the solution `values` of `s.m` for `seconds`; stop early at `lower`. Returns
+    the best solution found; each gain is reported with `lower` as the bound."""
     t0 = time.perf_counter()
+    b, expr, options, tuning = s.b, s.expr, s.options, s.tuning
+    on_better = s.reporter(lower)
     rng = random.Random(options.seed)
     best, ub = values, evaluate(expr, values)
-    size = START_SIZE
+    size = tuning.lns_start_size
     n_requests = sum(1 for ys in b.y if ys)
     while ub > lower:
         left = seconds - (time.perf_counter() - t0)
         if left < 0.05:
             break
-        free = (window if rng.random() < WINDOW_SHARE else neighbourhood)(b, best, size, rng)
-        sub = m.clone()
+        pick = window if rng.random() < tuning.lns_window_share else neighbourhood
+        free = pick(b, best, size, rng)
+        sub = s.m.clone()
         fix_outside(sub, b, best, free)
         set_hint(sub, best)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = options.workers
         solver.parameters.random_seed = rng.randrange(1 << 30)
-        solver.parameters.max_time_in_seconds = min(left, MOVE_MAX_S)
-        solver.parameters.subsolvers.extend(MOVE_SUBSOLVERS)
+        solver.parameters.max_time_in_seconds = min(left, tuning.lns_move_max_s)
+        solver.parameters.subsolvers.extend(tuning.lns_subsolvers)
         status = solver.solve(sub)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             cand = list(solver.response_proto.solution)
@@ -147,7 +113,7 @@ def improve(
                     on_better(value)
                 best, ub = cand, value
         if status == cp_model.OPTIMAL:
-            size = min(n_requests, max(size + 1, int(size * GROW)))
+            size = min(n_requests, max(size + 1, int(size * tuning.lns_grow)))
         else:
-            size = max(MIN_SIZE, int(size * SHRINK))
+            size = max(tuning.lns_min_size, int(size * tuning.lns_shrink))
     return best
