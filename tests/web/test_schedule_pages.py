@@ -228,3 +228,12 @@ def test_an_edition_without_runs_says_so(login_as, session):
     page = login_as(Role.sd_admin).get(f"/editions/{edition.id}/schedule")
     assert page.status_code == 200
     assert "La edición aún no tiene un cálculo terminado con éxito." in page.text
+
+
+def test_a_run_without_figures_still_renders(login_as, session, solved):
+    solved.run.result = {}
+    session.add(solved.run)
+    session.commit()
+    page = login_as(Role.sd_admin).get(f"/editions/{solved.edition.id}/schedule")
+    assert page.status_code == 200 and "<strong>4</strong> reuniones programadas" in page.text
+    assert "puntos de prioridad" not in page.text
