@@ -84,7 +84,7 @@ class _Names:
 
 
 def _names(session: Session, instance: solver.Instance, slot_map: SlotMap, tz: ZoneInfo) -> _Names:
-    ids = {kind: [] for kind in ("delegation", "sector", "room")}  # type: dict[str, list[int]]
+    ids: dict[str, list[int]] = {kind: [] for kind in ("delegation", "sector")}
     for p in instance.parties:
         kind, _, pk = p.id.partition(":")
         if kind in ids:

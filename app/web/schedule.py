@@ -26,7 +26,7 @@ from app.editions.models import Edition, EditionStatus
 from app.editions.service import STATUS_ES, get_edition_or_404
 from app.scheduling import adjust
 from app.scheduling.grid import Card, ScheduleGrid, Unplaced, schedule_grid, succeeded_runs
-from app.scheduling.models import MeetingRequestUpdate, PinIn, RunMode
+from app.scheduling.models import MeetingRequestUpdate, PinIn, RunMode, RunStatus
 from app.scheduling.runs import compare_runs, planned_meetings
 from app.scheduling.service import update_request
 from app.web.deps import SdUser
@@ -167,7 +167,7 @@ def grid_page(
             )
         run = choices[0].id
     grid = schedule_grid(session=session, edition=edition, run_id=run)
-    if not grid.run.assignments and grid.run.status != "succeeded":
+    if not grid.run.assignments and grid.run.status != RunStatus.succeeded:
         raise NotFound("El cálculo no tiene un cronograma que mostrar.")
     days = grid.days
     if day is None or day not in grid.times:

@@ -208,6 +208,8 @@ def test_missing_or_foreign_objects_are_the_html_404(login_as, session, solved):
         assert (
             "<h1>Página no encontrada</h1>" in r.text and "{" not in r.text.split("<main")[1][:200]
         )
+    bad = sd.get(f"/editions/{solved.edition.id}/schedule?view=nada&day=ayer")
+    assert bad.status_code == 404 and bad.headers["content-type"].startswith("text/html")
     rapporteur = login_as(Role.rapporteur)
     assert rapporteur.get(f"/editions/{solved.edition.id}/schedule").status_code == 404
     token = csrf_of(sd, _meeting_url(solved, "10"))
