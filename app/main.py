@@ -20,6 +20,7 @@ from app.core.errors import install_error_handlers, install_problem_docs
 from app.editions.router import catalog as catalog_router
 from app.editions.router import router as editions_router
 from app.mail.router import router as mail_router
+from app.scheduling.adjust_router import router as adjust_router
 from app.scheduling.router import router as scheduling_router
 from app.scheduling.runs_router import router as runs_router
 from app.submissions.router import router as submissions_router
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     submissions_router,
     scheduling_router,
     runs_router,
+    adjust_router,
     agendas_router,
     mail_router,
     commitments_editions_router,

@@ -138,6 +138,7 @@ _ACTIVE_SQL = "status IN ('queued', 'running')"
 class RunMode(StrEnum):
     plan = "plan"
     replan = "replan"
+    manual = "manual"  # a succeeded run's schedule with one meeting moved by the SD
 
 
 class SolveRun(SQLModel, table=True):

@@ -4,6 +4,7 @@ meetings a run planned and the comparison of two runs."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +15,9 @@ from app.scheduling.models import RunMode, RunStatus
 class RunOptionsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    mode: RunMode = RunMode.plan
+    mode: Literal[RunMode.plan, RunMode.replan] = Field(
+        default=RunMode.plan, description="A manual run comes only from moving a meeting"
+    )
     time_limit_s: float | None = Field(
         default=None, gt=0, le=3600, description="Capped by ARTICULA_SOLVER_TIME_LIMIT_S"
     )
@@ -79,6 +82,10 @@ class RunOptions(BaseModel):
     previous: list[PlannedMeetingPublic] | None = Field(
         default=None, description="Re-plan: the published meetings the run starts from"
     )
+    base_run_id: int | None = Field(
+        default=None, description="Manual run: the run whose schedule the SD adjusted"
+    )
+    note: str | None = Field(default=None, description="Manual run: the change, in Spanish")
 
 
 class SolveRunPublic(BaseModel):
@@ -134,3 +141,21 @@ class RunComparison(BaseModel):
     dropped: list[int] = Field(description="Requests scheduled in this run only")
     moved: list[MeetingMove]
     unchanged: int
+
+
+class MoveIn(BaseModel):
+    """Move one meeting of a run (or place one the run left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: int = Field(ge=1)
+    day: dt.date = Field(description="Local date of the new start")
+    start: str = Field(pattern=r"^\d{2}:\d{2}$", description="Local start time, HH:MM")
+    room_id: int = Field(ge=1)
+    dry_run: bool = Field(default=False, description="Only check; save nothing")
+
+
+class MoveOutcome(BaseModel):
+    legal: bool
+    conflicts: list[str] = Field(description="Why the move breaks a hard rule (Spanish)")
+    run: SolveRunPublic | None = Field(description="The new manual run (null for a dry run)")
