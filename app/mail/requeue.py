@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
@@ -57,6 +58,18 @@ def delivery_public(*, session: Session, message: OutboxMessage) -> DeliveryPubl
         version=message.agenda_version,
     )
     return next(d for d in rows if d.id == message.id)
+
+
+def resendable(deliveries: Sequence[DeliveryPublic]) -> set[int]:
+    """The ids among `deliveries` that may be sent again by status and recency (a message
+    stuck in `sending` only shows; `resend` checks its age)."""
+    newest: dict[tuple[str | None, str | None], int] = {}
+    for d in deliveries:
+        if d.status != MessageStatus.superseded:
+            key = (d.party_kind, d.party_code) if d.party_kind else ("message", str(d.id))
+            newest[key] = max(newest.get(key, 0), d.id)
+    again = {MessageStatus.failed, MessageStatus.sent, MessageStatus.sending}
+    return {d.id for d in deliveries if d.id in newest.values() and d.status in again}
 
 
 def _kick(session: Session) -> None:
