@@ -24,7 +24,7 @@ from app.web.templating import render_page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 MAX_EDITIONS = 500
 GROUPS: list[tuple[GroupBy, str]] = [
     ("sector", "Por sector"),

@@ -75,7 +75,7 @@ DELIVERY_STATUS = {
     "failed": "fallido",
     "superseded": "reemplazado por una versión posterior",
 }
-SOLVER_STATUS = {"OPTIMAL": "óptima", "FEASIBLE": "factible (no probada óptima)"}
+SOLVER_STATUS = {"OPTIMAL": "óptima", "FEASIBLE": "factible"}
 
 _PYDANTIC = {
     "missing": "Este campo es obligatorio.",

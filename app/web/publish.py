@@ -32,7 +32,7 @@ from app.scheduling.runs import list_runs
 from app.scheduling.schemas import SolveRunPublic
 from app.web import messages
 from app.web.deps import SdUser
-from app.web.format import fecha, fecha_hora, numero
+from app.web.format import fecha, fecha_corta, numero
 from app.web.security import check_csrf
 from app.web.templating import flash, redirect, render_page
 
@@ -49,16 +49,16 @@ def _edition(session: Session, edition_id: int, principal: Principal) -> Edition
 
 def run_label(run: SolveRunPublic) -> str:
     """A run in words: number, Lima time, meetings placed and left out, solver verdict."""
-    when = fecha_hora(run.finished_at or run.created_at)
+    when = fecha_corta(run.finished_at or run.created_at)
     result = run.result
     if result is None:
         return f"Corrida {run.id} · {when}"
     verdict = messages.SOLVER_STATUS.get(str(result.status), str(result.status).lower())
     left = len(result.unscheduled)
     return (
-        f"Corrida {run.id} · {when} · {numero(result.scheduled_weight)} de peso programado, "
-        f"{numero(left)} solicitud{'es' if left != 1 else ''} sin programar · "
-        f"solución {verdict}"
+        f"Corrida {run.id} · {when} · solución {verdict}, {numero(left)} "
+        f"solicitud{'es' if left != 1 else ''} sin programar "
+        f"(peso {numero(result.scheduled_weight)})"
     )
 
 

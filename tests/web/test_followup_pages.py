@@ -51,7 +51,7 @@ def test_the_summary_reproduces_the_report_in_tables_and_charts(login_as, demo):
     overdue = re.search(r"Compromisos vencidos \(([\d,]+)\)", html)
     assert overdue and int(overdue.group(1).replace(",", "")) > 0
     assert "Siguiente" in html  # more than one page of overdue commitments
-    assert html.count("<tr><td>") == 50
+    assert html.count("<tr><td>") == 20
 
 
 def test_one_edition_and_foreign_ids(login_as, demo):
