@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from app.core import jobs
 from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
+from app.mail import tasks
 from app.mail.models import (
     DeliveryLog,
     DeliveryPublic,
@@ -29,7 +30,6 @@ from app.mail.models import (
     OutboxMessage,
 )
 from app.mail.service import Attachment, list_deliveries, queue_message
-from app.mail.tasks import dispatch_outbox
 
 STUCK_AFTER = dt.timedelta(minutes=15)
 STATUS_ES = {
@@ -74,7 +74,7 @@ def resendable(deliveries: Sequence[DeliveryPublic]) -> set[int]:
 
 def _kick(session: Session) -> None:
     """Run the dispatcher once this transaction commits."""
-    jobs.defer(dispatch_outbox.__name__, session=session)
+    jobs.defer(tasks.dispatch_outbox.__name__, session=session)
 
 
 def send_now(

@@ -119,7 +119,7 @@ def test_stale_and_foreign_states_are_explained(sd, session, at, login_as):
     assert f'href="/editions/{world.edition.id}"' in page.text
     # a form left open while the edition moved back: an explanation with a link back
     r = sd.post(base, data={"csrf_token": csrf_of(sd, "/editions"), "run_id": str(run_id)})
-    assert r.status_code == 422 and "en programación" in r.text
+    assert r.status_code == 422 and "en programación" in r.text and 'role="alert"' in r.text
     assert "<html" in r.text and "Traceback" not in r.text
     unknown = sd.get("/editions/999999/publish")
     assert unknown.status_code == 404 and "<html" in unknown.text
