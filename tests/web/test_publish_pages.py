@@ -17,10 +17,11 @@ from web_support import csrf_of, login, make_user
 
 from app.access.models import Role
 from app.core import clock, jobs
-from app.editions.models import EditionStatus
+from app.editions.models import Edition, EditionDay, EditionStatus
 from app.mail.models import MessageStatus, OutboxMessage
 from app.main import create_app
 from app.scheduling.versions import ScheduleVersion
+from app.web.publish import window_text
 
 EARLY = dt.datetime(2030, 2, 1, 12, 0, tzinfo=LIMA)  # before the window (24-27 Feb)
 LATE = dt.datetime(2030, 2, 28, 9, 0, tzinfo=LIMA)  # one day before the first day
@@ -172,3 +173,15 @@ def test_delivery_log_send_now_and_resend(sd, session, at, tmp_path):
     assert f"deliveries/{minsa.id}/resend" not in sent.text
     missing = sd.post(f"{log_url}/999999/resend", data={"csrf_token": token})
     assert missing.status_code == 404 and "<html" in missing.text
+
+
+def test_the_window_in_words_across_months():
+    edition = Edition(
+        name="x",
+        agenda_days_before_max=5,
+        agenda_days_before_min=2,
+        days=[EditionDay(date=dt.date(2026, 12, 3), position=1)],
+    )
+    assert window_text(edition) == "entre el sábado 28 de noviembre y el martes 1 de diciembre"
+    edition.days = [EditionDay(date=dt.date(2026, 12, 20), position=1)]
+    assert window_text(edition) == "entre el martes 15 y el viernes 18 de diciembre"
