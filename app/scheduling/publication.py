@@ -121,6 +121,18 @@ def delivery_window(*, edition: Edition, now: dt.datetime) -> Window:
     return Window(days_before, now, late=days_before < edition.agenda_days_before_min)
 
 
+def window_dates(*, edition: Edition) -> tuple[dt.date, dt.date]:
+    """The local dates on which agendas go out on time: from agenda_days_before_max to
+    agenda_days_before_min days before the first day."""
+    if not edition.days:
+        raise Conflict("La edición no tiene días definidos.")
+    first_day = min(d.date for d in edition.days)
+    return (
+        first_day - dt.timedelta(days=edition.agenda_days_before_max),
+        first_day - dt.timedelta(days=edition.agenda_days_before_min),
+    )
+
+
 # --------------------------------------------------------------------------- diff
 
 

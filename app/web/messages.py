@@ -57,6 +57,25 @@ TOPIC_MERGED = "Tema {id} fusionado en el tema {into}."
 TOPICS_RERANKED = "Nuevo orden guardado."
 REQUESTS_GENERATED = "Se generaron {count} solicitudes de reunión."
 NOTHING_SELECTED = "Seleccione al menos un tema."
+VERSION_PUBLISHED = "Versión {number} de la agenda publicada; sus correos quedaron en cola."
+MESSAGE_SENT_NOW = "El mensaje {id} se enviará ahora."
+MESSAGE_RESENT = "El mensaje {id} se reenviará como el mensaje {new}."
+CHOOSE_RUN = "Elija la corrida que se publica."
+FORCE_REASON_MISSING = "Indique el motivo para forzar la publicación."
+LATE_NEEDS_FORCE = (
+    "El plazo para enviar las agendas ya pasó: marque «Forzar» e indique el motivo para "
+    "publicar de todos modos."
+)
+DELIVERY_STATUS = {
+    "none": "sin envíos (sin correos o sin cambios)",
+    "scheduled": "programado",
+    "pending": "por enviar",
+    "sent": "enviado",
+    "partial": "parcial: hay envíos fallidos",
+    "failed": "fallido",
+    "superseded": "reemplazado por una versión posterior",
+}
+SOLVER_STATUS = {"OPTIMAL": "óptima", "FEASIBLE": "factible"}
 
 _PYDANTIC = {
     "missing": "Este campo es obligatorio.",
