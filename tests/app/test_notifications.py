@@ -14,10 +14,18 @@ from sqlmodel import select
 from test_publication_support import LIMA, at, make_world, meeting, solve_run
 
 from app.agendas.emails import greeting, of_name
+from app.agendas.service import build_agenda, load_context
+from app.commitments.models import (
+    Commitment,
+    CommitmentSource,
+    CommitmentStatus,
+    CommitmentType,
+)
 from app.editions.models import Room
 from app.mail.models import DeliveryLog, MessageStatus, OutboxMessage
 from app.mail.service import dispatch_due
 from app.scheduling.models import SolveRun
+from app.scheduling.publication import get_version
 
 INSIDE = dt.datetime(2030, 2, 26, 9, 0, tzinfo=LIMA)
 FULL = (
@@ -198,3 +206,62 @@ def test_the_greeting_contracts_the_article():
     )
     assert of_name("Gobierno Regional del Cusco") == "del Gobierno Regional del Cusco"
     assert of_name("ARCC") == "de ARCC"
+
+
+def test_the_agenda_marks_a_replan_and_bounds_prior_commitments(
+    client, session, engine, frozen_now
+):
+    """Built from the stored versions: a moved meeting carries its previous time and room,
+    an added one is marked; only the most recent open commitments are listed, the rest
+    counted."""
+    frozen_now(INSIDE)
+    world = make_world(session)
+    minsa, d1 = world.sectors["MINSA"], world.delegations[0]
+    for year in range(2017, 2026):  # nine open commitments, 2017 to 2025
+        session.add(
+            Commitment(
+                source=CommitmentSource.imported,
+                edition_label=f"GORE {year}",
+                description=f"Compromiso abierto de {year}",
+                sector_id=minsa.id,
+                delegation_id=d1.id,
+                type=CommitmentType.technical,
+                deadline=dt.date(year, 6, 30),
+                status=CommitmentStatus.pending,
+                created_by="test",
+            )
+        )
+    session.commit()
+    d1_minsa = world.requests[("D1", "MINSA")]
+    _publish(client, world, solve_run(session, world))
+    plan = [
+        meeting(m.request_id, world.rooms[0], at(12, 0)) if m.request_id == d1_minsa else m
+        for m in world.plan
+    ]
+    _publish(client, world, solve_run(session, world, plan))
+    ctx = load_context(
+        session=session,
+        edition=world.edition,
+        version=get_version(session=session, edition=world.edition, number=2),
+    )
+    agenda = build_agenda(ctx, kind="sector", owner_id=minsa.id)
+    by_id = {m.request_id: m for m in agenda.meetings}
+    moved = by_id[d1_minsa]
+    assert moved.change == "moved" and moved.previous_start == at(10, 0)
+    assert moved.previous_room == "Sala 1"
+    assert [m.change for i, m in by_id.items() if i != d1_minsa] == [None, None]
+    years = [c.description for c in moved.open_commitments]
+    assert years == [
+        f"Compromiso abierto de {y} (GORE {y})" for y in (2025, 2024, 2023, 2022, 2021)
+    ]
+    assert moved.more_commitments == 4
+    first = build_agenda(
+        load_context(
+            session=session,
+            edition=world.edition,
+            version=get_version(session=session, edition=world.edition, number=1),
+        ),
+        kind="sector",
+        owner_id=minsa.id,
+    )
+    assert {m.change for m in first.meetings} == {None}
