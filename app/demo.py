@@ -22,7 +22,15 @@ from app.access.users import create_user
 from app.commitments.models import CommitmentImport
 from app.commitments.service import bulk_insert
 from app.core import clock
-from app.demo_data import DELEGATIONS, EDITION_NAME, PRIORITY_SECTORS, REGION_OF, SECTORS, VENUE
+from app.demo_data import (
+    DELEGATIONS,
+    EDITION_NAME,
+    PRIORITY_SECTORS,
+    REGION_OF,
+    SECTORS,
+    VENUE,
+    demo_person,
+)
 from app.demo_data import commitments as history
 from app.editions import service
 from app.editions.models import (
@@ -61,7 +69,7 @@ class DemoResult:
 
 def _delegations(session: Session, result: DemoResult) -> dict[str, Delegation]:
     existing = {d.code: d for d in session.exec(select(Delegation)).all()}
-    for code, name, kind, ubigeo, slug in DELEGATIONS:
+    for i, (code, name, kind, ubigeo, slug) in enumerate(DELEGATIONS):
         if code in existing:
             continue
         region = REGION_OF.get(code, re.sub(r"^Gobierno Regional del? ", "", name))
@@ -72,6 +80,7 @@ def _delegations(session: Session, result: DemoResult) -> dict[str, Delegation]:
                 name=name,
                 kind=kind,
                 authority_title="mayor" if kind == "metropolitan_municipality" else "governor",
+                authority_name=demo_person(i),
                 region=region,
                 ubigeo=ubigeo,
                 contact_emails=[
@@ -86,7 +95,7 @@ def _delegations(session: Session, result: DemoResult) -> dict[str, Delegation]:
 
 def _sectors(session: Session, result: DemoResult) -> dict[str, Sector]:
     existing = {s.code: s for s in session.exec(select(Sector)).all()}
-    for code, name, slug in SECTORS:
+    for i, (code, name, slug) in enumerate(SECTORS):
         if code in existing:
             continue
         existing[code] = service.create_sector(
@@ -94,6 +103,7 @@ def _sectors(session: Session, result: DemoResult) -> dict[str, Sector]:
             sector_in=SectorCreate(
                 code=code,
                 name=name,
+                minister_name=demo_person(100 + i),
                 contact_emails=[
                     f"despacho.ministerial@{slug}.gob.example",
                     f"oficina.descentralizacion@{slug}.gob.example",

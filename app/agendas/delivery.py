@@ -14,6 +14,10 @@ Decisions:
   a party that never received one gets its full agenda. Messages still queued for a party
   are superseded by the new version's (nobody gets a stale agenda later).
 - Parties without a contact e-mail get no message (the agenda stays downloadable).
+- A delegation's first e-mail also lists its requested meetings the version leaves out,
+  with the reason (`app.scheduling.unscheduled`); a delegation with none scheduled still
+  gets that e-mail.
+- Every e-mail has a plain-text and an HTML part (`app.agendas.emails`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.agendas import formats
+from app.agendas.emails import EmailBody, Section, greeting
 from app.agendas.render.fmt import format_date_long, format_time
 from app.agendas.schemas import DeliveryStatus, PartyChange, PublicationPublic
 from app.agendas.service import AgendaContext, build_agenda, load_context, summary_of
@@ -47,6 +52,7 @@ from app.scheduling.publication import (
     parties_of,
     publish,
 )
+from app.scheduling.unscheduled import UnscheduledRequest, unscheduled_requests
 from app.scheduling.versions import CurrentSchedule, ScheduledMeeting, ScheduleVersion
 
 # --------------------------------------------------------------------------- publishing
@@ -130,11 +136,30 @@ def publish_meetings(
 # --------------------------------------------------------------------------- e-mails
 
 
-def _when(ctx: AgendaContext, m: ScheduledMeeting) -> str:
+def _room(ctx: AgendaContext, m: ScheduledMeeting) -> str:
+    return ctx.rooms[m.room_id].name if m.room_id in ctx.rooms else f"Sala {m.room_id}"
+
+
+def _time(ctx: AgendaContext, m: ScheduledMeeting) -> str:
     tz = ZoneInfo(ctx.edition.timezone)
     start, end = m.starts_at.astimezone(tz), m.ends_at.astimezone(tz)
-    room = ctx.rooms[m.room_id].name if m.room_id in ctx.rooms else f"sala {m.room_id}"
-    return f"{format_date_long(start.date())}, {format_time(start)} - {format_time(end)}, {room}"
+    return f"{format_date_long(start.date())}, {format_time(start)} - {format_time(end)}"
+
+
+def _hours(ctx: AgendaContext, m: ScheduledMeeting) -> str:
+    tz = ZoneInfo(ctx.edition.timezone)
+    return f"{format_time(m.starts_at.astimezone(tz))} - {format_time(m.ends_at.astimezone(tz))}"
+
+
+def _when(ctx: AgendaContext, m: ScheduledMeeting) -> str:
+    return f"{_time(ctx, m)}, {_room(ctx, m)}"
+
+
+def _sector_names(ctx: AgendaContext, sector_ids: Sequence[int]) -> str:
+    names = [
+        f"{ctx.sectors[s].name} ({ctx.sectors[s].code})" for s in sector_ids if s in ctx.sectors
+    ]
+    return " + ".join(names) or "Sector"
 
 
 def subject_for(edition: Edition, code: str, number: int, *, changes: bool = False) -> str:
@@ -142,71 +167,100 @@ def subject_for(edition: Edition, code: str, number: int, *, changes: bool = Fal
     return f"{head} de reuniones bilaterales \u2013 {edition.name} \u2013 {code} (versión {number})"
 
 
-def _greeting(kind: str, name: str, code: str) -> str:
-    return (
-        f"Estimado equipo de {name} ({code}):"
-        if kind == "sector"
-        else f"Estimado equipo del {name} ({code}):"
+def _meeting_line(ctx: AgendaContext, m: ScheduledMeeting) -> str:
+    return f"{_when(ctx, m)}: {summary_of(ctx, m)}"
+
+
+def _moved_line(ctx: AgendaContext, a: ScheduledMeeting, b: ScheduledMeeting) -> str:
+    """Only what changed: the room, the time, or both."""
+    tz = ZoneInfo(ctx.edition.timezone)
+    room_changed = a.room_id != b.room_id
+    time_changed = (a.starts_at, a.ends_at) != (b.starts_at, b.ends_at)
+    if room_changed and not time_changed:
+        start, end = b.starts_at.astimezone(tz), b.ends_at.astimezone(tz)
+        return (
+            f"{summary_of(ctx, b)} ({format_date_long(start.date())}, {format_time(start)} - "
+            f"{format_time(end)}): cambia de sala, de {_room(ctx, a)} a {_room(ctx, b)}"
+        )
+    if time_changed and not room_changed:
+        before, after = a.starts_at.astimezone(tz), b.starts_at.astimezone(tz)
+        if before.date() == after.date():
+            return (
+                f"{summary_of(ctx, b)} ({_room(ctx, b)}, {format_date_long(after.date())}): "
+                f"cambia de horario, de {_hours(ctx, a)} a {_hours(ctx, b)}"
+            )
+        return (
+            f"{summary_of(ctx, b)} ({_room(ctx, b)}): cambia de horario, de "
+            f"{_time(ctx, a)} a {_time(ctx, b)}"
+        )
+    return f"{summary_of(ctx, b)}: antes {_when(ctx, a)}; ahora {_when(ctx, b)}"
+
+
+def agenda_body(
+    ctx: AgendaContext,
+    kind: str,
+    name: str,
+    code: str,
+    meetings: Sequence[ScheduledMeeting],
+    unscheduled: Sequence[UnscheduledRequest] = (),
+) -> EmailBody:
+    """A party's first e-mail: its meetings and, for a delegation, its requested meetings
+    that were not scheduled, each with the reason."""
+    edition = ctx.edition
+    venue = f" en {edition.venue}" if edition.venue else ""
+    sections = [
+        Section(
+            f"Reuniones programadas ({len(meetings)})",
+            [_meeting_line(ctx, m) for m in meetings] or ["Ninguna."],
+        )
+    ]
+    if unscheduled:
+        sections.append(
+            Section(
+                f"Reuniones solicitadas que no se programaron ({len(unscheduled)})",
+                [f"{_sector_names(ctx, u.sector_ids)}: {u.reason}" for u in unscheduled],
+            )
+        )
+    return EmailBody(
+        greeting=greeting(name, code),
+        intro=[
+            "La Secretaría de Descentralización de la PCM le remite su agenda de reuniones "
+            f"bilaterales del {edition.name}{venue} (versión {ctx.version.number})."
+        ],
+        sections=sections,
+        closing=[
+            "Se adjuntan la agenda en PDF, con un resumen del día y los temas priorizados de "
+            "cada reunión (código CUI y monto), y el archivo de calendario (.ics) para "
+            "importarla."
+        ],
     )
 
 
-SIGNATURE = (
-    "\nAtentamente,\nEquipo de articulación\nSecretaría de Descentralización\n"
-    "Presidencia del Consejo de Ministros\n\nEste mensaje fue generado por Articula; "
-    "las respuestas llegan al equipo de articulación."
-)
-
-
-def agenda_body(ctx: AgendaContext, kind: str, name: str, code: str, meetings) -> str:
-    edition = ctx.edition
-    venue = f" en {edition.venue}" if edition.venue else ""
-    lines = [
-        _greeting(kind, name, code),
-        "",
-        f"La Secretaría de Descentralización de la PCM le remite su agenda de reuniones "
-        f"bilaterales del {edition.name}{venue} (versión {ctx.version.number}).",
-        "",
-        f"Reuniones programadas ({len(meetings)}):",
-    ]
-    for m in meetings:
-        lines.append(f"- {_when(ctx, m)}: {summary_of(ctx, m)}")
-    lines += [
-        "",
-        "Se adjuntan la agenda en PDF, con los temas priorizados por cada delegación (código "
-        "CUI y monto), y el archivo de calendario (.ics) para importarla.",
-        SIGNATURE,
-    ]
-    return "\n".join(lines)
-
-
-def changes_body(ctx: AgendaContext, kind: str, name: str, code: str, d: PartyDiff) -> str:
-    edition = ctx.edition
+def changes_body(ctx: AgendaContext, kind: str, name: str, code: str, d: PartyDiff) -> EmailBody:
+    """A re-plan's e-mail: only the party's meetings that were added, cancelled or moved."""
     n = ctx.version.number
-    lines = [
-        _greeting(kind, name, code),
-        "",
-        f"La agenda de reuniones bilaterales del {edition.name} cambió: esta es la versión {n}, "
-        f"que reemplaza a la versión {n - 1}. Cambios que le afectan:",
-    ]
+    sections = []
     if d.added:
-        lines += ["", "Reuniones nuevas:"]
-        lines += [f"- {_when(ctx, m)}: {summary_of(ctx, m)}" for m in d.added]
+        sections.append(Section("Reuniones nuevas", [_meeting_line(ctx, m) for m in d.added]))
     if d.removed:
-        lines += ["", "Reuniones canceladas:"]
-        lines += [f"- {_when(ctx, m)}: {summary_of(ctx, m)}" for m in d.removed]
+        sections.append(Section("Reuniones canceladas", [_meeting_line(ctx, m) for m in d.removed]))
     if d.moved:
-        lines += ["", "Reuniones reprogramadas (cambio de horario o de sala):"]
-        lines += [
-            f"- {summary_of(ctx, b)}: antes {_when(ctx, a)}; ahora {_when(ctx, b)}"
-            for a, b in d.moved
-        ]
-    lines += [
-        "",
-        "Se adjuntan la agenda actualizada en PDF y el archivo de calendario (.ics), que "
-        "actualiza o cancela los eventos ya importados.",
-        SIGNATURE,
-    ]
-    return "\n".join(lines)
+        sections.append(
+            Section("Reuniones reprogramadas", [_moved_line(ctx, a, b) for a, b in d.moved])
+        )
+    return EmailBody(
+        greeting=greeting(name, code),
+        intro=[
+            f"La agenda de reuniones bilaterales del {ctx.edition.name} cambió: esta es la "
+            f"versión {n}, que reemplaza a la versión {n - 1}. Solo cambió lo siguiente; sus "
+            "demás reuniones siguen igual."
+        ],
+        sections=sections,
+        closing=[
+            "Se adjuntan la agenda actualizada en PDF, que marca lo que cambió, y el archivo "
+            "de calendario (.ics), que actualiza o cancela los eventos ya importados."
+        ],
+    )
 
 
 def _attachments(ctx: AgendaContext, kind: str, party_id: int) -> list[Attachment]:
@@ -236,6 +290,7 @@ class Notification:
     to: list[str]
     subject: str
     body: str
+    html: str
     attachments: list[Attachment]
 
 
@@ -243,6 +298,22 @@ class Notification:
 class Notifications:
     messages: list[Notification]
     superseded: list[OutboxMessage]  # still queued for the edition: replaced by the new ones
+
+
+def _add_parties(
+    *, session: Session, ctx: AgendaContext, unscheduled: dict[int, list[UnscheduledRequest]]
+) -> None:
+    """Read into `ctx` the delegations and sectors only left-out requests name."""
+    delegations = set(unscheduled) - set(ctx.delegations)
+    sectors = {s for us in unscheduled.values() for u in us for s in u.sector_ids} - set(
+        ctx.sectors
+    )
+    if delegations:
+        for d in session.exec(select(Delegation).where(col(Delegation.id).in_(delegations))):
+            ctx.delegations[d.id or 0] = d
+    if sectors:
+        for s in session.exec(select(Sector).where(col(Sector.id).in_(sectors))):
+            ctx.sectors[s.id or 0] = s
 
 
 def prepare_notifications(
@@ -271,9 +342,18 @@ def prepare_notifications(
     }
     old_sectors, old_delegations = parties_of(old)
     new_sectors, new_delegations = parties_of(ctx.meetings)
+    left_out: dict[int, list[UnscheduledRequest]] = defaultdict(list)
+    for u in unscheduled_requests(
+        session=session,
+        edition=edition,
+        run_id=version.run_id,
+        scheduled_ids={m.request_id for m in ctx.meetings},
+    ):
+        left_out[u.delegation_id].append(u)
+    _add_parties(session=session, ctx=ctx, unscheduled=left_out)
     parties: list[Party] = sorted(
         [("sector", s) for s in old_sectors | new_sectors]
-        + [("delegation", d) for d in old_delegations | new_delegations]
+        + [("delegation", d) for d in old_delegations | new_delegations | left_out.keys()]
     )
     out: list[Notification] = []
     for party in parties:
@@ -286,10 +366,13 @@ def prepare_notifications(
                 continue
             message_kind = MessageKind.changes
             body = changes_body(ctx, kind, owner.name, owner.code, diffs[party])
-        elif party in new_parties:
+        elif party in new_parties or (kind == "delegation" and party_id in left_out):
             message_kind = MessageKind.agenda
-            mine = sorted(new_parties[party].values(), key=lambda m: (m.starts_at, m.room_id))
-            body = agenda_body(ctx, kind, owner.name, owner.code, mine)
+            mine = sorted(
+                new_parties.get(party, {}).values(), key=lambda m: (m.starts_at, m.room_id)
+            )
+            not_scheduled = left_out.get(party_id, []) if kind == "delegation" else []
+            body = agenda_body(ctx, kind, owner.name, owner.code, mine, not_scheduled)
         else:
             continue
         out.append(
@@ -302,7 +385,8 @@ def prepare_notifications(
                 subject=subject_for(
                     edition, owner.code, version.number, changes=message_kind == MessageKind.changes
                 ),
-                body=body,
+                body=body.text(),
+                html=body.html(),
                 attachments=_attachments(ctx, kind, party_id),
             )
         )
@@ -336,6 +420,7 @@ def queue_notifications(
             to=n.to,
             subject=n.subject,
             body=n.body,
+            body_html=n.html,
             attachments=n.attachments,
             due_at=due_at,
             now=now,
@@ -353,10 +438,13 @@ def queue_notifications(
 
 
 def _status(counts: Counter[str], due_at: dt.datetime, now: dt.datetime) -> DeliveryStatus:
-    live = {k: v for k, v in counts.items() if k != MessageStatus.superseded and v}
+    gone = (MessageStatus.superseded, MessageStatus.cancelled)
+    live = {k: v for k, v in counts.items() if k not in gone and v}
     if not counts:
         return DeliveryStatus.none
     if not live:
+        if counts.get(MessageStatus.cancelled):
+            return DeliveryStatus.cancelled
         return DeliveryStatus.superseded
     if live.keys() == {MessageStatus.sent}:
         return DeliveryStatus.sent

@@ -34,6 +34,7 @@ class DeliveryStatus(StrEnum):
     partial = "partial"  # some sent, some failed
     failed = "failed"
     superseded = "superseded"  # replaced by a later version before it was sent
+    cancelled = "cancelled"  # the edition was closed before it was sent
 
 
 class PartyChange(SQLModel):

@@ -18,6 +18,11 @@ Decisions:
 - topics: the request's topics in priority order, by their rank for the agenda's sector
   (other agendas: the best rank among the meeting's sectors), renumbered 1..n.
 - generated_at is the version's publication time, so a version always renders the same.
+- changes: from version 2 on, a meeting absent from version N-1 is `added` and one whose
+  time or room differs from N-1 is `moved` (with its previous start and room), so the
+  documents mark what a re-plan changed.
+- open commitments: per meeting and sector, the COMMITMENTS_SHOWN most recent open ones
+  (latest deadline first, undated last); the older ones are counted, not listed.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ AUTHORITY_TITLES_ES = {
     AuthorityTitle.mayor: "Alcalde(sa)",
 }
 _CUI = re.compile(r"^\d{7}$")
+COMMITMENTS_SHOWN = 5
+_EVERY_OPEN = 10_000
 
 
 # --------------------------------------------------------------------------- commitments
@@ -60,16 +67,20 @@ def open_commitments_for(
     *, session: Session, sector_id: int, delegation_id: int
 ) -> list[AgendaCommitment]:
     """Open commitments (pending / in process) between a sector and a delegation, from
-    earlier editions and the imported history, as the agenda shows them."""
-    return [
+    earlier editions and the imported history, most recent deadline first (undated last)."""
+    found = [
         AgendaCommitment(
             description=c.description,
             responsible=c.responsible,
             deadline=c.deadline,
             status="in_progress" if c.in_process else "pending",
         )
-        for c in open_for_agenda(session=session, sector_id=sector_id, delegation_id=delegation_id)
+        for c in open_for_agenda(
+            session=session, sector_id=sector_id, delegation_id=delegation_id, limit=_EVERY_OPEN
+        )
     ]
+    dated = sorted((c for c in found if c.deadline), key=lambda c: c.deadline, reverse=True)  # type: ignore[arg-type,return-value]
+    return dated + [c for c in found if c.deadline is None]
 
 
 # --------------------------------------------------------------------------- versions
@@ -251,11 +262,28 @@ def _meeting(ctx: AgendaContext, m: ScheduledMeeting, kind: OwnerKind, owner_id:
     sectors = sorted((ctx.sectors[s] for s in m.sector_ids), key=lambda s: s.code)
     sector_id = owner_id if kind == "sector" else None
     commitments: list[AgendaCommitment] = []
+    more = 0
     if kind in ("sector", "delegation"):
         for s in sectors:
             if kind == "sector" and s.id != owner_id:
                 continue
-            commitments.extend(ctx.commitments.get((s.id or 0, m.delegation_id), []))
+            found = ctx.commitments.get((s.id or 0, m.delegation_id), [])
+            commitments.extend(found[:COMMITMENTS_SHOWN])
+            more += max(len(found) - COMMITMENTS_SHOWN, 0)
+    change, previous_start, previous_room = None, None, None
+    n = ctx.version.number
+    if n > 1:
+        before = ctx.history.get(m.request_id, {}).get(n - 1)
+        if before is None:
+            change = "added"
+        elif (before.room_id, before.starts_at, before.ends_at) != (
+            m.room_id,
+            m.starts_at,
+            m.ends_at,
+        ):
+            change = "moved"
+            previous_start = before.starts_at
+            previous_room = ctx.rooms[before.room_id].name if before.room_id in ctx.rooms else None
     return AgendaMeeting(
         request_id=m.request_id,
         start=m.starts_at,
@@ -265,7 +293,11 @@ def _meeting(ctx: AgendaContext, m: ScheduledMeeting, kind: OwnerKind, owner_id:
         sectors=tuple(_sector(s) for s in sectors),
         topics=_topics(ctx, m, sector_id),
         open_commitments=tuple(commitments),
+        more_commitments=more,
         sequence=ctx.sequence.get(m.request_id, 0),
+        change=change,
+        previous_start=previous_start,
+        previous_room=previous_room,
     )
 
 

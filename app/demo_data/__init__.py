@@ -13,7 +13,9 @@ Changes authority (an autonomous body attached to PCM), for 20 sectors. Later ed
 only the 9 priority sectors in PRIORITY_SECTORS.
 
 Contact addresses are fictitious, on the reserved `.example` top-level domain.
-Names of governors, mayors and ministers are left empty on purpose: no real people in demos.
+Names of governors, mayors and ministers are fictional demo data (`demo_person`), made of
+common Peruvian given names and surnames so the agendas print a name where the real ones go;
+they name no real office holder.
 """
 
 from __future__ import annotations
@@ -92,3 +94,54 @@ PRIORITY_SECTORS = [
 
 EDITION_NAME = "12.º GORE Ejecutivo"
 VENUE = "Centro de Convenciones de Lima"
+
+
+_GIVEN = (
+    "Ana",
+    "Luis",
+    "Rosa",
+    "Jorge",
+    "Carmen",
+    "Víctor",
+    "Elena",
+    "Raúl",
+    "Lucía",
+    "César",
+    "Norma",
+    "Óscar",
+    "Pilar",
+    "Hugo",
+    "Teresa",
+    "Julio",
+    "Gladys",
+    "Walter",
+    "Flor",
+    "Edwin",
+)
+_SURNAMES = (
+    "Quispe",
+    "Mamani",
+    "Huamán",
+    "Flores",
+    "Rojas",
+    "Chávez",
+    "Ramos",
+    "Vargas",
+    "Torres",
+    "Mendoza",
+    "Condori",
+    "Ñahui",
+    "Salazar",
+    "Cárdenas",
+    "Espinoza",
+    "Paredes",
+    "Castillo",
+)
+
+
+def demo_person(index: int) -> str:
+    """A fictional full name (demo data), the same for the same index."""
+    given = _GIVEN[index % len(_GIVEN)]
+    first = _SURNAMES[(index * 7) % len(_SURNAMES)]
+    second = _SURNAMES[(index * 11 + 3) % len(_SURNAMES)]
+    return f"{given} {first} {second}"

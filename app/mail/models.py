@@ -19,6 +19,7 @@ class MessageStatus(StrEnum):
     sent = "sent"
     failed = "failed"
     superseded = "superseded"
+    cancelled = "cancelled"  # its edition was closed before it went out
 
 
 class MessageKind(StrEnum):
@@ -45,6 +46,7 @@ class OutboxMessage(SQLModel, table=True):
     cc_addrs: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     subject: str = Field(max_length=300)
     body_text: str = Field(sa_type=sa.Text)
+    body_html: str | None = Field(default=None, sa_type=sa.Text)
     message_id: str = Field(max_length=200, unique=True)
     status: MessageStatus = Field(default=MessageStatus.queued, sa_type=sa.String(16))
     attempts: int = 0

@@ -13,6 +13,8 @@ Semantics (see also the README section of the report):
   MAX_ATTEMPTS or on a permanent (5xx) SMTP refusal. Every step is in `delivery_log`.
 - A crash between the SMTP handover and the `sent` mark leaves the row `sending`: it is not
   resent automatically (at most once beats a duplicate agenda), and it shows in the log.
+- A closed edition's messages that are still `queued` are cancelled (`cancelled`, logged)
+  at the start of every dispatch, so nothing goes out for an edition once it is closed.
 - Without `ARTICULA_SMTP_HOST` the message is written as `<outbox_dir>/<id>-<party>.eml`
   (temp file + rename) and marked sent the same way.
 """
@@ -37,6 +39,7 @@ from sqlmodel import Session, col, select
 
 from app.core import clock
 from app.core.config import Settings
+from app.editions.models import Edition, EditionStatus
 from app.mail.models import (
     DeliveryLog,
     DeliveryLogPublic,
@@ -79,6 +82,7 @@ def queue_message(
     to: Sequence[str],
     subject: str,
     body: str,
+    body_html: str | None = None,
     attachments: Sequence[Attachment] = (),
     due_at: dt.datetime,
     now: dt.datetime,
@@ -102,6 +106,7 @@ def queue_message(
         cc_addrs=list(cc),
         subject=subject,
         body_text=body,
+        body_html=body_html,
         message_id=new_message_id(settings),
         due_at=due_at,
         next_attempt_at=due_at,
@@ -165,6 +170,8 @@ def build_email(
     email["Message-ID"] = message.message_id
     email["Content-Language"] = "es-PE"
     email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
     for a in attachments:
         maintype, _, subtype = a.content_type.partition("/")
         subtype = subtype.split(";")[0].strip()
@@ -284,11 +291,45 @@ def _send_one(*, engine: Engine, settings: Settings, message_id: int, now: dt.da
         return sent
 
 
+def cancel_closed(*, engine: Engine, now: dt.datetime) -> int:
+    """Cancel the queued messages of closed editions (they must not go out); returns how
+    many. The guarded UPDATE takes only rows still `queued`, so a message a dispatcher has
+    already claimed is left to it."""
+    closed = select(Edition.id).where(Edition.status == EditionStatus.closed)
+    cancel = (
+        sa.update(OutboxMessage)
+        .where(col(OutboxMessage.status) == MessageStatus.queued)
+        .where(col(OutboxMessage.edition_id).in_(closed.scalar_subquery()))
+        .values(status=MessageStatus.cancelled)
+        .returning(col(OutboxMessage.id), col(OutboxMessage.edition_id))
+    )
+    with engine.begin() as conn:
+        rows = conn.execute(cancel).all()
+        if rows:
+            conn.execute(
+                sa.insert(DeliveryLog),
+                [
+                    {
+                        "message_id": message_id,
+                        "edition_id": edition_id,
+                        "at": now,
+                        "event": "cancelled",
+                        "attempt": 0,
+                        "detail": "la edición está cerrada",
+                    }
+                    for message_id, edition_id in rows
+                ],
+            )
+    return len(rows)
+
+
 def dispatch_due(
     *, engine: Engine, settings: Settings, now: dt.datetime | None = None, limit: int = 500
 ) -> int:
-    """Send every due message once (claim, send, mark); returns how many were sent."""
+    """Send every due message once (claim, send, mark); returns how many were sent. The
+    queued messages of closed editions are cancelled first."""
     now = now or clock.now()
+    cancel_closed(engine=engine, now=now)
     sent = 0
     while True:
         ids = claim_due(engine=engine, now=now, limit=limit)

@@ -3,24 +3,31 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import unicodedata
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from agenda_samples import REGIONS, build_agenda
 
-from app.agendas.render.fmt import format_soles, to_latin1
+from app.agendas.render.fmt import clean_text, format_soles
+from app.agendas.render.model import CancelledMeeting
 from app.agendas.render.pdf import render_grid_pdf, render_pdf, render_room_sheet_pdf
 
 HOSTILE_TITLE = "Ampliación “urgente” — fase 2… ‘A’ 🚑 中文 Łódź\x07\ttab €5 №3"
 
 
-def stream(data: bytes) -> str:
-    """Uncompressed PDF as text: core-font strings are latin-1 literals in the page streams."""
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+
+
+def stream(data: bytes, *, first: int | None = None, last: int | None = None) -> str:
+    """The PDF's text as pdftotext reads it (the TrueType font's strings are glyph ids), in
+    reading order, pages separated by form feeds."""
     assert data.startswith(b"%PDF-")
-    # fpdf2 writes the "{nb}" page-count alias as its own string: join adjacent strings.
-    text = data.decode("latin-1").replace(") Tj (", "")
-    return text.replace("\\(", "(").replace("\\)", ")").replace("\\\\", "\\")
+    pages_ = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
+    return subprocess.run(
+        ["pdftotext", *pages_, "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")
 
 
 def pages(data: bytes) -> int:
@@ -41,7 +48,7 @@ def test_agenda_pdf_holds_every_meeting_in_time_order(agenda):
         "Temas priorizados",
         "Código CUI",
         "Monto (S/)",
-        "Compromisos pendientes con esta delegación",
+        "Compromisos pendientes de ediciones anteriores",
         "Sin compromisos pendientes",
         "Total solicitado",
         "Oficina General de Planeamiento",
@@ -74,20 +81,24 @@ def test_many_meetings_paginate(make_agenda):
     assert "Reunión 30" in stream(large)
 
 
-def test_hostile_text_is_replaced_not_fatal(make_agenda):
+def test_characters_outside_latin1_survive(make_agenda):
+    """The embedded TrueType font prints what was typed, curly quotes, dashes, ř and € too;
+    control characters are dropped; glyphs the font lacks do not stop the document."""
     agenda = make_agenda(first_topic_title=HOSTILE_TITLE)
-    text = stream(render_pdf(agenda, compress=False))
-    assert 'Ampliación "urgente" - fase 2... ' in text
-    assert "Lódz" in text  # Ł has no decomposition: mapped; ź loses its accent
-    assert "EUR5" in text
+    text = stream(render_pdf(agenda))
+    assert "Ampliación “urgente” — fase 2… ‘A’" in text
+    assert "Łódź" in text and "€5 №3" in text
+    assert "\x07" not in text
+    plain = make_agenda(first_topic_title="Ñuñoa – Áncash “ok” ř €")
+    assert "Ñuñoa – Áncash “ok” ř €" in stream(render_pdf(plain))
     for fn in (render_room_sheet_pdf, render_grid_pdf):
         assert fn(agenda).startswith(b"%PDF-")
 
 
-def test_to_latin1_never_raises():
-    assert to_latin1("Año 12.º — “ñandú” ü") == 'Año 12.º - "ñandú" ü'
-    out = to_latin1("".join(chr(c) for c in range(0, 0x3000, 7)) + "🚑\U0010ffff")
-    out.encode("latin-1")
+def test_clean_text_drops_control_characters_only():
+    assert clean_text("Año\x07 12.º\t— “ñandú”\r\nü\u200b") == "Año 12.º    — “ñandú”\nü"
+    out = clean_text("".join(chr(c) for c in range(0, 0x3000, 7)))
+    assert not [c for c in out if unicodedata.category(c) == "Cc" and c != "\n"]
 
 
 def test_soles_format():
@@ -141,7 +152,7 @@ def test_room_sheet_one_page_per_room():
     assert "09:00 - 09:20" in text and "09:50 - 10:10" in text
     assert "Gobierno Regional de Cusco" in text
     assert "Jean Carlos Huamán Ríos" in text
-    assert "/F2 34" in text or "34.00 Tf" in text  # the large room name
+    assert re.search(rb"/F\d+ 34(\.00)? Tf", data)  # the large room name
 
 
 def test_grid_time_by_room():
@@ -183,8 +194,79 @@ def test_long_words_are_cut_and_long_tables_repeat_their_heading(make_agenda):
     meeting = agenda.meetings[0].model_copy(update={"topics": topics})
     data = render_pdf(agenda.model_copy(update={"meetings": (meeting,)}), compress=False)
     text = stream(data)
-    pieces = re.findall(r"\(([PROYECT]{4,})\) Tj", text)
+    pieces = re.findall(r"[PROYECT]{4,}", stream(data, first=2))  # after the summary
     assert len(pieces) > 1 and "".join(pieces) == word
     assert pages(data) >= 2
-    assert text.count("(Código CUI) Tj") == pages(data)  # the heading on every page
+    # the heading on every page after the summary
+    assert text.count("Código CUI") == pages(data) - 1
     assert "Total solicitado" in text
+
+
+def test_summary_of_the_day_is_the_first_page(agenda):
+    first = stream(render_pdf(agenda), last=1)
+    assert "Resumen del día: lunes 2 de marzo de 2026" in first
+    assert "Primer tema" in first and "Temas priorizados" not in first
+    for i, (_, name, _, _) in enumerate(REGIONS):
+        assert name in first
+        assert f"Hospital de apoyo de {name.removeprefix('Gobierno Regional de ')}" in first
+        assert f"{9 + (25 * i) // 60:02d}:{(25 * i) % 60:02d} - " in first
+
+
+def test_a_delegations_agenda_names_the_ministry_on_each_meeting(make_agenda):
+    base = make_agenda(3)
+    cusco = base.meetings[-1].delegation  # meetings are stored in reverse
+    meetings = tuple(m.model_copy(update={"delegation": cusco}) for m in base.meetings)
+    agenda = base.model_copy(
+        update={
+            "kind": "delegation",
+            "owner_code": "CUS",
+            "owner_name": "Gobierno Regional de Cusco",
+            "meetings": meetings,
+        }
+    )
+    text = stream(render_pdf(agenda))
+    summary, sections = text.split("\f", 1)
+    assert "Sector" in summary and summary.count("Ministerio de Salud (MINSA)") == 3
+    # each meeting's band names the ministry it meets, not the delegation's own name
+    for start in ("09:00 - 09:20", "09:25 - 09:45", "09:50 - 10:10"):
+        assert f"{start} Ministerio de Salud (MINSA)" in sections
+        assert f"{start} Gobierno Regional de Cusco" not in sections
+
+
+def test_a_replanned_version_marks_what_moved_and_lists_what_was_cancelled(make_agenda):
+    base = make_agenda(3, version=2)
+    by_id = {m.request_id: m for m in base.meetings}
+    moved = by_id[2].model_copy(
+        update={
+            "change": "moved",
+            "previous_start": by_id[2].start - timedelta(minutes=60),
+            "previous_room": "Sala 1 - Educación",
+        }
+    )
+    added = by_id[3].model_copy(update={"change": "added"})
+    gone = CancelledMeeting(
+        request_id=9,
+        start=by_id[1].start + timedelta(hours=3),
+        end=by_id[1].start + timedelta(hours=3, minutes=20),
+        sequence=1,
+        summary="Gobierno Regional de Puno – MINSA",
+    )
+    agenda = base.model_copy(update={"meetings": (by_id[1], moved, added), "cancelled": (gone,)})
+    summary = " ".join(stream(render_pdf(agenda), last=1).split())
+    assert "Reprogramada" in summary and "(antes 08:25, Sala 1" in summary
+    assert "Nueva" in summary
+    assert "Reuniones canceladas" in summary
+    assert "Gobierno Regional de Puno – MINSA" in summary and "12:00" in summary
+    unchanged = stream(render_pdf(base), last=1)
+    assert "Reprogramada" not in unchanged and "Reuniones canceladas" not in unchanged
+
+
+def test_names_come_from_the_data_and_older_commitments_are_counted(make_agenda):
+    base = make_agenda(1)
+    m = base.meetings[0]
+    nameless = m.delegation.model_copy(update={"authority_name": ""})
+    meeting = m.model_copy(update={"delegation": nameless, "more_commitments": 12})
+    text = stream(render_pdf(base.model_copy(update={"meetings": (meeting,)})))
+    assert "Gobernador" not in text  # no role placeholder without a name
+    assert "Y 12 compromisos abiertos más antiguos con esta contraparte" in text
+    assert "Jean Carlos Huamán Ríos (Gobernador regional)" in stream(render_pdf(base))

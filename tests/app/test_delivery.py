@@ -60,7 +60,7 @@ def test_agendas_arrive_over_smtp_with_their_attachments(
     assert msg["To"] == "agenda@minsa.example.pe, despacho@minsa.example.pe"
     assert "articulacion@pcm.gob.pe" in msg["From"]
     body = msg.get_body(preferencelist=("plain",)).get_content()
-    assert "Estimado equipo de Ministerio de Salud (MINSA)" in body
+    assert "Estimado equipo del Ministerio de Salud (MINSA)" in body
     assert "Reuniones programadas (3)" in body and "Gobierno Regional de Junín" in body
     files = {part.get_filename(): part for part in msg.iter_attachments()}
     assert set(files) == {"agenda-MINSA-v1.pdf", "agenda-MINSA-v1.ics"}

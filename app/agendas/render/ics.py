@@ -57,8 +57,9 @@ def meeting_description(agenda: Agenda, meeting: AgendaMeeting) -> str:
         f"{agenda.edition_name} - {format_date_long(meeting.start.date())}, {format_span(meeting)}",
         f"Sala: {meeting.room}",
         f"{DELEGATION_LABELS[agenda.summit]}: {meeting.delegation.name}",
-        f"{AUTHORITY_LABELS[agenda.summit]}: {authority_text(meeting)}",
     ]
+    if authority_text(meeting):
+        lines.append(f"{AUTHORITY_LABELS[agenda.summit]}: {authority_text(meeting)}")
     for s in meeting.sectors:
         minister = f" ({s.minister})" if s.minister else ""
         lines.append(f"Sector: {s.name} - {s.code}{minister}")
@@ -74,7 +75,7 @@ def meeting_description(agenda: Agenda, meeting: AgendaMeeting) -> str:
         lines.append(f"{t.rank}. {t.title} ({', '.join(facts)})")
         if t.description:
             lines.append(f"   {t.description}")
-    lines += ["", "Compromisos pendientes con esta delegación:"]
+    lines += ["", "Compromisos pendientes de ediciones anteriores:"]
     if not meeting.open_commitments:
         lines.append("Sin compromisos pendientes")
     for c in meeting.open_commitments:
@@ -84,6 +85,8 @@ def meeting_description(agenda: Agenda, meeting: AgendaMeeting) -> str:
         if c.deadline:
             extra.append(f"plazo: {c.deadline:%d/%m/%Y}")
         lines.append(f"- {c.description} ({'; '.join(extra)})")
+    if meeting.more_commitments:
+        lines.append(f"(y {meeting.more_commitments} más antiguos, en el sistema de seguimiento)")
     return "\n".join(lines)
 
 

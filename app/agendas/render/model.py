@@ -20,6 +20,7 @@ LIMA = ZoneInfo(LIMA_TZ_NAME)
 
 TopicKind = Literal["investment_project", "budget_request", "administrative_blockage", "other"]
 CommitmentStatus = Literal["pending", "in_progress", "done"]
+MeetingChange = Literal["added", "moved"]
 AgendaKind = Literal["sector", "delegation", "room", "edition"]
 Summit = Literal["gore", "muni"]
 
@@ -107,7 +108,15 @@ class AgendaMeeting(_Frozen):
     sectors: tuple[AgendaSector, ...] = Field(min_length=1)
     topics: tuple[AgendaTopic, ...] = ()
     open_commitments: tuple[AgendaCommitment, ...] = ()
+    more_commitments: int = Field(
+        default=0, ge=0, description="Open commitments of the same parties not listed (older)"
+    )
     sequence: int = Field(default=0, ge=0)
+    change: MeetingChange | None = Field(
+        default=None, description="What changed since the previous version of the schedule"
+    )
+    previous_start: LimaDatetime | None = None  # a moved meeting's start in the previous version
+    previous_room: str | None = Field(default=None, max_length=120)
 
     @model_validator(mode="after")
     def _check(self) -> AgendaMeeting:
@@ -121,6 +130,20 @@ class AgendaMeeting(_Frozen):
     @property
     def sector_codes(self) -> str:
         return " + ".join(s.code for s in self.sectors)
+
+    @property
+    def sector_names(self) -> str:
+        """`Ministerio de Salud (MINSA)`, several joined by ` + `."""
+        return " + ".join(f"{s.name} ({s.code})" for s in self.sectors)
+
+    def counterpart(self, kind: AgendaKind) -> str:
+        """Who the agenda's owner meets: the ministries on a delegation's agenda, the
+        delegation on a sector's, both on a room's or the edition's."""
+        if kind == "delegation":
+            return self.sector_names
+        if kind == "sector":
+            return self.delegation.name
+        return f"{self.delegation.name} \u2013 {self.sector_codes}"
 
 
 class CancelledMeeting(_Frozen):

@@ -5,10 +5,9 @@
 * `render_room_sheet_pdf`: the sheet posted at a room's door, large type, one page per room.
 * `render_grid_pdf`: the edition grid, time x room, A4 landscape.
 
-Fonts: the PDF core fonts (Helvetica) cover latin-1, which holds every Spanish letter and sign
-(á é í ó ú ñ ü ¿ ¡ º ª). All text goes through `to_latin1` at fpdf2's single normalisation point,
-so curly quotes, dashes and the like get their ASCII spelling and anything else becomes `?`
-instead of raising. Core fonts keep the files small and need no font file on the server.
+Font: Lato, a TrueType font embedded (subset) in every document (`fonts.py`), so any
+character of Latin, Greek or Cyrillic script and the typographic signs print as typed.
+Control characters are dropped at fpdf2's single normalisation point (`clean_text`).
 
 `compress=False` leaves the page content streams readable (used by the tests).
 """
@@ -25,13 +24,14 @@ from fpdf.enums import XPos, YPos
 
 from app.agendas.render.fmt import (
     authority_text,
+    clean_text,
     format_date_long,
     format_soles,
     format_span,
     format_time,
     format_timestamp,
-    to_latin1,
 )
+from app.agendas.render.fonts import FAMILY, font_files
 from app.agendas.render.model import (
     AUTHORITY_LABELS,
     COMMITMENT_STATUS_LABELS,
@@ -41,7 +41,7 @@ from app.agendas.render.model import (
     AgendaMeeting,
 )
 
-FONT = "helvetica"
+FONT = FAMILY
 ACCENT = (139, 26, 26)  # dark red, the colour of the State's documents
 INK = (33, 33, 33)
 MUTED = (100, 100, 100)
@@ -87,7 +87,9 @@ class _AgendaPDF(FPDF):
         self.set_compression(compress)
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(True, margin=18)
-        self.set_title(to_latin1(f"{title} - {agenda.owner_name} - {agenda.edition_name}"))
+        for style, path in font_files().items():
+            self.add_font(FONT, style, path)
+        self.set_title(f"{title} - {agenda.owner_name} - {agenda.edition_name}")
         self.set_author("Presidencia del Consejo de Ministros - Secretaría de Descentralización")
         self.set_creator("Articula")
         self.set_lang("es-PE")
@@ -95,9 +97,7 @@ class _AgendaPDF(FPDF):
         self.set_text_color(*INK)
 
     def normalize_text(self, text: str) -> str:
-        if not self.is_ttf_font:
-            text = to_latin1(text)
-        return super().normalize_text(text)
+        return super().normalize_text(clean_text(text))
 
     def header(self) -> None:
         a = self.agenda
@@ -184,25 +184,25 @@ class _AgendaPDF(FPDF):
     # fast text layout ---------------------------------------------------------------------
     # fpdf2's multi_cell and table measure every line by re-summing the widths of all its
     # characters once per character added (quadratic), twice per table cell. Here a line is
-    # measured once, from the core font's width table.
+    # measured once, from the font's width table (keyed by code point).
 
     def text_width(self, text: str) -> float:
-        """Width (mm) of latin-1 `text` in the current core font."""
+        """Width (mm) of `text` in the current font."""
         cw = self.current_font.cw  # type: ignore[union-attr]
-        return sum(cw.get(c, 600) for c in text) * self.font_size_pt * 0.001 / self.k
+        return sum(cw[ord(c)] for c in text) * self.font_size_pt * 0.001 / self.k
 
     def wrap(self, text: str, width: float) -> list[str]:
-        """`text` (any Unicode) as latin-1 lines no wider than `width` mm in the current font:
-        explicit newlines kept, words packed greedily, a word wider than a line cut."""
+        """`text` as lines no wider than `width` mm in the current font: explicit newlines
+        kept, words packed greedily, a word wider than a line cut."""
         cw = self.current_font.cw  # type: ignore[union-attr]
         limit = width * self.k / (self.font_size_pt * 0.001)  # in font units
-        space = cw[" "]
+        space = cw[32]
         lines: list[str] = []
-        for paragraph in to_latin1(text).split("\n"):
+        for paragraph in clean_text(text).split("\n"):
             line: list[str] = []
             used = 0.0
             for word in paragraph.split(" "):
-                w = sum(cw.get(c, 600) for c in word)
+                w = sum(cw[ord(c)] for c in word)
                 if line and used + space + w <= limit:
                     line.append(word)
                     used += space + w
@@ -212,13 +212,13 @@ class _AgendaPDF(FPDF):
                 line, used = [], 0.0
                 while w > limit and len(word) > 1:  # cut an over-long word
                     cut, acc = 0, 0.0
-                    while cut < len(word) - 1 and acc + cw.get(word[cut], 600) <= limit:
-                        acc += cw.get(word[cut], 600)
+                    while cut < len(word) - 1 and acc + cw[ord(word[cut])] <= limit:
+                        acc += cw[ord(word[cut])]
                         cut += 1
                     cut = max(cut, 1)
                     lines.append(word[:cut])
                     word = word[cut:]
-                    w = sum(cw.get(c, 600) for c in word)
+                    w = sum(cw[ord(c)] for c in word)
                 line, used = [word], w
             lines.append(" ".join(line))
         return lines
@@ -323,17 +323,90 @@ ROOM_COLUMNS = (_Column(44), _Column(84), _Column(52))
 COMMITMENT_COLUMNS = (_Column(88), _Column(50), _Column(20), _Column(22))
 
 
+SUMMARY_COLUMNS = (_Column(24, "C"), _Column(30), _Column(58), _Column(68))
+CHANGE_LABELS = {"added": "Nueva", "moved": "Reprogramada"}
+
+
+def _first_topic(m: AgendaMeeting) -> str:
+    return m.topics[0].title if m.topics else "Sin temas registrados"
+
+
+def _previous(m: AgendaMeeting) -> str:
+    """`antes 09:00, Sala 2` for a moved meeting (what changed only)."""
+    parts = []
+    if m.previous_start is not None and m.previous_start != m.start:
+        day = (
+            ""
+            if m.previous_start.date() == m.start.date()
+            else (f"{format_date_long(m.previous_start.date())} ")
+        )
+        parts.append(f"{day}{format_time(m.previous_start)}")
+    if m.previous_room is not None and m.previous_room != m.room:
+        parts.append(m.previous_room)
+    return "antes " + ", ".join(parts) if parts else ""
+
+
+def _summary_page(pdf: _AgendaPDF, agenda: Agenda, meetings: list[AgendaMeeting]) -> None:
+    """One page (per day, if it fits) with each meeting's time, room, counterpart and first
+    topic; a re-planned version marks new and moved meetings and lists the cancelled ones."""
+    counterpart = "Delegación" if agenda.kind == "sector" else "Contraparte"
+    if agenda.kind == "delegation":
+        counterpart = "Sector"
+    for day in _dates(meetings):
+        pdf.subheading(f"Resumen del día: {format_date_long(day)}")
+        rows = []
+        for m in meetings:
+            if m.start.date() != day:
+                continue
+            mark = CHANGE_LABELS.get(m.change or "", "")
+            when = format_span(m) + (f"\n{mark}" if mark else "")
+            room = m.room + (f"\n({_previous(m)})" if m.change == "moved" and _previous(m) else "")
+            rows.append(
+                _Row(
+                    (when, room, m.counterpart(agenda.kind), _first_topic(m)),
+                    styles=("B", "", "B", ""),
+                    fill=LIGHT if mark else None,
+                )
+            )
+        pdf.table_rows(
+            SUMMARY_COLUMNS,
+            ("Hora", "Sala", counterpart, "Primer tema"),
+            rows,
+            size=8.5,
+            line_h=4.2,
+            padding=1.2,
+        )
+    if agenda.cancelled:
+        pdf.subheading("Reuniones canceladas")
+        pdf.table_rows(
+            (_Column(70), _Column(110)),
+            ("Horario que tenía", "Reunión"),
+            [
+                _Row((f"{format_date_long(c.start.date())}, {format_time(c.start)}", c.summary))
+                for c in agenda.cancelled
+            ],
+            size=8.5,
+            line_h=4.2,
+            padding=1.2,
+        )
+
+
 def _meeting_section(pdf: _AgendaPDF, agenda: Agenda, m: AgendaMeeting, number: int) -> None:
     if pdf.will_page_break(60):
         pdf.add_page()
-    pdf.band(f"{format_span(m)}   {m.delegation.name}", f"Reunión {number} ")
+    mark = CHANGE_LABELS.get(m.change or "", "")
+    right = f"{mark} - Reunión {number} " if mark else f"Reunión {number} "
+    pdf.band(f"{format_span(m)}   {m.counterpart(agenda.kind)}", right)
     pdf.ln(1.5)
     pdf.field("Hora", f"{format_span(m)} ({_cap(format_date_long(m.start.date()))})")
     pdf.field("Sala", m.room)
+    if m.change == "moved" and _previous(m):
+        pdf.field("Cambio", f"Reprogramada ({_previous(m)})")
     pdf.field(DELEGATION_LABELS[agenda.summit], m.delegation.name)
-    pdf.field(AUTHORITY_LABELS[agenda.summit], authority_text(m))
+    if authority_text(m):
+        pdf.field(AUTHORITY_LABELS[agenda.summit], authority_text(m))
     sectors = "\n".join(
-        f"{s.code} - {s.name}" + (f" (titular: {s.minister})" if s.minister else "")
+        f"{s.name} ({s.code})" + (f" - titular: {s.minister}" if s.minister else "")
         for s in m.sectors
     )
     pdf.field("Sector" if len(m.sectors) == 1 else "Sectores", sectors)
@@ -377,7 +450,7 @@ def _meeting_section(pdf: _AgendaPDF, agenda: Agenda, m: AgendaMeeting, number: 
             zebra=True,
         )
 
-    pdf.subheading("Compromisos pendientes con esta delegación")
+    pdf.subheading("Compromisos pendientes de ediciones anteriores")
     if not m.open_commitments:
         pdf.set_font(FONT, "I", 9.5)
         pdf.cell(0, 5.5, "Sin compromisos pendientes", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -400,11 +473,26 @@ def _meeting_section(pdf: _AgendaPDF, agenda: Agenda, m: AgendaMeeting, number: 
             line_h=4.2,
             padding=1.2,
         )
+    if m.more_commitments:
+        pdf.set_font(FONT, "I", 9)
+        more = (
+            "1 compromiso abierto más antiguo"
+            if m.more_commitments == 1
+            else f"{m.more_commitments} compromisos abiertos más antiguos"
+        )
+        pdf.cell(
+            0,
+            5.5,
+            f"Y {more} con esta contraparte, en el sistema de seguimiento.",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
     pdf.ln(7)
 
 
 def render_pdf(agenda: Agenda, *, compress: bool = True) -> bytes:
-    """The agenda with every meeting's prioritised topics and open commitments."""
+    """The agenda: a summary of the day first, then every meeting's prioritised topics and
+    open commitments."""
     title = "Agenda de reuniones bilaterales"
     pdf = _AgendaPDF(agenda, title=title, compress=compress)
     pdf.add_page()
@@ -419,9 +507,18 @@ def render_pdf(agenda: Agenda, *, compress: bool = True) -> bytes:
     pdf.title_block(title, f"{OWNER_LABELS[agenda.kind]}: {owner}", note)
     if not meetings:
         pdf.set_font(FONT, "I", 11)
-        pdf.cell(0, 8, "No hay reuniones programadas en esta agenda.")
+        pdf.cell(
+            0,
+            8,
+            "No hay reuniones programadas en esta agenda.",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+    _summary_page(pdf, agenda, meetings)
     current_day: date | None = None
     for number, m in enumerate(meetings, start=1):
+        if number == 1:
+            pdf.add_page()
         if len(_dates(meetings)) > 1 and m.start.date() != current_day:
             current_day = m.start.date()
             if pdf.will_page_break(70):
@@ -459,7 +556,7 @@ def render_room_sheet_pdf(agenda: Agenda, *, compress: bool = True) -> bytes:
                     _Row(
                         (
                             format_span(m),
-                            f"{m.delegation.name}\n{authority_text(m)}",
+                            "\n".join(filter(None, (m.delegation.name, authority_text(m)))),
                             "\n".join(f"{s.code} - {s.name}" for s in m.sectors),
                         ),
                         sizes=(16, 13, 13),
