@@ -167,6 +167,7 @@ def resend(
         cc=message.cc_addrs,
         subject=message.subject,
         body=message.body_text,
+        body_html=message.body_html,
         attachments=[Attachment(a.filename, a.content_type, a.content) for a in attachments],
         due_at=now,
         now=now,
