@@ -57,6 +57,11 @@ TOPIC_MERGED = "Tema {id} fusionado en el tema {into}."
 TOPICS_RERANKED = "Nuevo orden guardado."
 REQUESTS_GENERATED = "Se generaron {count} solicitudes de reunión."
 NOTHING_SELECTED = "Seleccione al menos un tema."
+REQUEST_SAVED = "Solicitud {id} guardada."
+REQUESTS_MERGED = "Solicitudes {ids} fusionadas en la reunión multisectorial {id}."
+MERGE_NEEDS_TWO = "Seleccione al menos dos solicitudes de la misma delegación para fusionarlas."
+RUN_STARTED = "Cálculo {id} iniciado."
+RUN_CANCEL_REQUESTED = "Se pidió cancelar el cálculo {id}."
 
 _PYDANTIC = {
     "missing": "Este campo es obligatorio.",
