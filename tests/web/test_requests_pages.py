@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from runs_support import schedulable_edition
 from sqlmodel import Session, select
+from test_submissions_support import set_status
 from web_support import csrf_of
 
 from app.access.models import Role
+from app.access.principal import Principal
+from app.core import clock
 from app.scheduling.models import MeetingRequest, MeetingRequestSector, RequestStatus
-from app.scheduling.service import bilateral_grid
+from app.scheduling.service import bilateral_grid, generate_requests, read_requests, topic_titles
+from app.submissions.models import Topic
+from app.submissions.service import accept_topic
 
 HX = {"HX-Request": "true"}
 
@@ -158,3 +163,25 @@ def _world(session: Session, setup) -> object:
         sectors = {"MINSA": setup.sectors[0]}
 
     return World()
+
+
+def test_rows_show_the_titles_of_their_topics(login_as, world, session):
+    set_status(session, world.edition, "in_review")
+    now = clock.now()
+    principal = Principal(key_id=0, role=Role.sd_admin, name="SD")
+    for topic in session.exec(select(Topic)).all():
+        accept_topic(
+            session=session, edition=world.edition, topic_id=topic.id, principal=principal, now=now
+        )
+    created = generate_requests(session=session, edition=world.edition, replace=False, now=now)
+    session.commit()
+    sd = login_as(Role.sd_admin)
+    page = sd.get(f"/editions/{world.edition.id}/requests?sector=MINSA").text
+    assert "Hospital de Quillabamba" in page and "Plazas de médicos especialistas" in page
+    assert "Colegio emblemático" not in page  # a MINEDU topic
+
+    ids = [r.id for r in created]
+    read = read_requests(session=session, edition=world.edition, request_ids=[*ids, 999999])
+    assert [r.id for r in read] == sorted(ids)
+    titles = topic_titles(session=session, topic_ids=read[0].topic_ids)
+    assert set(titles) == set(read[0].topic_ids) and all(titles.values())
