@@ -31,7 +31,7 @@
         scales: { x: { time: false } },
         axes: [{ label: "segundos" }, {}],
         series: [
-          {},
+          { label: "Segundos" },
           { label: "Valor hallado", stroke: "#0b5cad", width: 2 },
           { label: "Cota demostrada", stroke: "#b3261e", width: 2, dash: [6, 4] },
         ],
