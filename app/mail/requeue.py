@@ -38,6 +38,7 @@ STATUS_ES = {
     MessageStatus.sent: "enviado",
     MessageStatus.failed: "fallido",
     MessageStatus.superseded: "reemplazado",
+    MessageStatus.cancelled: "cancelado (edición cerrada)",
 }
 
 

@@ -348,6 +348,32 @@ def read_request(*, session: Session, edition: Edition, request_id: int) -> Meet
     return render_requests(session=session, edition=edition, requests=[request])[0]
 
 
+def read_requests(
+    *, session: Session, edition: Edition, request_ids: Sequence[int]
+) -> list[MeetingRequestPublic]:
+    """The edition's requests among `request_ids` (others ignored), by id."""
+    if not request_ids:
+        return []
+    requests = session.exec(
+        select(MeetingRequest)
+        .where(
+            MeetingRequest.edition_id == edition.id,
+            col(MeetingRequest.id).in_(set(request_ids)),
+        )
+        .order_by(col(MeetingRequest.id))
+    ).all()
+    return render_requests(session=session, edition=edition, requests=requests)
+
+
+def topic_titles(*, session: Session, topic_ids: Sequence[int]) -> dict[int, str]:
+    """The titles of the topics behind requests (one query)."""
+    if not topic_ids:
+        return {}
+    return dict(
+        session.exec(select(Topic.id, Topic.title).where(col(Topic.id).in_(set(topic_ids)))).all()
+    )
+
+
 # --------------------------------------------------------------------------- edits
 
 

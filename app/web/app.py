@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.core.config import Settings
-from app.web import access, editions, followup, publish, review, schedule, setup
+from app.web import access, editions, followup, publish, requests, review, runs, schedule, setup
 from app.web.errors import install_page_errors
 from app.web.security import SESSION_COOKIE, secret_key
 
@@ -27,6 +27,8 @@ PAGE_ROUTERS: list[APIRouter] = [
     schedule.router,
     publish.router,
     followup.router,
+    requests.router,
+    runs.router,
 ]
 
 

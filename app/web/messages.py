@@ -74,8 +74,14 @@ DELIVERY_STATUS = {
     "partial": "parcial: hay envíos fallidos",
     "failed": "fallido",
     "superseded": "reemplazado por una versión posterior",
+    "cancelled": "cancelado: la edición se cerró antes del envío",
 }
 SOLVER_STATUS = {"OPTIMAL": "óptima", "FEASIBLE": "factible"}
+REQUEST_SAVED = "Solicitud {id} guardada."
+REQUESTS_MERGED = "Solicitudes {ids} fusionadas en la reunión multisectorial {id}."
+MERGE_NEEDS_TWO = "Seleccione al menos dos solicitudes de la misma delegación para fusionarlas."
+RUN_STARTED = "Cálculo {id} iniciado."
+RUN_CANCEL_REQUESTED = "Se pidió cancelar el cálculo {id}."
 
 _PYDANTIC = {
     "missing": "Este campo es obligatorio.",
