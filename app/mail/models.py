@@ -19,6 +19,7 @@ class MessageStatus(StrEnum):
     sent = "sent"
     failed = "failed"
     superseded = "superseded"
+    held = "held"  # queued before a restore: waits until the SD releases it
 
 
 class MessageKind(StrEnum):
