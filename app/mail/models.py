@@ -105,3 +105,7 @@ class DeliveryPublic(SQLModel):
     message_id: str
     attachments: list[str]
     log: list[DeliveryLogPublic]
+
+
+class ReleasedPublic(SQLModel):
+    released: int = Field(description="Held messages returned to the queue")

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 
 import app.mail.tasks  # noqa: F401  (registers the dispatch_outbox periodic job)
 from app.access.deps import SdAdmin
+from app.core import clock
 from app.core.db import SessionDep
 from app.editions.deps import EditionDep
 from app.mail import service
-from app.mail.models import DeliveryPublic, MessageStatus
+from app.mail.models import DeliveryPublic, MessageStatus, ReleasedPublic
 
 router = APIRouter(prefix="/api/editions/{edition_id}/deliveries", tags=["delivery"])
 
@@ -30,4 +31,13 @@ def list_deliveries(
     """The edition's e-mails (newest first) with status, attempts, errors and their log."""
     return service.list_deliveries(
         session=session, edition_id=edition.id, status=status, party=party, version=version
+    )
+
+
+@router.post("/release", response_model=ReleasedPublic)
+def release_held(session: SessionDep, principal: SdAdmin, edition: EditionDep) -> ReleasedPublic:
+    """Return the edition's held e-mails (queued when the restored backup was taken) to the
+    queue; they are sent at the next dispatch."""
+    return ReleasedPublic(
+        released=service.release_held(session=session, now=clock.now(), edition_id=edition.id)
     )

@@ -4,14 +4,14 @@ Semantics (the README's "E-mail delivery" states them for operators):
 - `queue_message` writes the message and the exact bytes of its attachments in the caller's
   transaction (a publication): if the publication rolls back, nothing is queued. Its
   Message-ID is fixed at queue time, so every attempt sends the same Message-ID.
-- `dispatch_due` claims ONE due message at a time with a guarded statement (`UPDATE ... SET
-  status='sending', claimed_at=now, attempts=attempts+1 WHERE id IN (the next due id [FOR
-  UPDATE SKIP LOCKED on PostgreSQL]) AND (queued, or sending with an expired claim)
-  RETURNING id`) and commits the claim before talking to SMTP: two dispatchers never hold
-  the same row. After the send it marks the message `sent`. A failure puts it back to
-  `queued` with `next_attempt_at = now + BACKOFF_BASE * 2**(attempts-1)` (capped), or
-  `failed` after MAX_ATTEMPTS or on a permanent (5xx) SMTP refusal. Every step is in
-  `delivery_log`.
+- `dispatch_due` claims ONE due message at a time: it reads the next due id (FOR UPDATE
+  SKIP LOCKED on PostgreSQL) and claims it with a guarded statement (`UPDATE ... SET
+  status='sending', claimed_at=now, attempts=attempts+1 WHERE id = :id AND (queued, or
+  sending with an expired claim) RETURNING id`), committed before talking to SMTP: two
+  dispatchers never hold the same row. After the send it marks the message `sent`. A
+  failure puts it back to `queued` with `next_attempt_at = now + BACKOFF_BASE *
+  2**(attempts-1)` (capped), or `failed` after MAX_ATTEMPTS or on a permanent (5xx) SMTP
+  refusal. Every step is in `delivery_log`.
 - A claim is a lease of `mail_lease_s`: a sender that dies holding it leaves one message
   `sending`, and once the lease expires the next dispatch claims it again. A crash between
   the SMTP handover and the `sent` mark therefore sends that message twice, with the same
@@ -243,19 +243,29 @@ def claim_due(*, engine: Engine, now: dt.datetime, limit: int, lease: dt.timedel
     )
     if engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    claim = (
-        sa.update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
-        .where(claimable)
-        .values(
-            status=MessageStatus.sending,
-            attempts=col(OutboxMessage.attempts) + 1,
-            claimed_at=now,
-        )
-        .returning(col(OutboxMessage.id))
-    )
-    with engine.begin() as conn:
-        return sorted(row[0] for row in conn.execute(claim))
+    # The ids are read first and then claimed by id: an `IN (subquery)` may be evaluated
+    # again for every row it updates and would then claim more than `limit`. The guarded
+    # UPDATE leaves out what a concurrent dispatcher claimed in between; if that was all
+    # of them, look again.
+    while True:
+        with engine.begin() as conn:
+            ids = list(conn.execute(due).scalars())
+            if not ids:
+                return []
+            claimed = conn.execute(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(ids))
+                .where(claimable)
+                .values(
+                    status=MessageStatus.sending,
+                    attempts=col(OutboxMessage.attempts) + 1,
+                    claimed_at=now,
+                )
+                .returning(col(OutboxMessage.id))
+            )
+            owned = sorted(claimed.scalars())
+        if owned:
+            return owned
 
 
 def _send_one(*, engine: Engine, settings: Settings, message_id: int, now: dt.datetime) -> bool:
