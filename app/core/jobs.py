@@ -15,7 +15,8 @@
 Backends:
 - **embedded** (the default, no configuration): jobs run in this process, off the request
   path, on a small thread pool started by the FastAPI lifespan (`jobs.start` / `jobs.stop`);
-  a loop thread runs the periodic functions and the jobs deferred with `schedule_at`.
+  a loop thread runs the periodic functions (first at its first tick, then every N
+  seconds) and the jobs deferred with `schedule_at`.
   Queued jobs live in memory: a process that stops loses them, so on start-up, before any
   job runs, the `settle_on_start` functions settle what the dead process held (a queued
   solve run is queued again, a running one fails at once, claimed e-mails return to the
@@ -272,7 +273,7 @@ class EmbeddedBackend(_Backend):
         self._cv = threading.Condition()
         self._stop = threading.Event()
         self._tick_s = tick_s
-        self._next_periodic = {p.name: time.monotonic() + p.seconds for p in _periodics.values()}
+        self._next_periodic = {p.name: time.monotonic() for p in _periodics.values()}
         self._loop = threading.Thread(
             target=self._run_loop, args=(run_periodic,), name="articula-jobs", daemon=True
         )
