@@ -6,6 +6,7 @@ import logging
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 import app.main  # noqa: F401  (every table and every job registered, for the worker)
 from app.access.service import create_key, list_keys, revoke_key
 from app.access.users import create_user, disable_user, get_user_by_email, list_users
+from app.core import backup as backups
 from app.core import clock, jobs
 from app.core.config import Settings
 from app.core.db import make_engine
@@ -24,6 +26,7 @@ from app.core.migrations import downgrade, upgrade
 from app.core.pagination import Pagination
 from app.demo import load_demo
 from app.editions.models import Delegation, Sector
+from app.mail.service import hold_queued, release_held
 from solver.cli import register as register_solver_commands
 
 cli = typer.Typer(
@@ -35,6 +38,8 @@ cli.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Web accounts (people): create, list, disable.", no_args_is_help=True)
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(users_app, name="users")
+outbox_app = typer.Typer(help="The e-mail outbox: release held messages.", no_args_is_help=True)
+cli.add_typer(outbox_app, name="outbox")
 
 
 def _settings() -> Settings:
@@ -153,6 +158,57 @@ def worker(
         )
     finally:
         engine.dispose()
+
+
+@cli.command("backup")
+def backup_command(
+    path: Path = typer.Argument(..., help="Backup file to write (must not exist)"),
+) -> None:
+    """Write a consistent backup of the database while the service runs (SQLite's online
+    backup API, or pg_dump for PostgreSQL)."""
+    try:
+        info = backups.backup(database_url=_settings().database_url, target=path)
+    except backups.BackupError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"Backup ({info.kind}, {info.size} bytes) written to {info.path}.")
+
+
+@cli.command("restore")
+def restore_command(
+    path: Path = typer.Argument(..., help="Backup file written by `articula backup`"),
+    yes: bool = typer.Option(False, "--yes", help="Replace the database without asking"),
+) -> None:
+    """Replace the database with a backup (stop the service first). E-mails that were
+    queued at backup time are held until the SD releases them (`articula outbox release`)."""
+    settings = _settings()
+    if not yes:
+        typer.confirm(f"Replace the database {settings.database_url} with {path}?", abort=True)
+    try:
+        backups.restore(database_url=settings.database_url, source=path)
+    except backups.BackupError as exc:
+        _fail(str(exc))
+        return
+    with _session() as session:
+        held = hold_queued(
+            session=session,
+            now=clock.now(),
+            detail=f"retenido al restaurar el respaldo {path.name}; la SD decide si se envía",
+        )
+    typer.echo(
+        f"Database restored from {path}. {held} queued e-mail(s) held: review them in the "
+        "delivery log and release them with `articula outbox release`."
+    )
+
+
+@outbox_app.command("release")
+def outbox_release(
+    edition: int | None = typer.Option(None, help="Only this edition's messages (its id)"),
+) -> None:
+    """Return held e-mails (after a restore) to the queue; they are sent at the next dispatch."""
+    with _session() as session:
+        released = release_held(session=session, now=clock.now(), edition_id=edition)
+    typer.echo(f"{released} e-mail(s) released.")
 
 
 @keys_app.command("create")

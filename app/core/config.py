@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "articulacion@pcm.gob.pe"
     outbox_dir: Path = Path("outbox")
+    # A sender's claim on a message expires after this long (longer than an SMTP send):
+    # a crashed sender's messages then return to the queue.
+    mail_lease_s: float = Field(default=300.0, gt=0)
 
     # Background jobs: in-process threads (embedded) or procrastinate on PostgreSQL.
     jobs_backend: Literal["embedded", "procrastinate"] = "embedded"

@@ -15,12 +15,16 @@
 Backends:
 - **embedded** (the default, no configuration): jobs run in this process, off the request
   path, on a small thread pool started by the FastAPI lifespan (`jobs.start` / `jobs.stop`);
-  a loop thread runs the periodic functions and the jobs deferred with `schedule_at`.
-  Queued jobs live in memory: a process that stops loses them (a solve run left queued or
-  running is then failed by `reap_stale_runs`). Tests wait with `jobs.drain(timeout)`.
+  a loop thread runs the periodic functions (first at its first tick, then every N
+  seconds) and the jobs deferred with `schedule_at`.
+  Queued jobs live in memory: a process that stops loses them, so on start-up, before any
+  job runs, the `settle_on_start` functions settle what the dead process held (a queued
+  solve run is queued again, a running one fails at once, claimed e-mails return to the
+  queue). One process per database in this mode. Tests wait with `jobs.drain(timeout)`.
 - **procrastinate** (ARTICULA_JOBS_BACKEND=procrastinate, PostgreSQL only): jobs are rows
   of procrastinate's queue (schema installed by migration 0003); `articula worker` runs
-  them on any number of machines; periodic functions are procrastinate periodic tasks.
+  them on any number of machines; periodic functions are procrastinate periodic tasks, and
+  the `watchdog` ones (failing the runs of a dead worker) also run in the web process.
 
 Task functions take keyword arguments that are JSON values and must be idempotent: a job
 may be delivered twice (a retry, a worker that died after finishing). The packages that own
@@ -63,10 +67,12 @@ class Periodic:
     name: str
     seconds: int
     fn: Callable[[], Any]
+    watchdog: bool = False
 
 
 _tasks: dict[str, Callable[..., Any]] = {}
 _periodics: dict[str, Periodic] = {}
+_settlers: dict[str, Callable[[], Any]] = {}
 
 
 def task(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -79,17 +85,42 @@ def task(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return decorator
 
 
-def periodic(name: str, *, seconds: int) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    """Register `f()` to run every `seconds` (also callable as the job `name`)."""
+def periodic(
+    name: str, *, seconds: int, watchdog: bool = False
+) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Register `f()` to run every `seconds` (also callable as the job `name`). A `watchdog`
+    also runs in the web process under procrastinate, so it runs even with no worker alive."""
     if seconds < 1:
         raise ValueError("periodic jobs run at most once a second")
 
     def decorator(fn: Callable[[], Any]) -> Callable[[], Any]:
-        _periodics[name] = Periodic(name, seconds, fn)
+        _periodics[name] = Periodic(name, seconds, fn, watchdog)
         _tasks[name] = fn
         return fn
 
     return decorator
+
+
+def settle_on_start(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Register `f()` to run when the embedded backend starts, before any job: it settles
+    what a previous process of this service held when it died (its jobs lived in memory)."""
+
+    def decorator(fn: Callable[[], Any]) -> Callable[[], Any]:
+        _settlers[name] = fn
+        return fn
+
+    return decorator
+
+
+def settle() -> dict[str, Any]:
+    """Run every start-up settler (what `start` does for the embedded backend)."""
+    results: dict[str, Any] = {}
+    for name, fn in _settlers.items():
+        try:
+            results[name] = fn()
+        except Exception:  # one settler's failure must not stop the service from starting
+            log.exception("start-up settler %s failed", name)
+    return results
 
 
 def registered() -> dict[str, Callable[..., Any]]:
@@ -213,6 +244,16 @@ class _Backend:
         pass
 
 
+class _Settling(_Backend):
+    """Holds the jobs queued by the start-up settlers until the embedded pool starts."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, dict[str, Any], datetime | None]] = []
+
+    def enqueue(self, name: str, kwargs: dict[str, Any], schedule_at: datetime | None) -> None:
+        self.jobs.append((name, kwargs, schedule_at))
+
+
 @dataclass(order=True)
 class _Scheduled:
     at: datetime
@@ -232,7 +273,7 @@ class EmbeddedBackend(_Backend):
         self._cv = threading.Condition()
         self._stop = threading.Event()
         self._tick_s = tick_s
-        self._next_periodic = {p.name: time.monotonic() + p.seconds for p in _periodics.values()}
+        self._next_periodic = {p.name: time.monotonic() for p in _periodics.values()}
         self._loop = threading.Thread(
             target=self._run_loop, args=(run_periodic,), name="articula-jobs", daemon=True
         )
@@ -315,12 +356,32 @@ def _run_logged(name: str, kwargs: dict[str, Any]) -> Any:
 class ProcrastinateBackend(_Backend):
     """Defers into procrastinate's PostgreSQL queue (synchronous connector)."""
 
-    def __init__(self, database_url: str, settings: Settings) -> None:
+    def __init__(self, database_url: str, settings: Settings, *, watchdogs: bool) -> None:
         import procrastinate
 
         self.app = procrastinate_app(database_url, settings=settings, sync=True)
         self.app.open()
         self._procrastinate = procrastinate
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        if watchdogs:
+            self._watchdog = threading.Thread(
+                target=self._run_watchdogs, name="articula-watchdog", daemon=True
+            )
+            self._watchdog.start()
+
+    def _run_watchdogs(self) -> None:
+        """Run the watchdog periodics in this process (a worker may be dead or absent)."""
+        due: dict[str, float] = {}
+        while not self._stop.wait(1.0):
+            now = time.monotonic()
+            for p in [p for p in _periodics.values() if p.watchdog]:
+                if now >= due.setdefault(p.name, now + p.seconds):
+                    due[p.name] = now + p.seconds
+                    try:
+                        p.fn()
+                    except Exception:
+                        log.exception("watchdog %s failed", p.name)
 
     def enqueue(self, name: str, kwargs: dict[str, Any], schedule_at: datetime | None) -> None:
         options: dict[str, Any] = {}
@@ -329,6 +390,9 @@ class ProcrastinateBackend(_Backend):
         self.app.configure_task(name, **options).defer(**kwargs)
 
     def stop(self) -> None:
+        self._stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout=5)
         self.app.close()
 
 
@@ -421,14 +485,23 @@ def start(
     with _lock:
         stop()
         if backend_name(url, settings) == "procrastinate":
-            backend: _Backend = ProcrastinateBackend(url, settings)
-        else:
-            backend = EmbeddedBackend(
-                workers=max(1, settings.jobs_workers),
-                tick_s=settings.jobs_tick_s,
-                run_periodic=settings.jobs_periodic,
+            backend: _Backend = ProcrastinateBackend(
+                url, settings, watchdogs=settings.jobs_periodic
             )
+            _context = _Context(engine=engine, settings=settings, backend=backend)
+            return
+        _context = _Context(engine=engine, settings=settings, backend=_Settling())
+        settle()  # jobs the settlers queue wait in `_Settling` until the pool exists
+        queued = _context.backend
+        backend = EmbeddedBackend(
+            workers=max(1, settings.jobs_workers),
+            tick_s=settings.jobs_tick_s,
+            run_periodic=settings.jobs_periodic,
+        )
         _context = _Context(engine=engine, settings=settings, backend=backend)
+        assert isinstance(queued, _Settling)
+        for name, kwargs, schedule_at in queued.jobs:
+            backend.enqueue(name, kwargs, schedule_at)
 
 
 def stop() -> None:

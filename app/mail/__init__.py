@@ -1,1 +1,2 @@
-"""Outgoing e-mail: an outbox table, sent exactly once by `dispatch_due` (SMTP or .eml files)."""
+"""Outgoing e-mail: an outbox table, sent by `dispatch_due` over SMTP or as .eml files,
+at least once (never lost) with one stable Message-ID per message."""

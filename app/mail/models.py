@@ -20,6 +20,7 @@ class MessageStatus(StrEnum):
     failed = "failed"
     superseded = "superseded"
     cancelled = "cancelled"  # its edition was closed before it went out
+    held = "held"  # queued before a restore: waits until the SD releases it
 
 
 class MessageKind(StrEnum):
@@ -106,3 +107,7 @@ class DeliveryPublic(SQLModel):
     message_id: str
     attachments: list[str]
     log: list[DeliveryLogPublic]
+
+
+class ReleasedPublic(SQLModel):
+    released: int = Field(description="Held messages returned to the queue")

@@ -39,6 +39,7 @@ STATUS_ES = {
     MessageStatus.failed: "fallido",
     MessageStatus.superseded: "reemplazado",
     MessageStatus.cancelled: "cancelado (edición cerrada)",
+    MessageStatus.held: "retenido tras una restauración",
 }
 
 

@@ -12,7 +12,7 @@ from app.core import clock
 from app.core.db import SessionDep
 from app.editions.deps import EditionDep
 from app.mail import requeue, service
-from app.mail.models import DeliveryPublic, MessageStatus
+from app.mail.models import DeliveryPublic, MessageStatus, ReleasedPublic
 
 router = APIRouter(prefix="/api/editions/{edition_id}/deliveries", tags=["delivery"])
 
@@ -74,4 +74,13 @@ def resend(
         actor=principal.name,
         now=clock.now(),
         settings=request.app.state.settings,
+    )
+
+
+@router.post("/release", response_model=ReleasedPublic)
+def release_held(session: SessionDep, principal: SdAdmin, edition: EditionDep) -> ReleasedPublic:
+    """Return the edition's held e-mails (queued when the restored backup was taken) to the
+    queue; they are sent at the next dispatch."""
+    return ReleasedPublic(
+        released=service.release_held(session=session, now=clock.now(), edition_id=edition.id)
     )

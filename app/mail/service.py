@@ -1,18 +1,23 @@
-"""Queueing and sending e-mail, each message exactly once.
+"""Queueing and sending e-mail: at-least-once delivery with a stable Message-ID, never lost.
 
-Semantics (see also the README section of the report):
+Semantics (the README's "E-mail delivery" states them for operators):
 - `queue_message` writes the message and the exact bytes of its attachments in the caller's
   transaction (a publication): if the publication rolls back, nothing is queued. Its
-  Message-ID is fixed at queue time, so a retry re-sends the same Message-ID.
-- `dispatch_due` claims due messages with ONE guarded statement
-  (`UPDATE ... SET status='sending', attempts=attempts+1 WHERE status='queued' AND id IN
-  (due ids [FOR UPDATE SKIP LOCKED on PostgreSQL]) RETURNING id`) and commits the claim
-  before talking to SMTP: two dispatchers, threads or processes, never claim the same row.
-  After the send it marks the message `sent`. A failure puts it back to `queued` with
-  `next_attempt_at = now + BACKOFF_BASE * 2**(attempts-1)` (capped), or `failed` after
-  MAX_ATTEMPTS or on a permanent (5xx) SMTP refusal. Every step is in `delivery_log`.
-- A crash between the SMTP handover and the `sent` mark leaves the row `sending`: it is not
-  resent automatically (at most once beats a duplicate agenda), and it shows in the log.
+  Message-ID is fixed at queue time, so every attempt sends the same Message-ID.
+- `dispatch_due` claims ONE due message at a time: it reads the next due id (FOR UPDATE
+  SKIP LOCKED on PostgreSQL) and claims it with a guarded statement (`UPDATE ... SET
+  status='sending', claimed_at=now, attempts=attempts+1 WHERE id = :id AND (queued, or
+  sending with an expired claim) RETURNING id`), committed before talking to SMTP: two
+  dispatchers never hold the same row. After the send it marks the message `sent`. A
+  failure puts it back to `queued` with `next_attempt_at = now + BACKOFF_BASE *
+  2**(attempts-1)` (capped), or `failed` after MAX_ATTEMPTS or on a permanent (5xx) SMTP
+  refusal. Every step is in `delivery_log`.
+- A claim is a lease of `mail_lease_s`: a sender that dies holding it leaves one message
+  `sending`, and once the lease expires the next dispatch claims it again. A crash between
+  the SMTP handover and the `sent` mark therefore sends that message twice, with the same
+  Message-ID; nothing else is ever sent twice and nothing is lost.
+- `held` messages (queued when a backup was taken, see `app.core.backup`) are not sent until
+  `release_held` returns them to the queue.
 - A closed edition's messages that are still `queued` are cancelled (`cancelled`, logged)
   at the start of every dispatch, so nothing goes out for an edition once it is closed.
 - Without `ARTICULA_SMTP_HOST` the message is written as `<outbox_dir>/<id>-<party>.eml`
@@ -221,29 +226,53 @@ def _permanent(exc: Exception) -> bool:
 # --------------------------------------------------------------------------- dispatch
 
 
-def claim_due(*, engine: Engine, now: dt.datetime, limit: int) -> list[int]:
-    """Atomically move due `queued` messages to `sending`; returns the ids this caller owns."""
+def claim_due(*, engine: Engine, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[int]:
+    """Atomically move due messages (queued, or `sending` under a claim older than `lease`)
+    to `sending` under a new claim; returns the ids this caller owns."""
+    claimable = sa.or_(
+        sa.and_(
+            col(OutboxMessage.status) == MessageStatus.queued,
+            col(OutboxMessage.next_attempt_at) <= now,
+        ),
+        sa.and_(
+            col(OutboxMessage.status) == MessageStatus.sending,
+            sa.or_(
+                col(OutboxMessage.claimed_at).is_(None),
+                col(OutboxMessage.claimed_at) <= now - lease,
+            ),
+        ),
+    )
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == MessageStatus.queued, OutboxMessage.next_attempt_at <= now)
+        .where(claimable)
         .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
         .limit(limit)
     )
     if engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    claim = (
-        sa.update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
-        .where(col(OutboxMessage.status) == MessageStatus.queued)
-        .values(
-            status=MessageStatus.sending,
-            attempts=col(OutboxMessage.attempts) + 1,
-            claimed_at=now,
-        )
-        .returning(col(OutboxMessage.id))
-    )
-    with engine.begin() as conn:
-        return sorted(row[0] for row in conn.execute(claim))
+    # The ids are read first and then claimed by id: an `IN (subquery)` may be evaluated
+    # again for every row it updates and would then claim more than `limit`. The guarded
+    # UPDATE leaves out what a concurrent dispatcher claimed in between; if that was all
+    # of them, look again.
+    while True:
+        with engine.begin() as conn:
+            ids = list(conn.execute(due).scalars())
+            if not ids:
+                return []
+            claimed = conn.execute(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(ids))
+                .where(claimable)
+                .values(
+                    status=MessageStatus.sending,
+                    attempts=col(OutboxMessage.attempts) + 1,
+                    claimed_at=now,
+                )
+                .returning(col(OutboxMessage.id))
+            )
+            owned = sorted(claimed.scalars())
+        if owned:
+            return owned
 
 
 def _send_one(*, engine: Engine, settings: Settings, message_id: int, now: dt.datetime) -> bool:
@@ -326,17 +355,82 @@ def cancel_closed(*, engine: Engine, now: dt.datetime) -> int:
 def dispatch_due(
     *, engine: Engine, settings: Settings, now: dt.datetime | None = None, limit: int = 500
 ) -> int:
-    """Send every due message once (claim, send, mark); returns how many were sent. The
-    queued messages of closed editions are cancelled first."""
+    """Send up to `limit` due messages, claiming each just before its send; returns how
+    many were sent. The queued messages of closed editions are cancelled first."""
     now = now or clock.now()
     cancel_closed(engine=engine, now=now)
+    lease = dt.timedelta(seconds=settings.mail_lease_s)
     sent = 0
-    while True:
-        ids = claim_due(engine=engine, now=now, limit=limit)
-        for message_id in ids:
-            sent += _send_one(engine=engine, settings=settings, message_id=message_id, now=now)
-        if len(ids) < limit:
-            return sent
+    for _ in range(limit):
+        ids = claim_due(engine=engine, now=now, limit=1, lease=lease)
+        if not ids:
+            break
+        sent += _send_one(engine=engine, settings=settings, message_id=ids[0], now=now)
+    return sent
+
+
+def release_claims(*, engine: Engine, now: dt.datetime) -> int:
+    """Return every `sending` message to the queue at once (the only sender died: the
+    embedded job runner calls this at start-up); returns how many."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(OutboxMessage)
+            .where(col(OutboxMessage.status) == MessageStatus.sending)
+            .values(status=MessageStatus.queued, claimed_at=None, next_attempt_at=now)
+        )
+        count = int(result.rowcount or 0)
+    if count:
+        log.warning("returned %s interrupted outbox message(s) to the queue", count)
+    return count
+
+
+def hold_queued(*, session: Session, now: dt.datetime, detail: str) -> int:
+    """Mark every queued or claimed message `held` (after a restore); returns how many."""
+    messages = session.exec(
+        select(OutboxMessage).where(
+            col(OutboxMessage.status).in_([MessageStatus.queued, MessageStatus.sending])
+        )
+    ).all()
+    for message in messages:
+        message.status = MessageStatus.held
+        message.claimed_at = None
+        session.add(message)
+        session.add(
+            DeliveryLog(
+                message_id=message.id,
+                edition_id=message.edition_id,
+                at=now,
+                event="held",
+                attempt=message.attempts,
+                detail=detail,
+            )
+        )
+    session.flush()
+    return len(messages)
+
+
+def release_held(*, session: Session, now: dt.datetime, edition_id: int | None = None) -> int:
+    """Return held messages (of one edition, or all) to the queue, due now; returns how many."""
+    query = select(OutboxMessage).where(OutboxMessage.status == MessageStatus.held)
+    if edition_id is not None:
+        query = query.where(OutboxMessage.edition_id == edition_id)
+    messages = session.exec(query).all()
+    for message in messages:
+        message.status = MessageStatus.queued
+        message.next_attempt_at = now
+        session.add(message)
+        session.add(
+            DeliveryLog(
+                message_id=message.id,
+                edition_id=message.edition_id,
+                at=now,
+                event="released",
+                attempt=message.attempts,
+                detail="liberado por la SD después de una restauración",
+            )
+        )
+    session.flush()
+    return len(messages)
 
 
 # --------------------------------------------------------------------------- delivery log

@@ -9,9 +9,12 @@ running run per edition (checked here, and by a partial unique index).
   solver's progress is appended to `progress` (throttled, in short transactions of its own).
 - A run whose process died stops beating: `reap_stale_runs` (periodic, and before every new
   run of the edition) fails it with "El proceso de cálculo se interrumpió", so the edition
-  is never blocked. A run queued for too long (its job lost with the process, embedded
-  mode) is failed the same way. A retried job finds the run no longer queued and does
-  nothing: a run is never re-executed; the SD starts a new one.
+  is never blocked (under procrastinate the web process runs it too, so a dead worker's run
+  is settled with no worker alive). A run queued for too long is failed the same way.
+- The embedded runner's start-up (`settle_runs`) settles what the dead process held: a
+  queued run is queued again, a running one fails at once with `RESTARTED`. A retried job
+  finds the run no longer queued and does nothing: a run is never re-executed; the SD
+  starts a new one.
 - Cancel is best effort: a queued run is cancelled at once (its job then does nothing); a
   running one is marked `cancel_requested` and ends cancelled when the solver returns
   (its result is discarded). The solver's own time limit bounds that wait.
@@ -61,6 +64,7 @@ from app.scheduling.service import sector_codes_by_request
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "El proceso de cálculo se interrumpió"
+RESTARTED = "El servidor se reinició durante el cálculo; inicie un nuevo cálculo."
 ACTIVE_EXISTS = "Ya hay un cálculo en curso para esta edición; espere a que termine o cancélelo."
 NO_PUBLISHED = "La edición no tiene un cronograma publicado"
 SSE_POLL_S = 0.5
@@ -332,11 +336,43 @@ def reap_stale_runs_of(
     return int(result.rowcount or 0)
 
 
-@jobs.periodic("reap_stale_runs", seconds=30)
+@jobs.periodic("reap_stale_runs", seconds=30, watchdog=True)
 def reap_stale_runs() -> int:
     """Periodic: fail the runs whose process died (every edition)."""
     with jobs.session_scope() as session:
         return reap_stale_runs_of(session=session)
+
+
+def settle_runs_after_restart(*, session: Session, now: dt.datetime) -> tuple[list[int], int]:
+    """The embedded runner's start-up: the previous process held every active run, so a
+    `running` one is failed at once and a `queued` one is returned (its job is queued
+    again). Returns the queued run ids and how many runs were failed."""
+    failed = session.exec(  # type: ignore[call-overload]
+        sa.update(SolveRun)
+        .where(col(SolveRun.status) == RunStatus.running)
+        .values(status=RunStatus.failed, error=RESTARTED, finished_at=now)
+    )
+    queued = list(
+        session.exec(
+            select(SolveRun.id)
+            .where(col(SolveRun.status) == RunStatus.queued)
+            .order_by(col(SolveRun.id))
+        ).all()
+    )
+    for run_id in queued:
+        jobs.defer("execute_run", session=session, run_id=run_id)
+    session.flush()
+    if failed.rowcount or queued:
+        log.warning(
+            "start-up: failed %s interrupted run(s), queued %s again", failed.rowcount, queued
+        )
+    return [int(i) for i in queued if i is not None], int(failed.rowcount or 0)
+
+
+@jobs.settle_on_start("settle_runs")
+def settle_runs() -> tuple[list[int], int]:
+    with jobs.session_scope() as session:
+        return settle_runs_after_restart(session=session, now=clock.now())
 
 
 # --------------------------------------------------------------------------- execution

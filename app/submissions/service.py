@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from app.access.idempotency import Outcome, run_once
@@ -238,6 +239,18 @@ def submit_topics(
 # --------------------------------------------------------------------------- submitting
 
 
+def _serialise_submissions(*, session: Session, delegation: Delegation) -> None:
+    """Take the delegation's write lock for the rest of the transaction: a no-op UPDATE of
+    its row (PostgreSQL: the row lock, held until commit; SQLite: the database's write lock,
+    taken before anything is read). Concurrent submissions of the same delegation then read
+    the version numbers and idempotency records one after the other, each seeing the last."""
+    session.exec(  # type: ignore[call-overload]
+        sa.update(Delegation)
+        .where(col(Delegation.id) == delegation.id)
+        .values(code=col(Delegation.code))
+    )
+
+
 def submit_topic_list(
     *,
     session: Session,
@@ -253,6 +266,7 @@ def submit_topic_list(
     delegation = resolve_delegation(
         session=session, edition=edition, code=delegation_code, principal=principal
     )
+    _serialise_submissions(session=session, delegation=delegation)
 
     def write() -> TopicListVersionPublic:
         version = submit_topics(
