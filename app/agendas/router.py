@@ -15,6 +15,7 @@ from app.agendas.schemas import AgendaJson, PublicationCreate, PublicationPublic
 from app.core import clock
 from app.core.db import SessionDep
 from app.editions.deps import EditionDep
+from app.scheduling.unscheduled import UnscheduledMeetingPublic, delegation_unscheduled
 
 router = APIRouter(prefix="/api/editions/{edition_id}", tags=["agendas"])
 
@@ -135,6 +136,19 @@ def delegation_agenda(
         version=version,
     )
     return _download(document)
+
+
+@router.get(
+    "/agendas/delegations/{code}/unscheduled", response_model=list[UnscheduledMeetingPublic]
+)
+def delegation_unscheduled_meetings(
+    code: str, session: SessionDep, principal: CurrentPrincipal, edition: EditionDep
+) -> list[UnscheduledMeetingPublic]:
+    """The delegation's requested meetings left out of the published schedule, each with
+    the reason in Spanish ([] before the first publication)."""
+    return delegation_unscheduled(
+        session=session, edition=edition, delegation_code=code, principal=principal
+    )
 
 
 @router.get("/agendas/rooms/{room_id}", **DOWNLOAD)

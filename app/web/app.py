@@ -12,14 +12,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.core.config import Settings
-from app.web import access, editions, review, setup
+from app.web import access, delegation, editions, review, setup
 from app.web.errors import install_page_errors
 from app.web.security import SESSION_COOKIE, secret_key
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 # Every page router, one per area, in one visible list.
-PAGE_ROUTERS: list[APIRouter] = [access.router, editions.router, setup.router, review.router]
+PAGE_ROUTERS: list[APIRouter] = [
+    access.router,
+    editions.router,
+    setup.router,
+    review.router,
+    delegation.router,
+]
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -57,6 +57,12 @@ TOPIC_MERGED = "Tema {id} fusionado en el tema {into}."
 TOPICS_RERANKED = "Nuevo orden guardado."
 REQUESTS_GENERATED = "Se generaron {count} solicitudes de reunión."
 NOTHING_SELECTED = "Seleccione al menos un tema."
+TOPICS_SAVED = "Lista de temas guardada como versión {number}."
+TOPICS_INVALID = "La lista tiene errores; corríjalos (están junto a cada tema) y vuelva a guardar."
+TOPICS_EMPTY = (
+    "La lista no tiene temas: guardarla retira todos los temas de su delegación. Marque la "
+    "confirmación si es lo que desea."
+)
 
 _PYDANTIC = {
     "missing": "Este campo es obligatorio.",
