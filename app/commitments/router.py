@@ -14,6 +14,9 @@ Who may call what (anything not allowed answers the same 404 as something missin
 - GET  /api/commitments/{id}, /{id}/history: SD, responsible party, meeting's rapporteur.
 - PATCH /api/commitments/{id}: SD; the meeting's rapporteur until the records close (409).
 - POST /api/commitments/{id}/status: SD (also reopens final ones), responsible party.
+- GET  /api/commitments/{id}/evidence, .../evidence/{eid}/file, POST .../evidence/links,
+  .../evidence/files: SD, responsible party; added at any status (413 over the size limit,
+  415 for a type outside the list).
 
 A delegation preparing its topics reads its open commitments with the list filter:
 `GET /api/commitments?open=true` (its scope is applied automatically; add `sector_id=` to
@@ -26,11 +29,12 @@ import email.parser
 import email.policy
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from app.access.deps import CurrentPrincipal, SdAdmin
-from app.commitments import export, importing, service
+from app.commitments import evidence, export, importing, service
+from app.commitments.evidence import EvidenceLinkIn, EvidencePublic
 from app.commitments.models import (
     AssignmentCreate,
     AssignmentPublic,
@@ -49,6 +53,7 @@ from app.commitments.models import (
     StatusChangeIn,
     SummaryPublic,
 )
+from app.core import clock
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.pagination import Page, PaginationDep
@@ -306,3 +311,93 @@ def commitment_history(
 ) -> object:
     """Every change of the commitment, oldest first (who and when)."""
     return service.history(session=session, commitment_id=commitment_id, principal=principal)
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+@router.get("/{commitment_id}/evidence", response_model=list[EvidencePublic])
+def list_evidence(
+    commitment_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> list[EvidencePublic]:
+    """The links and files added as evidence, oldest first."""
+    return evidence.list_evidence(session=session, commitment_id=commitment_id, principal=principal)
+
+
+@router.post(
+    "/{commitment_id}/evidence/links",
+    response_model=EvidencePublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def add_evidence_link(
+    commitment_id: int, link_in: EvidenceLinkIn, session: SessionDep, principal: CurrentPrincipal
+) -> EvidencePublic:
+    """Add a link (http or https) as evidence, at any status."""
+    return evidence.add_link(
+        session=session,
+        commitment_id=commitment_id,
+        link_in=link_in,
+        principal=principal,
+        now=clock.now(),
+    )
+
+
+@router.post(
+    "/{commitment_id}/evidence/files",
+    response_model=EvidencePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        413: {"description": "The file is over the size limit (evidence_max_bytes)"},
+        415: {"description": "Not a PDF, an image or an office document (by its content)"},
+    },
+)
+async def add_evidence_file(
+    commitment_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, WebP or office document")],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> EvidencePublic:
+    """Upload a file as evidence, at any status."""
+    settings = request.app.state.settings
+    content = await file.read(settings.evidence_max_bytes + 1)
+    return await run_in_threadpool(
+        evidence.add_file,
+        session=session,
+        commitment_id=commitment_id,
+        filename=file.filename or "evidencia",
+        content=content,
+        note=note,
+        principal=principal,
+        folder=evidence.evidence_folder(settings),
+        max_bytes=settings.evidence_max_bytes,
+        now=clock.now(),
+    )
+
+
+@router.get(
+    "/{commitment_id}/evidence/{evidence_id}/file",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def evidence_file(
+    commitment_id: int,
+    evidence_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    """An uploaded evidence file, as it was sent."""
+    row, content = evidence.evidence_file(
+        session=session,
+        commitment_id=commitment_id,
+        evidence_id=evidence_id,
+        principal=principal,
+        folder=evidence.evidence_folder(request.app.state.settings),
+    )
+    return Response(
+        content,
+        media_type=row.media_type or "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{row.filename}"'},
+    )

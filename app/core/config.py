@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "articulacion@pcm.gob.pe"
     outbox_dir: Path = Path("outbox")
+    # uploaded evidence of commitments (never in git): by default `evidence/` next to the
+    # SQLite file, else in the working directory; the limit applies to each file
+    evidence_dir: Path | None = None
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     # Background jobs: in-process threads (embedded) or procrastinate on PostgreSQL.
     jobs_backend: Literal["embedded", "procrastinate"] = "embedded"
