@@ -63,6 +63,14 @@ TOPICS_EMPTY = (
     "La lista no tiene temas: guardarla retira todos los temas de su delegación. Marque la "
     "confirmación si es lo que desea."
 )
+FEED_ROTATED = (
+    "Se generó una nueva dirección de suscripción; la anterior dejó de funcionar. Actualice "
+    "la suscripción en su calendario."
+)
+COMMITMENT_STATUS = "El compromiso pasó a «{status}»."
+EVIDENCE_ADDED = "Evidencia agregada."
+EVIDENCE_MISSING = "Indique un enlace o elija un archivo."
+EVIDENCE_BAD_LINK = "El enlace no es válido: debe empezar por https:// o http://."
 
 _PYDANTIC = {
     "missing": "Este campo es obligatorio.",
