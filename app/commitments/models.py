@@ -99,6 +99,22 @@ class AssignmentPublic(SQLModel):
     assigned_at: dt.datetime
 
 
+class RapporteurMeetingPublic(SQLModel):
+    """A meeting of the current published version assigned to a rapporteur."""
+
+    request_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room: str
+    delegation: str
+    delegation_name: str
+    sectors: list[str]
+    topics: list[str]
+    rapporteur_name: str
+    recorded: bool
+    held: bool | None
+
+
 class Attendee(SQLModel):
     model_config = _INPUT
     name: str = Field(min_length=1, max_length=160)

@@ -4,6 +4,8 @@ Who may call what (anything not allowed answers the same 404 as something missin
 
 - POST /api/editions/{id}/rapporteur-assignments: SD.
 - GET  /api/editions/{id}/rapporteur-assignments: SD (all), rapporteur (its own).
+- GET  /api/editions/{id}/rapporteur-meetings: the same, as the current version's meetings
+  (day, time, room, parties, topics, recorded or not); cancelled meetings drop out.
 - PUT/GET /api/editions/{id}/meetings/{rid}/record, POST/GET .../meetings/{rid}/commitments:
   SD; the meeting's own rapporteur (writes: 409 once the records are closed).
 - POST /api/editions/{id}/records/close: SD.
@@ -49,6 +51,7 @@ from app.commitments.models import (
     MeetingCommitmentCreate,
     MeetingRecordIn,
     MeetingRecordPublic,
+    RapporteurMeetingPublic,
     RecordsClosurePublic,
     StatusChangeIn,
     SummaryPublic,
@@ -74,6 +77,15 @@ def assign_rapporteur(
     return service.assign_rapporteur(
         session=session, edition=edition, assignment_in=assignment_in, principal=principal
     )
+
+
+@editions_router.get("/rapporteur-meetings", response_model=list[RapporteurMeetingPublic])
+def rapporteur_meetings(
+    edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
+) -> list[RapporteurMeetingPublic]:
+    """Assigned meetings of the current published version, by start time (a rapporteur its
+    own, the SD all)."""
+    return service.rapporteur_meetings(session=session, edition=edition, principal=principal)
 
 
 @editions_router.get("/rapporteur-assignments", response_model=list[AssignmentPublic])
