@@ -8,6 +8,8 @@ Who may call what (anything not allowed answers the same 404 as something missin
   (day, time, room, parties, topics, recorded or not); cancelled meetings drop out.
 - PUT/GET /api/editions/{id}/meetings/{rid}/record, POST/GET .../meetings/{rid}/commitments:
   SD; the meeting's own rapporteur (writes: 409 once the records are closed).
+- POST /api/editions/{id}/meetings/{rid}/record/close: SD; the meeting's own rapporteur
+  (the record stops being a draft: the rapporteur gets 409 for later writes).
 - POST /api/editions/{id}/records/close: SD.
 - GET  /api/commitments (filters, pages): SD all; sector / delegation the commitments it is
   responsible for; rapporteur those of its meetings.
@@ -111,6 +113,16 @@ def record_meeting(
         request_id=request_id,
         record_in=record_in,
         principal=principal,
+    )
+
+
+@editions_router.post("/meetings/{request_id}/record/close", response_model=MeetingRecordPublic)
+def close_record(
+    request_id: int, edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
+) -> MeetingRecordPublic:
+    """Close the meeting's record: no longer a draft, its rapporteur can no longer change it."""
+    return service.close_record(
+        session=session, edition=edition, request_id=request_id, principal=principal
     )
 
 

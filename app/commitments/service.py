@@ -156,6 +156,15 @@ def _is_own_meeting(
     return a is not None and a.key_id == principal.key_id
 
 
+def _record_closed(*, session: Session, edition_id: int, request_id: int) -> bool:
+    record = session.exec(
+        select(MeetingRecord).where(
+            MeetingRecord.edition_id == edition_id, MeetingRecord.request_id == request_id
+        )
+    ).first()
+    return record is not None and record.closed_at is not None
+
+
 def meeting_for(
     *,
     session: Session,
@@ -178,6 +187,19 @@ def meeting_for(
     meeting = published_meeting(session=session, edition=edition, request_id=request_id)
     if write and principal.is_rapporteur and records_closed(session=session, edition_id=edition.id):  # type: ignore[arg-type]
         raise _closed_conflict()
+    if (
+        write
+        and principal.is_rapporteur
+        and _record_closed(
+            session=session,
+            edition_id=edition.id,
+            request_id=request_id,  # type: ignore[arg-type]
+        )
+    ):
+        raise Conflict(
+            "Usted cerró la relatoría de esta reunión: ya no se puede modificar; pida a la SD "
+            "cualquier corrección."
+        )
     if write and principal.is_rapporteur and clock.now() < meeting.starts_at:
         starts = meeting.starts_at.astimezone(LIMA)
         raise Conflict(
@@ -296,6 +318,7 @@ def rapporteur_meetings(
             rapporteur_name=own[m.request_id].rapporteur_name,
             recorded=m.request_id in records,
             held=records[m.request_id].held if m.request_id in records else None,
+            closed=m.request_id in records and records[m.request_id].closed_at is not None,
         )
         for m in chosen
     ]
@@ -312,6 +335,7 @@ def _record_public(r: MeetingRecord) -> MeetingRecordPublic:
         recorded_by=r.recorded_by,
         recorded_at=r.recorded_at,
         updated_at=r.updated_at,
+        closed_at=r.closed_at,
     )
 
 
@@ -364,6 +388,27 @@ def get_record(
     ).first()
     if record is None:
         raise NotFound(f"La reunión {request_id} aún no tiene relatoría.")
+    return _record_public(record)
+
+
+def close_record(
+    *, session: Session, edition: Edition, request_id: int, principal: Principal
+) -> MeetingRecordPublic:
+    """Close a meeting's record (no longer a draft): its rapporteur can no longer change it
+    nor add commitments; the SD still can. 404 before there is a record."""
+    meeting_for(
+        session=session, edition=edition, request_id=request_id, principal=principal, write=True
+    )
+    record = session.exec(
+        select(MeetingRecord).where(
+            MeetingRecord.edition_id == edition.id, MeetingRecord.request_id == request_id
+        )
+    ).first()
+    if record is None:
+        raise NotFound(f"La reunión {request_id} aún no tiene relatoría.")
+    record.closed_at = clock.now()
+    session.add(record)
+    session.flush()
     return _record_public(record)
 
 

@@ -231,3 +231,25 @@ def test_a_cancelled_meeting_drops_out_of_the_rapporteurs_list(client, session, 
         f"/api/editions/{p.edition_id}/meetings/{other}/record", json=RECORD, headers=p.as_("A")
     )
     assert gone.status_code == 404
+
+
+def test_a_closed_record_is_no_longer_a_draft(client, session, settings, frozen_now):
+    p = published(session, settings)
+    own = p.request("D1")
+    assign(client, p, "A", [own])
+    frozen_now(AFTER_THE_MEETINGS)
+    base = f"/api/editions/{p.edition_id}/meetings/{own}"
+    assert client.post(f"{base}/record/close", headers=p.as_("A")).status_code == 404  # none yet
+    draft = client.put(f"{base}/record", json=RECORD, headers=p.as_("A"))
+    assert draft.status_code == 200 and draft.json()["closed_at"] is None
+    closed = client.post(f"{base}/record/close", headers=p.as_("A"))
+    assert closed.status_code == 200 and closed.json()["closed_at"] is not None
+    again = client.put(f"{base}/record", json=RECORD, headers=p.as_("A"))
+    assert again.status_code == 409 and "cerró la relatoría" in again.json()["detail"]
+    late = client.post(f"{base}/commitments", json=commitment_body(p, "D1"), headers=p.as_("A"))
+    assert late.status_code == 409
+    assert client.put(f"{base}/record", json=RECORD, headers=p.sd()).status_code == 200
+    listed = client.get(
+        f"/api/editions/{p.edition_id}/rapporteur-meetings", headers=p.as_("A")
+    ).json()
+    assert listed[0]["recorded"] and listed[0]["closed"] and listed[0]["held"]
