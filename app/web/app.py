@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.core.config import Settings
-from app.web import access, delegation, editions, ministry, review, setup
+from app.web import access, delegation, editions, ministry, rapporteur, review, setup
 from app.web.errors import install_page_errors
 from app.web.security import SESSION_COOKIE, secret_key
 
@@ -26,6 +26,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     review.router,
     delegation.router,
     ministry.router,
+    rapporteur.router,
 ]
 
 

@@ -71,6 +71,16 @@ COMMITMENT_STATUS = "El compromiso pasó a «{status}»."
 EVIDENCE_ADDED = "Evidencia agregada."
 EVIDENCE_MISSING = "Indique un enlace o elija un archivo."
 EVIDENCE_BAD_LINK = "El enlace no es válido: debe empezar por https:// o http://."
+RECORD_SAVED = "Relatoría guardada como borrador."
+RECORD_CLOSED = "Relatoría guardada y cerrada."
+COMMITMENT_ADDED = "Compromiso registrado."
+NOT_HELD_REASON = "Indique el motivo por el que la reunión no se realizó."
+RESPONSIBLE_MISSING = "Elija el responsable del compromiso."
+DEADLINE_MISSING = "Indique el plazo (una fecha)."
+AMOUNT_INVALID = "Indique el monto en soles como un número (p. ej. 1500000.00)."
+AMOUNT_MISSING = "Un compromiso presupuestal necesita su monto en soles."
+DESCRIPTION_MISSING = "Describa el compromiso (al menos 3 caracteres)."
+TYPE_MISSING = "Elija el tipo de compromiso."
 
 _PYDANTIC = {
     "missing": "Este campo es obligatorio.",
