@@ -318,9 +318,9 @@ def _row_errors(rows: list[TopicRow], errors: list[dict[str, Any]]) -> None:
         if not rest or not rest[0].isdigit() or int(rest[0]) >= len(rows):
             continue
         name = rest[1] if len(rest) > 1 else "title"
-        message = error.get("msg", "")
-        if "ctx" in error or "type" in error and error.get("type") != "invalid":
-            message = messages.validation_message(error)
+        # the service's messages are Spanish already; pydantic's are translated
+        invalid = error.get("type") == "invalid"
+        message = str(error.get("msg", "")) if invalid else messages.validation_message(error)
         rows[int(rest[0])].errors.setdefault(name, message)
 
 
