@@ -219,6 +219,7 @@ def _commitment_page(
             if s in TRANSITIONS[CommitmentStatus(commitment.status)]
         ],
         COMMITMENT_STATUS=COMMITMENT_STATUS,
+        max_mb=request.app.state.settings.evidence_max_bytes / (1024 * 1024),
         errors=errors or {},
     )
 
