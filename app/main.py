@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 import app.models  # noqa: F401  (every table registered before the first query)
 from app.access.router import router as access_router
+from app.agendas.router import feeds_router
 from app.agendas.router import router as agendas_router
 from app.commitments.router import editions_router as commitments_editions_router
 from app.commitments.router import router as commitments_router
@@ -36,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     runs_router,
     adjust_router,
     agendas_router,
+    feeds_router,
     mail_router,
     commitments_editions_router,
     commitments_router,

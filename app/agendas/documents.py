@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from app.access.principal import Principal
 from app.agendas import formats
 from app.agendas.formats import AgendaFormat
+from app.agendas.render.model import Agenda
 from app.agendas.service import OwnerKind, build_agenda, load_context
 from app.core.errors import NotFound
 from app.editions.models import Delegation, Edition, EditionDelegation, EditionSector, Room, Sector
@@ -73,6 +74,26 @@ def _owner(
     return None, None
 
 
+def agenda_of(
+    *,
+    session: Session,
+    edition: Edition,
+    principal: Principal,
+    kind: OwnerKind,
+    version: int | None = None,
+    code: str | None = None,
+    room_id: int | None = None,
+) -> Agenda:
+    """One agenda of a version (the current one by default) of the edition, if the caller
+    may read it (what a page shows and every format renders)."""
+    owner_id, owner = _owner(
+        session=session, edition=edition, principal=principal, kind=kind, code=code, room_id=room_id
+    )
+    row = get_version(session=session, edition=edition, number=version)
+    ctx = load_context(session=session, edition=edition, version=row)
+    return build_agenda(ctx, kind=kind, owner_id=owner_id, owner=owner)
+
+
 def agenda_document(
     *,
     session: Session,
@@ -85,12 +106,15 @@ def agenda_document(
     room_id: int | None = None,
 ) -> Document:
     """One agenda of a version (the current one by default) of the edition, rendered."""
-    owner_id, owner = _owner(
-        session=session, edition=edition, principal=principal, kind=kind, code=code, room_id=room_id
+    agenda = agenda_of(
+        session=session,
+        edition=edition,
+        principal=principal,
+        kind=kind,
+        version=version,
+        code=code,
+        room_id=room_id,
     )
-    row = get_version(session=session, edition=edition, number=version)
-    ctx = load_context(session=session, edition=edition, version=row)
-    agenda = build_agenda(ctx, kind=kind, owner_id=owner_id, owner=owner)
     return Document(
         content=formats.render(agenda, fmt),
         media_type=formats.content_type(fmt),

@@ -8,15 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.access.deps import CurrentPrincipal, SdAdmin
-from app.agendas import delivery, formats
+from app.agendas import delivery, feeds, formats
 from app.agendas.documents import Document, agenda_document
+from app.agendas.feeds import SectorFeedPublic
 from app.agendas.formats import AgendaFormat
 from app.agendas.schemas import AgendaJson, PublicationCreate, PublicationPublic
 from app.core import clock
 from app.core.db import SessionDep
 from app.editions.deps import EditionDep
+from app.scheduling.unscheduled import UnscheduledMeetingPublic, delegation_unscheduled
 
 router = APIRouter(prefix="/api/editions/{edition_id}", tags=["agendas"])
+feeds_router = APIRouter(prefix="/api", tags=["agendas"])
 
 DOWNLOAD = {
     "response_class": Response,
@@ -137,6 +140,19 @@ def delegation_agenda(
     return _download(document)
 
 
+@router.get(
+    "/agendas/delegations/{code}/unscheduled", response_model=list[UnscheduledMeetingPublic]
+)
+def delegation_unscheduled_meetings(
+    code: str, session: SessionDep, principal: CurrentPrincipal, edition: EditionDep
+) -> list[UnscheduledMeetingPublic]:
+    """The delegation's requested meetings left out of the published schedule, each with
+    the reason in Spanish ([] before the first publication)."""
+    return delegation_unscheduled(
+        session=session, edition=edition, delegation_code=code, principal=principal
+    )
+
+
 @router.get("/agendas/rooms/{room_id}", **DOWNLOAD)
 def room_agenda(
     room_id: int,
@@ -177,3 +193,34 @@ def grid_agenda(
         version=version,
     )
     return _download(document)
+
+
+# --------------------------------------------------------------------------- calendar feeds
+
+
+@feeds_router.get("/sectors/{code}/feed", response_model=SectorFeedPublic)
+def sector_feed(code: str, session: SessionDep, principal: CurrentPrincipal) -> SectorFeedPublic:
+    """The ministry's calendar subscription address (the sector itself or the SD)."""
+    return feeds.sector_feed(session=session, code=code, principal=principal, now=clock.now())
+
+
+@feeds_router.post("/sectors/{code}/feed/rotate", response_model=SectorFeedPublic)
+def rotate_sector_feed(
+    code: str, session: SessionDep, principal: CurrentPrincipal
+) -> SectorFeedPublic:
+    """A new secret address; calendars subscribed to the old one stop updating."""
+    return feeds.rotate_sector_feed(
+        session=session, code=code, principal=principal, now=clock.now()
+    )
+
+
+@feeds_router.get(
+    "/feeds/sectors/{token}.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}},
+)
+def sector_feed_calendar(token: str, session: SessionDep) -> Response:
+    """The subscribed calendar: the secret token in the address is the credential (calendar
+    applications send no key); an unknown or rotated token is a 404."""
+    document = feeds.feed_calendar(session=session, token=token)
+    return Response(content=document.content, media_type=document.media_type)

@@ -3,7 +3,8 @@
 Tables:
 - `rapporteur_assignment`: which rapporteur key records which published meeting, addressed
   by its stable identity (edition_id, request_id); one rapporteur per meeting.
-- `meeting_record`: what the rapporteur wrote down (held or not and why, attendees, notes).
+- `meeting_record`: what the rapporteur wrote down (held or not and why, attendees, notes),
+  a draft until the rapporteur closes it.
 - `records_closure`: the SD closed the records of an edition (rapporteurs then get 409).
 - `commitment`: an agreement to follow up, recorded in a meeting or imported from history.
 - `commitment_event`: every change of a commitment (created, imported, edited, status).
@@ -99,6 +100,23 @@ class AssignmentPublic(SQLModel):
     assigned_at: dt.datetime
 
 
+class RapporteurMeetingPublic(SQLModel):
+    """A meeting of the current published version assigned to a rapporteur."""
+
+    request_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room: str
+    delegation: str
+    delegation_name: str
+    sectors: list[str]
+    topics: list[str]
+    rapporteur_name: str
+    recorded: bool
+    held: bool | None
+    closed: bool
+
+
 class Attendee(SQLModel):
     model_config = _INPUT
     name: str = Field(min_length=1, max_length=160)
@@ -120,6 +138,9 @@ class MeetingRecord(SQLModel, table=True):
     recorded_by: str = Field(max_length=120)
     recorded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: dt.datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="The rapporteur closed it (no draft)"
+    )
 
 
 class MeetingRecordIn(SQLModel):
@@ -148,6 +169,7 @@ class MeetingRecordPublic(SQLModel):
     recorded_by: str
     recorded_at: dt.datetime
     updated_at: dt.datetime
+    closed_at: dt.datetime | None = None
 
 
 class RecordsClosure(SQLModel, table=True):

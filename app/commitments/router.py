@@ -4,8 +4,12 @@ Who may call what (anything not allowed answers the same 404 as something missin
 
 - POST /api/editions/{id}/rapporteur-assignments: SD.
 - GET  /api/editions/{id}/rapporteur-assignments: SD (all), rapporteur (its own).
+- GET  /api/editions/{id}/rapporteur-meetings: the same, as the current version's meetings
+  (day, time, room, parties, topics, recorded or not); cancelled meetings drop out.
 - PUT/GET /api/editions/{id}/meetings/{rid}/record, POST/GET .../meetings/{rid}/commitments:
   SD; the meeting's own rapporteur (writes: 409 once the records are closed).
+- POST /api/editions/{id}/meetings/{rid}/record/close: SD; the meeting's own rapporteur
+  (the record stops being a draft: the rapporteur gets 409 for later writes).
 - POST /api/editions/{id}/records/close: SD.
 - GET  /api/commitments (filters, pages): SD all; sector / delegation the commitments it is
   responsible for; rapporteur those of its meetings.
@@ -14,6 +18,9 @@ Who may call what (anything not allowed answers the same 404 as something missin
 - GET  /api/commitments/{id}, /{id}/history: SD, responsible party, meeting's rapporteur.
 - PATCH /api/commitments/{id}: SD; the meeting's rapporteur until the records close (409).
 - POST /api/commitments/{id}/status: SD (also reopens final ones), responsible party.
+- GET  /api/commitments/{id}/evidence, .../evidence/{eid}/file, POST .../evidence/links,
+  .../evidence/files: SD, responsible party; added at any status (413 over the size limit,
+  415 for a type outside the list).
 
 A delegation preparing its topics reads its open commitments with the list filter:
 `GET /api/commitments?open=true` (its scope is applied automatically; add `sector_id=` to
@@ -26,11 +33,12 @@ import email.parser
 import email.policy
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from app.access.deps import CurrentPrincipal, SdAdmin
-from app.commitments import export, importing, service
+from app.commitments import evidence, export, importing, service
+from app.commitments.evidence import EvidenceLinkIn, EvidencePublic
 from app.commitments.models import (
     AssignmentCreate,
     AssignmentPublic,
@@ -45,10 +53,12 @@ from app.commitments.models import (
     MeetingCommitmentCreate,
     MeetingRecordIn,
     MeetingRecordPublic,
+    RapporteurMeetingPublic,
     RecordsClosurePublic,
     StatusChangeIn,
     SummaryPublic,
 )
+from app.core import clock
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.pagination import Page, PaginationDep
@@ -69,6 +79,15 @@ def assign_rapporteur(
     return service.assign_rapporteur(
         session=session, edition=edition, assignment_in=assignment_in, principal=principal
     )
+
+
+@editions_router.get("/rapporteur-meetings", response_model=list[RapporteurMeetingPublic])
+def rapporteur_meetings(
+    edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
+) -> list[RapporteurMeetingPublic]:
+    """Assigned meetings of the current published version, by start time (a rapporteur its
+    own, the SD all)."""
+    return service.rapporteur_meetings(session=session, edition=edition, principal=principal)
 
 
 @editions_router.get("/rapporteur-assignments", response_model=list[AssignmentPublic])
@@ -94,6 +113,16 @@ def record_meeting(
         request_id=request_id,
         record_in=record_in,
         principal=principal,
+    )
+
+
+@editions_router.post("/meetings/{request_id}/record/close", response_model=MeetingRecordPublic)
+def close_record(
+    request_id: int, edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
+) -> MeetingRecordPublic:
+    """Close the meeting's record: no longer a draft, its rapporteur can no longer change it."""
+    return service.close_record(
+        session=session, edition=edition, request_id=request_id, principal=principal
     )
 
 
@@ -306,3 +335,93 @@ def commitment_history(
 ) -> object:
     """Every change of the commitment, oldest first (who and when)."""
     return service.history(session=session, commitment_id=commitment_id, principal=principal)
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+@router.get("/{commitment_id}/evidence", response_model=list[EvidencePublic])
+def list_evidence(
+    commitment_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> list[EvidencePublic]:
+    """The links and files added as evidence, oldest first."""
+    return evidence.list_evidence(session=session, commitment_id=commitment_id, principal=principal)
+
+
+@router.post(
+    "/{commitment_id}/evidence/links",
+    response_model=EvidencePublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def add_evidence_link(
+    commitment_id: int, link_in: EvidenceLinkIn, session: SessionDep, principal: CurrentPrincipal
+) -> EvidencePublic:
+    """Add a link (http or https) as evidence, at any status."""
+    return evidence.add_link(
+        session=session,
+        commitment_id=commitment_id,
+        link_in=link_in,
+        principal=principal,
+        now=clock.now(),
+    )
+
+
+@router.post(
+    "/{commitment_id}/evidence/files",
+    response_model=EvidencePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        413: {"description": "The file is over the size limit (evidence_max_bytes)"},
+        415: {"description": "Not a PDF, an image or an office document (by its content)"},
+    },
+)
+async def add_evidence_file(
+    commitment_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, WebP or office document")],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> EvidencePublic:
+    """Upload a file as evidence, at any status."""
+    settings = request.app.state.settings
+    content = await file.read(settings.evidence_max_bytes + 1)
+    return await run_in_threadpool(
+        evidence.add_file,
+        session=session,
+        commitment_id=commitment_id,
+        filename=file.filename or "evidencia",
+        content=content,
+        note=note,
+        principal=principal,
+        folder=evidence.evidence_folder(settings),
+        max_bytes=settings.evidence_max_bytes,
+        now=clock.now(),
+    )
+
+
+@router.get(
+    "/{commitment_id}/evidence/{evidence_id}/file",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def evidence_file(
+    commitment_id: int,
+    evidence_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    """An uploaded evidence file, as it was sent."""
+    row, content = evidence.evidence_file(
+        session=session,
+        commitment_id=commitment_id,
+        evidence_id=evidence_id,
+        principal=principal,
+        folder=evidence.evidence_folder(request.app.state.settings),
+    )
+    return Response(
+        content,
+        media_type=row.media_type or "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{row.filename}"'},
+    )

@@ -54,6 +54,7 @@ from app.commitments.models import (
     MeetingRecordIn,
     MeetingRecordPublic,
     RapporteurAssignment,
+    RapporteurMeetingPublic,
     RecordsClosure,
     StatusChangeIn,
     SummaryPublic,
@@ -62,7 +63,7 @@ from app.commitments.models import (
 from app.core import clock
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import Page, Pagination
-from app.editions.models import Delegation, Edition, Sector
+from app.editions.models import Delegation, Edition, Room, Sector
 from app.scheduling.publication import current_meetings
 from app.scheduling.versions import ScheduledMeeting
 from app.submissions.models import Topic
@@ -155,6 +156,15 @@ def _is_own_meeting(
     return a is not None and a.key_id == principal.key_id
 
 
+def _record_closed(*, session: Session, edition_id: int, request_id: int) -> bool:
+    record = session.exec(
+        select(MeetingRecord).where(
+            MeetingRecord.edition_id == edition_id, MeetingRecord.request_id == request_id
+        )
+    ).first()
+    return record is not None and record.closed_at is not None
+
+
 def meeting_for(
     *,
     session: Session,
@@ -164,7 +174,9 @@ def meeting_for(
     write: bool,
 ) -> ScheduledMeeting:
     """The published meeting if the caller may act on it: the SD, or its own rapporteur
-    (who gets a 409 for writes once the records are closed); everyone else a 404."""
+    (who gets a 409 for writes before the meeting starts and once the records are closed);
+    everyone else a 404, also for a meeting the current version no longer has (cancelled).
+    The SD may record at any time (corrections, records taken on paper)."""
     if not (
         principal.is_sd
         or _is_own_meeting(
@@ -175,6 +187,26 @@ def meeting_for(
     meeting = published_meeting(session=session, edition=edition, request_id=request_id)
     if write and principal.is_rapporteur and records_closed(session=session, edition_id=edition.id):  # type: ignore[arg-type]
         raise _closed_conflict()
+    if (
+        write
+        and principal.is_rapporteur
+        and _record_closed(
+            session=session,
+            edition_id=edition.id,
+            request_id=request_id,  # type: ignore[arg-type]
+        )
+    ):
+        raise Conflict(
+            "Usted cerró la relatoría de esta reunión: ya no se puede modificar; pida a la SD "
+            "cualquier corrección."
+        )
+    if write and principal.is_rapporteur and clock.now() < meeting.starts_at:
+        starts = meeting.starts_at.astimezone(LIMA)
+        raise Conflict(
+            f"La reunión aún no empieza: podrá registrarla desde las {starts:%H:%M} del "
+            f"{starts:%d/%m/%Y} (hora de Lima).",
+            starts_at=meeting.starts_at.isoformat(),
+        )
     return meeting
 
 
@@ -239,6 +271,59 @@ def list_assignments(
     return [_assignment_public(a, name) for a, name in session.exec(query).all()]
 
 
+def rapporteur_meetings(
+    *, session: Session, edition: Edition, principal: Principal
+) -> list[RapporteurMeetingPublic]:
+    """The assigned meetings of the current published version, by start time: a
+    rapporteur's own, every one for the SD; a meeting a later version cancelled drops out."""
+    assignments = list_assignments(session=session, edition=edition, principal=principal)
+    meetings = current_meetings_by_request(session=session, edition=edition)
+    own = {a.request_id: a for a in assignments if a.request_id in meetings}
+    if not own:
+        return []
+    chosen = sorted((meetings[r] for r in own), key=lambda m: (m.starts_at, m.room_id))
+    rooms = dict(
+        session.exec(select(Room.id, Room.name).where(Room.edition_id == edition.id)).all()
+    )
+    delegations = {
+        d.id: d
+        for d in session.exec(
+            select(Delegation).where(col(Delegation.id).in_({m.delegation_id for m in chosen}))
+        ).all()
+    }
+    sector_codes = dict(session.exec(select(Sector.id, Sector.code)).all())
+    topic_ids = {t for m in chosen for t in m.topic_ids}
+    titles = dict(
+        session.exec(select(Topic.id, Topic.title).where(col(Topic.id).in_(topic_ids))).all()
+    )
+    records = {
+        r.request_id: r
+        for r in session.exec(
+            select(MeetingRecord).where(
+                MeetingRecord.edition_id == edition.id,
+                col(MeetingRecord.request_id).in_(list(own)),
+            )
+        ).all()
+    }
+    return [
+        RapporteurMeetingPublic(
+            request_id=m.request_id,
+            starts_at=m.starts_at,
+            ends_at=m.ends_at,
+            room=rooms.get(m.room_id, "?"),
+            delegation=delegations[m.delegation_id].code,
+            delegation_name=delegations[m.delegation_id].name,
+            sectors=sorted(sector_codes.get(s, "?") for s in m.sector_ids),
+            topics=[titles[t] for t in m.topic_ids if t in titles],
+            rapporteur_name=own[m.request_id].rapporteur_name,
+            recorded=m.request_id in records,
+            held=records[m.request_id].held if m.request_id in records else None,
+            closed=m.request_id in records and records[m.request_id].closed_at is not None,
+        )
+        for m in chosen
+    ]
+
+
 def _record_public(r: MeetingRecord) -> MeetingRecordPublic:
     return MeetingRecordPublic(
         edition_id=r.edition_id,
@@ -250,6 +335,7 @@ def _record_public(r: MeetingRecord) -> MeetingRecordPublic:
         recorded_by=r.recorded_by,
         recorded_at=r.recorded_at,
         updated_at=r.updated_at,
+        closed_at=r.closed_at,
     )
 
 
@@ -302,6 +388,27 @@ def get_record(
     ).first()
     if record is None:
         raise NotFound(f"La reunión {request_id} aún no tiene relatoría.")
+    return _record_public(record)
+
+
+def close_record(
+    *, session: Session, edition: Edition, request_id: int, principal: Principal
+) -> MeetingRecordPublic:
+    """Close a meeting's record (no longer a draft): its rapporteur can no longer change it
+    nor add commitments; the SD still can. 404 before there is a record."""
+    meeting_for(
+        session=session, edition=edition, request_id=request_id, principal=principal, write=True
+    )
+    record = session.exec(
+        select(MeetingRecord).where(
+            MeetingRecord.edition_id == edition.id, MeetingRecord.request_id == request_id
+        )
+    ).first()
+    if record is None:
+        raise NotFound(f"La reunión {request_id} aún no tiene relatoría.")
+    record.closed_at = clock.now()
+    session.add(record)
+    session.flush()
     return _record_public(record)
 
 

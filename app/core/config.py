@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # A sender's claim on a message expires after this long (longer than an SMTP send):
     # a crashed sender's messages then return to the queue.
     mail_lease_s: float = Field(default=300.0, gt=0)
+    # uploaded evidence of commitments (never in git): by default `evidence/` next to the
+    # SQLite file, else in the working directory; the limit applies to each file
+    evidence_dir: Path | None = None
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     # Background jobs: in-process threads (embedded) or procrastinate on PostgreSQL.
     jobs_backend: Literal["embedded", "procrastinate"] = "embedded"

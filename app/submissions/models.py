@@ -125,6 +125,10 @@ class TopicIn(_In):
 
 class TopicListIn(_In):
     topics: list[TopicIn] = Field(max_length=500)
+    confirm_empty: bool = Field(
+        default=False,
+        description="Required (true) to submit an empty list, which withdraws every topic",
+    )
 
 
 # --------------------------------------------------------------------------- output
@@ -166,6 +170,26 @@ class TopicListVersionSummary(SQLModel):
 
 class TopicListVersionPublic(TopicListVersionSummary):
     topics: list[TopicPublic]
+
+
+class TopicChange(SQLModel):
+    """A topic present in both versions (same title) whose content differs."""
+
+    before: TopicPublic
+    after: TopicPublic
+    fields: list[str] = Field(description="What differs: description, kind, cui, amount, sectors")
+
+
+class TopicListComparison(SQLModel):
+    """Version `a` against version `b` of a delegation's list, topics matched by title."""
+
+    delegation: str
+    a: int
+    b: int
+    added: list[TopicPublic] = Field(description="In b, not in a")
+    removed: list[TopicPublic] = Field(description="In a, not in b")
+    changed: list[TopicChange]
+    unchanged: int
 
 
 class RejectIn(_In):

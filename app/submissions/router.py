@@ -4,6 +4,7 @@
   POST is a new version (1..n), old ones stay readable, `current` is the latest. Allowed
   while the edition is open_for_submissions and now is in [submissions_open_at,
   submissions_close_at); otherwise 409. The SD may submit on behalf of a delegation.
+  An empty list (which withdraws every topic) is a 422 unless `confirm_empty` is true.
 - `Idempotency-Key` (per API key, `app.access.idempotency`): the same key and body replay
   the stored response (same version, nothing created, even after the window closed) as a
   200 with `Idempotency-Replayed: true`; the same key with another body (or another
@@ -39,6 +40,7 @@ from app.submissions.models import (
     MergeTopicIn,
     RankingIn,
     RejectIn,
+    TopicListComparison,
     TopicListIn,
     TopicListVersionPublic,
     TopicListVersionSummary,
@@ -102,6 +104,28 @@ def get_current_topic_list(
         delegation_code=delegation_code,
         principal=principal,
         number=None,
+    )
+
+
+@router.get(
+    "/delegations/{delegation_code}/topic-lists/compare", response_model=TopicListComparison
+)
+def compare_topic_list_versions(
+    delegation_code: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    edition: EditionDep,
+    a: Annotated[int, Query(ge=1, le=100_000, description="The older version")],
+    b: Annotated[int, Query(ge=1, le=100_000, description="The newer version")],
+) -> TopicListComparison:
+    """Topics added, removed and changed from version `a` to version `b`."""
+    return service.compare_versions(
+        session=session,
+        edition=edition,
+        delegation_code=delegation_code,
+        principal=principal,
+        a=a,
+        b=b,
     )
 
 

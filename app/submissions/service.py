@@ -29,7 +29,9 @@ from app.submissions.models import (
     KINDS_WITH_PROJECT,
     SectorRankPublic,
     Topic,
+    TopicChange,
     TopicKind,
+    TopicListComparison,
     TopicListIn,
     TopicListVersion,
     TopicListVersionPublic,
@@ -41,6 +43,10 @@ from app.submissions.models import (
 
 NOT_FOUND_DETAIL = "El recurso solicitado no existe."
 WINDOW_CLOSED = "El plazo de envío de temas para esta edición está cerrado."
+EMPTY_LIST = (
+    "La lista no tiene temas: enviarla retira todos los temas de la delegación. Si es lo "
+    "que desea, confírmelo expresamente (confirm_empty)."
+)
 NOT_IN_REVIEW = "La revisión de temas solo es posible cuando la edición está en revisión."
 
 
@@ -183,9 +189,12 @@ def submit_topics(
     principal: Principal,
     now: datetime,
 ) -> TopicListVersion:
-    """Store the delegation's whole list as a new version, while the window is open."""
+    """Store the delegation's whole list as a new version, while the window is open; an
+    empty list only when `confirm_empty` says so."""
     if not submissions_open(edition, now):
         raise Conflict(WINDOW_CLOSED)
+    if not topics_in.topics and not topics_in.confirm_empty:
+        raise Invalid(EMPTY_LIST, field="confirm_empty")
     sector_ids = validate_topic_list(session=session, edition=edition, topics_in=topics_in)
     previous = session.exec(
         select(TopicListVersion)
@@ -413,6 +422,56 @@ def get_version(
     summary = _summary(version, delegation.code, len(topics))
     return TopicListVersionPublic(
         **summary.model_dump(), topics=render_topics(session=session, topics=topics)
+    )
+
+
+COMPARED_FIELDS = ("description", "kind", "cui", "amount", "sectors")
+
+
+def _topic_key(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+def _differences(before: TopicPublic, after: TopicPublic) -> list[str]:
+    def ranks(t: TopicPublic) -> list[tuple[str, int]]:
+        return sorted((s.sector, s.submitted_rank) for s in t.sectors)
+
+    out = [f for f in COMPARED_FIELDS[:-1] if getattr(before, f) != getattr(after, f)]
+    return out + (["sectors"] if ranks(before) != ranks(after) else [])
+
+
+def compare_versions(
+    *,
+    session: Session,
+    edition: Edition,
+    delegation_code: str,
+    principal: Principal,
+    a: int,
+    b: int,
+) -> TopicListComparison:
+    """What changed from version `a` to version `b` of a delegation's list: topics added,
+    removed and changed (matched by title, ignoring case and spacing; sector ranks as
+    submitted)."""
+    delegation = resolve_delegation(
+        session=session, edition=edition, code=delegation_code, principal=principal
+    )
+    old = get_version(session=session, edition=edition, delegation=delegation, number=a)
+    new = get_version(session=session, edition=edition, delegation=delegation, number=b)
+    before = {_topic_key(t.title): t for t in old.topics}
+    after = {_topic_key(t.title): t for t in new.topics}
+    changed = [
+        TopicChange(before=before[k], after=t, fields=_differences(before[k], t))
+        for k, t in after.items()
+        if k in before and _differences(before[k], t)
+    ]
+    return TopicListComparison(
+        delegation=delegation.code,
+        a=a,
+        b=b,
+        added=[t for k, t in after.items() if k not in before],
+        removed=[t for k, t in before.items() if k not in after],
+        changed=changed,
+        unchanged=sum(1 for k in after if k in before) - len(changed),
     )
 
 

@@ -14,6 +14,7 @@ from app.access.models import Role
 from app.core import clock
 from app.core.db import SessionDep
 from app.core.errors import Invalid, Unauthorized
+from app.editions.service import get_delegation, get_sector
 from app.web import messages
 from app.web.deps import PageUser
 from app.web.security import check_csrf
@@ -102,8 +103,18 @@ def logout(request: Request) -> Response:
 
 
 @router.get("/inicio", name="access:home")
-def home(request: Request, user: PageUser) -> Response:
-    """The landing page of roles whose pages are not built yet."""
+def home(request: Request, session: SessionDep, user: PageUser) -> Response:
+    """Each party's own pages: a delegation's or a sector's under its code, a rapporteur's
+    meetings; the welcome page otherwise."""
+    if user.role == Role.delegation and user.delegation_id is not None:
+        code = get_delegation(session=session, delegation_id=user.delegation_id).code
+        return redirect(request, f"/delegations/{code}")
+    if user.role == Role.sector and user.sector_id is not None:
+        return redirect(
+            request, f"/sectors/{get_sector(session=session, sector_id=user.sector_id).code}"
+        )
+    if user.role == Role.rapporteur:
+        return redirect(request, "/rapporteur")
     return render_page(request, "pages/access/home.html", title="Inicio")
 
 

@@ -12,7 +12,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.core.config import Settings
-from app.web import access, editions, followup, publish, requests, review, runs, schedule, setup
+from app.web import (
+    access,
+    delegation,
+    editions,
+    followup,
+    ministry,
+    publish,
+    rapporteur,
+    requests,
+    review,
+    runs,
+    schedule,
+    setup,
+)
 from app.web.errors import install_page_errors
 from app.web.security import SESSION_COOKIE, secret_key
 
@@ -29,6 +42,9 @@ PAGE_ROUTERS: list[APIRouter] = [
     followup.router,
     requests.router,
     runs.router,
+    delegation.router,
+    ministry.router,
+    rapporteur.router,
 ]
 
 

@@ -82,6 +82,30 @@ REQUESTS_MERGED = "Solicitudes {ids} fusionadas en la reunión multisectorial {i
 MERGE_NEEDS_TWO = "Seleccione al menos dos solicitudes de la misma delegación para fusionarlas."
 RUN_STARTED = "Cálculo {id} iniciado."
 RUN_CANCEL_REQUESTED = "Se pidió cancelar el cálculo {id}."
+TOPICS_SAVED = "Lista de temas guardada como versión {number}."
+TOPICS_INVALID = "La lista tiene errores; corríjalos (están junto a cada tema) y vuelva a guardar."
+TOPICS_EMPTY = (
+    "La lista no tiene temas: guardarla retira todos los temas de su delegación. Marque la "
+    "confirmación si es lo que desea."
+)
+FEED_ROTATED = (
+    "Se generó una nueva dirección de suscripción; la anterior dejó de funcionar. Actualice "
+    "la suscripción en su calendario."
+)
+COMMITMENT_STATUS = "El compromiso pasó a «{status}»."
+EVIDENCE_ADDED = "Evidencia agregada."
+EVIDENCE_MISSING = "Indique un enlace o elija un archivo."
+EVIDENCE_BAD_LINK = "El enlace no es válido: debe empezar por https:// o http://."
+RECORD_SAVED = "Relatoría guardada como borrador."
+RECORD_CLOSED = "Relatoría guardada y cerrada."
+COMMITMENT_ADDED = "Compromiso registrado."
+NOT_HELD_REASON = "Indique el motivo por el que la reunión no se realizó."
+RESPONSIBLE_MISSING = "Elija el responsable del compromiso."
+DEADLINE_MISSING = "Indique el plazo (una fecha)."
+AMOUNT_INVALID = "Indique el monto en soles como un número (p. ej. 1500000.00)."
+AMOUNT_MISSING = "Un compromiso presupuestal necesita su monto en soles."
+DESCRIPTION_MISSING = "Describa el compromiso (al menos 3 caracteres)."
+TYPE_MISSING = "Elija el tipo de compromiso."
 
 _PYDANTIC = {
     "missing": "Este campo es obligatorio.",

@@ -3,7 +3,14 @@ until the SD closes the edition's records (then 409); everyone else gets a 404."
 
 from __future__ import annotations
 
+import datetime as dt
+
 from test_commitments_support import assign, commitment_body, published
+from test_publication_support import LIMA, at
+
+from app.agendas.delivery import publish_meetings
+
+AFTER_THE_MEETINGS = at(19, 0)  # the evening of day 1: every meeting has started
 
 RECORD = {
     "held": True,
@@ -67,8 +74,9 @@ def test_assignment_needs_a_published_schedule(client, session, settings):
     assert r.status_code == 409
 
 
-def test_permission_matrix_before_and_after_close(client, session, settings):
+def test_permission_matrix_before_and_after_close(client, session, settings, frozen_now):
     p = published(session, settings)
+    frozen_now(AFTER_THE_MEETINGS)
     own, foreign = p.request("D1"), p.request("D2")
     assign(client, p, "A", [own])
     assign(client, p, "B", [foreign])
@@ -137,8 +145,9 @@ def test_permission_matrix_before_and_after_close(client, session, settings):
     assert r.status_code == 201
 
 
-def test_record_and_commitment_validation(client, session, settings):
+def test_record_and_commitment_validation(client, session, settings, frozen_now):
     p = published(session, settings)
+    frozen_now(AFTER_THE_MEETINGS)
     own = p.request("D1")
     assign(client, p, "A", [own])
     base = f"/api/editions/{p.edition_id}/meetings/{own}"
@@ -174,3 +183,73 @@ def test_record_and_commitment_validation(client, session, settings):
     assert r.status_code == 201
     r = post(topic_id=999999)
     assert r.status_code == 422
+
+
+def test_no_record_before_the_meeting_starts(client, session, settings, frozen_now):
+    p = published(session, settings)
+    own = p.request("D1")  # 10:00-10:20 on day 1
+    assign(client, p, "A", [own])
+    url = f"/api/editions/{p.edition_id}/meetings/{own}/record"
+    frozen_now(at(9, 59))
+    early = client.put(url, json=RECORD, headers=p.as_("A"))
+    assert early.status_code == 409
+    assert (
+        "aún no empieza: podrá registrarla desde las 10:00 del 01/03/2030"
+        in (early.json()["detail"])
+    )
+    commitment = client.post(
+        f"/api/editions/{p.edition_id}/meetings/{own}/commitments",
+        json=commitment_body(p, "D1"),
+        headers=p.as_("A"),
+    )
+    assert commitment.status_code == 409
+    frozen_now(at(10, 0))
+    assert client.put(url, json=RECORD, headers=p.as_("A")).status_code == 200
+
+
+def test_a_cancelled_meeting_drops_out_of_the_rapporteurs_list(client, session, settings):
+    p = published(session, settings)
+    own, other = p.request("D1"), p.request("D2")
+    assign(client, p, "A", [own, other])
+    url = f"/api/editions/{p.edition_id}/rapporteur-meetings"
+    mine = client.get(url, headers=p.as_("A")).json()
+    assert [m["request_id"] for m in mine] == [own, other]
+    assert mine[0]["room"] == "Sala 1" and mine[0]["sectors"] == ["MINSA"]
+    assert mine[0]["delegation"] == "D1" and len(mine[0]["topics"]) == 2
+    assert client.get(url, headers=p.as_("B")).json() == []
+    publish_meetings(  # version 2 cancels D2's MINSA meeting
+        session=session,
+        edition=p.world.edition,
+        meetings=[m for m in p.world.plan if m.request_id != other],
+        published_by="SD",
+        now=dt.datetime(2030, 1, 12, 15, 0, tzinfo=LIMA),
+        settings=settings,
+    )
+    session.commit()
+    assert [m["request_id"] for m in client.get(url, headers=p.as_("A")).json()] == [own]
+    gone = client.put(
+        f"/api/editions/{p.edition_id}/meetings/{other}/record", json=RECORD, headers=p.as_("A")
+    )
+    assert gone.status_code == 404
+
+
+def test_a_closed_record_is_no_longer_a_draft(client, session, settings, frozen_now):
+    p = published(session, settings)
+    own = p.request("D1")
+    assign(client, p, "A", [own])
+    frozen_now(AFTER_THE_MEETINGS)
+    base = f"/api/editions/{p.edition_id}/meetings/{own}"
+    assert client.post(f"{base}/record/close", headers=p.as_("A")).status_code == 404  # none yet
+    draft = client.put(f"{base}/record", json=RECORD, headers=p.as_("A"))
+    assert draft.status_code == 200 and draft.json()["closed_at"] is None
+    closed = client.post(f"{base}/record/close", headers=p.as_("A"))
+    assert closed.status_code == 200 and closed.json()["closed_at"] is not None
+    again = client.put(f"{base}/record", json=RECORD, headers=p.as_("A"))
+    assert again.status_code == 409 and "cerró la relatoría" in again.json()["detail"]
+    late = client.post(f"{base}/commitments", json=commitment_body(p, "D1"), headers=p.as_("A"))
+    assert late.status_code == 409
+    assert client.put(f"{base}/record", json=RECORD, headers=p.sd()).status_code == 200
+    listed = client.get(
+        f"/api/editions/{p.edition_id}/rapporteur-meetings", headers=p.as_("A")
+    ).json()
+    assert listed[0]["recorded"] and listed[0]["closed"] and listed[0]["held"]

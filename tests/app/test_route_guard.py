@@ -22,7 +22,8 @@ from fastapi.testclient import TestClient
 
 from app.access.models import Role
 
-PUBLIC = {"/health"}
+# /health, and the calendar feed whose secret token in the address is its credential
+PUBLIC = {"/health", "/api/feeds/sectors/{token}.ics"}
 PROBLEM = "application/problem+json"
 ODD_PATH_VALUES = ["999999", "ZZZ", "-1", "0"]
 ODD_BODIES: list[object] = [{}, [], {"unexpected": 1}, "no es json"]

@@ -266,3 +266,16 @@ def test_later_status_is_also_closed(client, session, world):
     set_status(session, world.edition, "in_review")
     r = client.post(world.lists("CUS"), json=sample_list(), headers=world.keys["CUS"])
     assert r.status_code == 409
+
+
+def test_an_empty_list_is_refused_unless_confirmed(client, session, world):
+    client.post(world.lists("CUS"), json=sample_list(), headers=world.keys["CUS"])
+    problem = _post_invalid(client, session, world, {"topics": []})
+    assert problem["detail"].startswith("La lista no tiene temas")
+    assert problem["field"] == "confirm_empty"
+    current = client.get(world.lists("CUS", "/current"), headers=world.keys["CUS"]).json()
+    assert current["topic_count"] == 5
+    r = client.post(
+        world.lists("CUS"), json={"topics": [], "confirm_empty": True}, headers=world.keys["CUS"]
+    )
+    assert r.status_code == 201 and r.json()["topic_count"] == 0, r.text

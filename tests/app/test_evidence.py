@@ -1,0 +1,126 @@
+"""Evidence of commitments: links and files added by the responsible party or the SD at any
+status (also after `executed`), a size limit and a type check by content, files served back
+only to the SD and the responsible parties."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+from test_commitments_support import assign, commitment_body, published
+
+from app.commitments.evidence import CommitmentEvidence, sniff
+from app.main import create_app
+
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def small(settings, engine, tmp_path) -> tuple[TestClient, Path]:
+    """A client of an app whose evidence goes to tmp_path, at most 4 KB per file."""
+    app = create_app(
+        settings.model_copy(update={"evidence_dir": tmp_path, "evidence_max_bytes": 4096}),
+        engine=engine,
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, tmp_path
+
+
+def _commitment(client: TestClient, p) -> int:
+    r = client.post(
+        f"/api/editions/{p.edition_id}/meetings/{p.request('D1')}/commitments",
+        json=commitment_body(p),
+        headers=p.sd(),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_sniffing_looks_at_the_content():
+    assert sniff(PDF) == "application/pdf"
+    assert sniff(PNG) == "image/png"
+    assert sniff(b"\xff\xd8\xff\xe0" + b"0" * 10) == "image/jpeg"
+    assert sniff(_docx()).endswith("wordprocessingml.document")
+    assert sniff(b"MZ\x90\x00 an executable") is None
+    assert sniff(b"PK\x03\x04 not really a zip") is None
+
+
+def test_links_and_files_at_any_status_read_only_by_the_parties(small, session, settings):
+    client, folder = small
+    p = published(session, settings)
+    assign(client, p, "A", [p.request("D1")])
+    cid = _commitment(client, p)
+    base = f"/api/commitments/{cid}/evidence"
+    moved = client.post(
+        f"/api/commitments/{cid}/status", json={"to": "executed"}, headers=p.as_("MINSA")
+    )
+    assert moved.status_code == 200  # evidence comes after the status change
+    link = client.post(
+        base + "/links",
+        json={"url": "https://www.gob.pe/minsa/resolucion-45", "note": "Resolución"},
+        headers=p.as_("MINSA"),
+    )
+    assert link.status_code == 201, link.text
+    r = client.post(
+        base + "/files",
+        files={"file": ("oficio.pdf", PDF, "application/pdf")},
+        data={"note": "Oficio firmado"},
+        headers=p.as_("D1"),
+    )
+    assert r.status_code == 201, r.text
+    file_id = r.json()["id"]
+    assert r.json()["media_type"] == "application/pdf" and r.json()["size"] == len(PDF)
+    stored = session.exec(select(CommitmentEvidence).where(CommitmentEvidence.id == file_id)).one()
+    assert (folder / stored.stored_name).read_bytes() == PDF
+
+    listed = client.get(base, headers=p.as_("D1")).json()
+    assert [e["url"] or e["filename"] for e in listed] == [
+        "https://www.gob.pe/minsa/resolucion-45",
+        "oficio.pdf",
+    ]
+    for who in ("MINSA", "D1"):
+        back = client.get(f"{base}/{file_id}/file", headers=p.as_(who))
+        assert back.status_code == 200 and back.content == PDF
+    assert client.get(f"{base}/{file_id}/file", headers=p.sd()).status_code == 200
+    for who in ("MINEDU", "D2", "A"):  # another sector, another delegation, the rapporteur
+        assert client.get(f"{base}/{file_id}/file", headers=p.as_(who)).status_code == 404
+        assert client.get(base, headers=p.as_(who)).status_code == 404
+        denied = client.post(base + "/files", files={"file": ("x.pdf", PDF)}, headers=p.as_(who))
+        assert denied.status_code == 404
+
+
+def test_size_limit_and_type_check_store_nothing(small, session, settings):
+    client, folder = small
+    p = published(session, settings)
+    cid = _commitment(client, p)
+    url = f"/api/commitments/{cid}/evidence/files"
+    big = client.post(url, files={"file": ("grande.pdf", PDF + b"0" * 5000)}, headers=p.sd())
+    assert big.status_code == 413 and "tamaño máximo" in big.json()["detail"]
+    exe = client.post(url, files={"file": ("informe.pdf", b"MZ\x90\x00")}, headers=p.sd())
+    assert exe.status_code == 415 and "Tipo de archivo no admitido" in exe.json()["detail"]
+    renamed = client.post(url, files={"file": ("foto.pdf", PNG)}, headers=p.sd())
+    assert renamed.status_code == 415  # a PNG named .pdf
+    docx = client.post(url, files={"file": ("acta.docx", _docx())}, headers=p.sd())
+    assert docx.status_code == 201
+    bad_link = client.post(
+        f"/api/commitments/{cid}/evidence/links",
+        json={"url": "javascript:alert(1)"},
+        headers=p.sd(),
+    )
+    assert bad_link.status_code == 422
+    assert bad_link.headers["content-type"].startswith("application/problem+json")
+    assert len(list(folder.iterdir())) == 1
+    assert len(session.exec(select(CommitmentEvidence)).all()) == 1
