@@ -14,6 +14,7 @@ from app.agendas.formats import AgendaFormat
 from app.agendas.schemas import AgendaJson, PublicationCreate, PublicationPublic
 from app.core import clock
 from app.core.db import SessionDep
+from app.core.types import DbId
 from app.editions.deps import EditionDep
 
 router = APIRouter(prefix="/api/editions/{edition_id}", tags=["agendas"])
@@ -139,7 +140,7 @@ def delegation_agenda(
 
 @router.get("/agendas/rooms/{room_id}", **DOWNLOAD)
 def room_agenda(
-    room_id: int,
+    room_id: DbId,
     session: SessionDep,
     principal: SdAdmin,
     edition: EditionDep,

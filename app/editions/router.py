@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.access.deps import CurrentPrincipal, SdAdmin
 from app.core.db import SessionDep
 from app.core.pagination import Page, PaginationDep
+from app.core.types import DbId
 from app.editions import service
 from app.editions.deps import EditionDep
 from app.editions.models import (
@@ -53,7 +54,7 @@ def list_delegations(
 
 
 @catalog.get("/delegations/{delegation_id}", response_model=DelegationPublic)
-def read_delegation(delegation_id: int, session: SessionDep, _: CurrentPrincipal) -> object:
+def read_delegation(delegation_id: DbId, session: SessionDep, _: CurrentPrincipal) -> object:
     """One delegation."""
     return service.get_delegation(session=session, delegation_id=delegation_id)
 
@@ -66,7 +67,7 @@ def create_delegation(delegation_in: DelegationCreate, session: SessionDep, _: S
 
 @catalog.patch("/delegations/{delegation_id}", response_model=DelegationPublic)
 def update_delegation(
-    delegation_id: int, delegation_in: DelegationUpdate, session: SessionDep, _: SdAdmin
+    delegation_id: DbId, delegation_in: DelegationUpdate, session: SessionDep, _: SdAdmin
 ) -> object:
     """Change a delegation."""
     return service.update_delegation(
@@ -84,7 +85,7 @@ def list_sectors(session: SessionDep, _: CurrentPrincipal, page: PaginationDep) 
 
 
 @catalog.get("/sectors/{sector_id}", response_model=SectorPublic)
-def read_sector(sector_id: int, session: SessionDep, _: CurrentPrincipal) -> object:
+def read_sector(sector_id: DbId, session: SessionDep, _: CurrentPrincipal) -> object:
     """One sector."""
     return service.get_sector(session=session, sector_id=sector_id)
 
@@ -97,7 +98,7 @@ def create_sector(sector_in: SectorCreate, session: SessionDep, _: SdAdmin) -> o
 
 @catalog.patch("/sectors/{sector_id}", response_model=SectorPublic)
 def update_sector(
-    sector_id: int, sector_in: SectorUpdate, session: SessionDep, _: SdAdmin
+    sector_id: DbId, sector_in: SectorUpdate, session: SessionDep, _: SdAdmin
 ) -> object:
     """Change a sector."""
     return service.update_sector(session=session, sector_id=sector_id, sector_in=sector_in)
@@ -171,14 +172,14 @@ def add_participants(
 
 @router.delete("/{edition_id}/participants/delegations/{delegation_id}", **NO_CONTENT)
 def remove_delegation(
-    edition: EditionDep, delegation_id: int, session: SessionDep, _: SdAdmin
+    edition: EditionDep, delegation_id: DbId, session: SessionDep, _: SdAdmin
 ) -> None:
     """Take a delegation out of the edition."""
     service.remove_participant(session=session, edition=edition, delegation_id=delegation_id)
 
 
 @router.delete("/{edition_id}/participants/sectors/{sector_id}", **NO_CONTENT)
-def remove_sector(edition: EditionDep, sector_id: int, session: SessionDep, _: SdAdmin) -> None:
+def remove_sector(edition: EditionDep, sector_id: DbId, session: SessionDep, _: SdAdmin) -> None:
     """Take a sector out of the edition."""
     service.remove_participant(session=session, edition=edition, sector_id=sector_id)
 
@@ -202,14 +203,14 @@ def create_room(
 
 @router.patch("/{edition_id}/rooms/{room_id}", response_model=RoomPublic)
 def update_room(
-    edition: EditionDep, room_id: int, room_in: RoomUpdate, session: SessionDep, _: SdAdmin
+    edition: EditionDep, room_id: DbId, room_in: RoomUpdate, session: SessionDep, _: SdAdmin
 ) -> object:
     """Change a room."""
     return service.update_room(session=session, edition=edition, room_id=room_id, room_in=room_in)
 
 
 @router.delete("/{edition_id}/rooms/{room_id}", **NO_CONTENT)
-def delete_room(edition: EditionDep, room_id: int, session: SessionDep, _: SdAdmin) -> None:
+def delete_room(edition: EditionDep, room_id: DbId, session: SessionDep, _: SdAdmin) -> None:
     """Remove a room."""
     service.delete_room(session=session, edition=edition, room_id=room_id)
 
@@ -244,7 +245,7 @@ def create_unavailability(
 
 @router.delete("/{edition_id}/unavailability/{unavailability_id}", **NO_CONTENT)
 def delete_unavailability(
-    edition: EditionDep, unavailability_id: int, session: SessionDep, _: SdAdmin
+    edition: EditionDep, unavailability_id: DbId, session: SessionDep, _: SdAdmin
 ) -> None:
     """Remove an unavailability period."""
     service.delete_unavailability(
