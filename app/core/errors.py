@@ -27,6 +27,7 @@ _TITLES = {
     413: "Contenido demasiado grande",
     415: "Tipo de contenido no admitido",
     422: "Datos no válidos",
+    429: "Demasiadas solicitudes",
     500: "Error interno",
 }
 
@@ -36,7 +37,9 @@ API_PROBLEMS = {
     401: "Missing, invalid or revoked API key",
     404: "Not found, or not the caller's to see (both answer the same)",
     409: "Conflicts with the current state (status, window, an earlier request)",
+    413: "The request body exceeds the size limit (nothing was read past it)",
     422: "Malformed or semantically invalid input (`errors` lists the fields)",
+    429: "Too many failed authentications from this address: wait `Retry-After` seconds",
     500: "Unexpected error: nothing was stored",
 }
 
@@ -65,6 +68,7 @@ class DomainError(Exception):
 
     status: int = 400
     slug: str = "bad-request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -84,6 +88,17 @@ class Unauthorized(DomainError):
     status, slug = 401, "unauthorized"
 
 
+class TooManyRequests(DomainError):
+    """Too many failed attempts: the client waits `retry_after` seconds (Retry-After)."""
+
+    status, slug = 429, "too-many-attempts"
+
+    def __init__(self, detail: str, *, retry_after: int, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.retry_after = max(1, retry_after)
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
 class Invalid(DomainError):
     """Semantically invalid input that passed schema validation (still a 422)."""
 
@@ -91,7 +106,13 @@ class Invalid(DomainError):
 
 
 def problem(
-    status: int, detail: str, *, slug: str | None = None, instance: str | None = None, **ext: Any
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **ext: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://articula.pe/problems/{slug}" if slug else "about:blank",
@@ -102,7 +123,9 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(ext)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -123,7 +146,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return problem(
-            exc.status, exc.detail, slug=exc.slug, instance=request.url.path, **exc.extensions
+            exc.status,
+            exc.detail,
+            slug=exc.slug,
+            instance=request.url.path,
+            headers=exc.headers,
+            **exc.extensions,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -143,7 +171,7 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "El recurso solicitado no existe."
         if exc.status_code == 405:
             detail = "Método no permitido para este recurso."
-        return problem(exc.status_code, detail, instance=request.url.path)
+        return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -158,10 +186,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
+        # The server closes the connection after an unhandled error: say so, so a keep-alive
+        # client opens a new one instead of having its next request reset.
         return problem(
             500,
             "Ocurrió un error inesperado; no se guardó ningún cambio.",
             instance=request.url.path,
+            headers={"Connection": "close", "X-Content-Type-Options": "nosniff"},
         )
 
 
