@@ -333,7 +333,8 @@ def update_edition(*, session: Session, edition: Edition, edition_in: EditionUpd
 
 
 def transition(*, session: Session, edition: Edition, to_status: EditionStatus) -> Edition:
-    """Move an edition along its lifecycle; an illegal step is a 409."""
+    """Move an edition along its lifecycle; an illegal step is a 409, and so is `held`
+    before the edition's first day (in its time zone)."""
     current = EditionStatus(edition.status)
     to_status = EditionStatus(to_status)
     if to_status not in TRANSITIONS[current]:
@@ -346,6 +347,13 @@ def transition(*, session: Session, edition: Edition, to_status: EditionStatus) 
         raise Conflict("Defina la ventana de recepción de temas antes de abrirla.")
     if to_status == S.scheduling and not edition_slots(edition):
         raise Conflict("La edición no tiene bloques de bilaterales que programar.")
+    if to_status == S.held and edition.days:
+        first = min(day.date for day in edition.days)
+        if clock.now() < dt.datetime.combine(first, dt.time(), ZoneInfo(edition.timezone)):
+            raise Conflict(
+                "Una edición solo puede marcarse como realizada desde su primer día "
+                f"({first:%d/%m/%Y})."
+            )
     edition.status = to_status
     session.add(edition)
     session.flush()

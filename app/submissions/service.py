@@ -569,7 +569,8 @@ def merge_topic(
     now: datetime,
 ) -> TopicPublic:
     """SD marks topic `topic_id` as a duplicate merged into `into_topic_id`: same delegation,
-    and the target addresses every sector the duplicate does. Topics already merged into the duplicate follow it to the target (no chains)."""
+    and the target addresses every sector the duplicate does. Topics already merged into the
+    duplicate follow it to the target (no chains)."""
     _require_review(edition)
     topic = _current_topic(session=session, edition=edition, topic_id=topic_id)
     target = _current_topic(session=session, edition=edition, topic_id=into_topic_id)
