@@ -52,6 +52,7 @@ class EventKind(StrEnum):
     imported = "imported"
     edited = "edited"
     status = "status"
+    evidence = "evidence"  # evidence added, at any status
 
 
 OPEN_STATUSES = (CommitmentStatus.pending, CommitmentStatus.in_process)
@@ -292,6 +293,9 @@ class CommitmentCreate(CommitmentFields):
     request_id: DbId | None = None
     deadline: dt.date | None = None  # type: ignore[assignment]
     status: CommitmentStatus = CommitmentStatus.pending
+    evidence: str | None = Field(
+        default=None, max_length=NOTE_MAX, description="Text or URL; required when executed"
+    )
 
     @model_validator(mode="after")
     def _meeting(self) -> "CommitmentCreate":
@@ -352,6 +356,12 @@ class CommitmentPublic(SQLModel):
     created_at: dt.datetime
     created_by: str
     updated_at: dt.datetime
+
+
+class EvidenceIn(SQLModel):
+    model_config = _INPUT
+    evidence: str = Field(min_length=1, max_length=NOTE_MAX, description="Text or URL")
+    note: str | None = Field(default=None, max_length=NOTE_MAX)
 
 
 class CommitmentEventPublic(SQLModel):

@@ -41,6 +41,7 @@ from app.commitments.models import (
     CommitmentStatus,
     CommitmentType,
     CommitmentUpdate,
+    EvidenceIn,
     ImportResult,
     MeetingCommitmentCreate,
     MeetingRecordIn,
@@ -298,6 +299,23 @@ def change_status(
     """Change the status (the responsible sector or delegation, or the SD)."""
     return service.change_status(
         session=session, commitment_id=commitment_id, change_in=change_in, principal=principal
+    )
+
+
+@router.post(
+    "/{commitment_id}/evidence",
+    response_model=CommitmentEventPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def add_evidence(
+    commitment_id: DbId,
+    evidence_in: EvidenceIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> object:
+    """Add evidence (a link or a note) at any status (the responsible party or the SD)."""
+    return service.add_evidence(
+        session=session, commitment_id=commitment_id, evidence_in=evidence_in, principal=principal
     )
 
 
