@@ -97,7 +97,9 @@ class DelegationUpdate(SQLModel):
 
 class DelegationPublic(DelegationBase):
     id: int
-    contact_emails: list[str]
+    contact_emails: list[str] | None = Field(
+        description="Only for the SD and the delegation itself; null for everyone else"
+    )
 
 
 class DelegationRef(SQLModel):
@@ -142,7 +144,9 @@ class SectorUpdate(SQLModel):
 
 class SectorPublic(SectorBase):
     id: int
-    contact_emails: list[str]
+    contact_emails: list[str] | None = Field(
+        description="Only for the SD and the sector itself; null for everyone else"
+    )
 
 
 class SectorRef(SQLModel):

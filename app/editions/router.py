@@ -44,19 +44,23 @@ NO_CONTENT = {"status_code": status.HTTP_204_NO_CONTENT, "response_class": Respo
 @catalog.get("/delegations", response_model=Page[DelegationPublic])
 def list_delegations(
     session: SessionDep,
-    _: CurrentPrincipal,
+    principal: CurrentPrincipal,
     page: PaginationDep,
     kind: DelegationKind | None = None,
     q: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Page:
     """Regional governments and municipalities, by code."""
-    return service.list_delegations(session=session, page=page, kind=kind, q=q)
+    return service.list_delegations(session=session, page=page, principal=principal, kind=kind, q=q)
 
 
 @catalog.get("/delegations/{delegation_id}", response_model=DelegationPublic)
-def read_delegation(delegation_id: DbId, session: SessionDep, _: CurrentPrincipal) -> object:
-    """One delegation."""
-    return service.get_delegation(session=session, delegation_id=delegation_id)
+def read_delegation(
+    delegation_id: DbId, session: SessionDep, principal: CurrentPrincipal
+) -> object:
+    """One delegation (contact e-mails for the SD and the delegation itself only)."""
+    return service.read_delegation(
+        session=session, delegation_id=delegation_id, principal=principal
+    )
 
 
 @catalog.post("/delegations", response_model=DelegationPublic, status_code=status.HTTP_201_CREATED)
@@ -79,15 +83,16 @@ def update_delegation(
 
 
 @catalog.get("/sectors", response_model=Page[SectorPublic])
-def list_sectors(session: SessionDep, _: CurrentPrincipal, page: PaginationDep) -> Page:
-    """Ministries and other sectors, by code."""
-    return service.list_sectors(session=session, page=page)
+def list_sectors(session: SessionDep, principal: CurrentPrincipal, page: PaginationDep) -> Page:
+    """Ministries and other sectors, by code (contact e-mails for the SD and the sector
+    itself only)."""
+    return service.list_sectors(session=session, page=page, principal=principal)
 
 
 @catalog.get("/sectors/{sector_id}", response_model=SectorPublic)
-def read_sector(sector_id: DbId, session: SessionDep, _: CurrentPrincipal) -> object:
-    """One sector."""
-    return service.get_sector(session=session, sector_id=sector_id)
+def read_sector(sector_id: DbId, session: SessionDep, principal: CurrentPrincipal) -> object:
+    """One sector (contact e-mails for the SD and the sector itself only)."""
+    return service.read_sector(session=session, sector_id=sector_id, principal=principal)
 
 
 @catalog.post("/sectors", response_model=SectorPublic, status_code=status.HTTP_201_CREATED)
