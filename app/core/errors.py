@@ -50,6 +50,14 @@ class FieldError(BaseModel):
     type: str
 
 
+class RowError(BaseModel):
+    """A rejected row of an uploaded spreadsheet (row 0: the file itself)."""
+
+    row: int
+    column: str
+    message: str
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem (application/problem+json); the extensions depend on the error."""
 
@@ -60,7 +68,9 @@ class Problem(BaseModel):
     status: int
     detail: str = Field(description="What went wrong, in Spanish")
     instance: str | None = Field(default=None, description="The request's path")
-    errors: list[FieldError] | None = Field(default=None, description="422: the invalid fields")
+    errors: list[FieldError | RowError] | None = Field(
+        default=None, description="422: the invalid fields, or an upload's rejected rows"
+    )
 
 
 class DomainError(Exception):
@@ -196,6 +206,23 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
+LOCAL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$"
+
+
+def _declare_local_times(node: Any) -> None:
+    """Times of day are local to the edition's time zone and carry no offset: declare them
+    as RFC 3339 `partial-time` with its pattern (JSON Schema's `time` requires an offset)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "time":
+            node["format"] = "partial-time"
+            node["pattern"] = LOCAL_TIME_PATTERN
+        for value in node.values():
+            _declare_local_times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _declare_local_times(value)
+
+
 def install_problem_docs(app: FastAPI) -> None:
     """Document the problem responses in the OpenAPI schema: every /api operation lists
     API_PROBLEMS (and keeps the ones its route declares) as application/problem+json, in
@@ -228,6 +255,7 @@ def install_problem_docs(app: FastAPI) -> None:
                         wanted[int(status)] = response.get("description", "")
                 for status, description in wanted.items():
                     responses[str(status)] = {"description": description, "content": content}
+        _declare_local_times(schema)
         app.openapi_schema = schema
         return schema
 
