@@ -9,7 +9,9 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 import app.models  # noqa: F401  (every table registered before the first query)
+from app.access.guard import AuthenticateFirst
 from app.access.router import router as access_router
+from app.access.throttle import FailureWindow
 from app.agendas.router import feeds_router
 from app.agendas.router import router as agendas_router
 from app.commitments.router import editions_router as commitments_editions_router
@@ -18,6 +20,7 @@ from app.core import jobs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers, install_problem_docs
+from app.core.middleware import BodyLimit, SecurityHeaders
 from app.editions.router import catalog as catalog_router
 from app.editions.router import router as editions_router
 from app.mail.router import router as mail_router
@@ -67,6 +70,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     application.state.settings = settings
     application.state.engine = engine or make_engine(settings.database_url)
+    application.state.auth_failures = FailureWindow(
+        limit=settings.api_auth_max_failures_per_address, window_s=settings.api_auth_window_s
+    )
     install_error_handlers(application)
     for router in ROUTERS:
         application.include_router(router)
@@ -78,4 +84,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return {"status": "ok"}
 
     install_web(application, settings)
+    # Outermost last: headers on every answer, the key checked before the body is read.
+    application.add_middleware(
+        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
+    application.add_middleware(AuthenticateFirst)
+    application.add_middleware(SecurityHeaders)
     return application

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests: derandomized (the same examples on every run, no database of earlier
+# failures) unless ARTICULA_HYPOTHESIS_PROFILE=explore asks for fresh random examples.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("ARTICULA_HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent
 PURE_DIRS = {"solver", "bench", "agendas"}

@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from app.access.idempotency import REPLAYED_HEADER, Outcome
 from app.access.principal import Principal
-from app.access.service import find_principal
+from app.access.throttle import authenticate_key
 from app.core.db import SessionDep
-from app.core.errors import NotFound, Unauthorized
+from app.core.errors import NotFound
 
 _bearer = HTTPBearer(auto_error=False, description="API key issued by the SD team")
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: see the README)."""
+    return request.client.host if request.client else "unknown"
+
+
 def get_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """401 unless the request carries a valid, unrevoked API key."""
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("Falta la clave de acceso (cabecera Authorization: Bearer <clave>).")
-    principal = find_principal(session=session, token=credentials.credentials)
-    if principal is None:
-        raise Unauthorized("La clave de acceso no es válida o fue revocada.")
-    return principal
+    """401 unless the request carries a valid, unrevoked API key; 429 while the client's
+    address is throttled for failed keys."""
+    return authenticate_key(
+        session=session,
+        token=credentials.credentials if credentials else None,
+        address=client_address(request),
+        failures=request.app.state.auth_failures,
+        now=time.monotonic(),
+    )
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, model_validator
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from app.core.types import UTCDateTime, utcnow
+from app.core.types import INT32_MAX, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -24,8 +24,12 @@ class Role(StrEnum):
 class ApiKeyBase(SQLModel):
     name: str = Field(min_length=1, max_length=120)
     role: Role = Field(sa_type=String(20))
-    delegation_id: int | None = Field(default=None, foreign_key="delegation.id", index=True)
-    sector_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
+    delegation_id: int | None = Field(
+        default=None, foreign_key="delegation.id", index=True, ge=1, le=INT32_MAX
+    )
+    sector_id: int | None = Field(
+        default=None, foreign_key="sector.id", index=True, ge=1, le=INT32_MAX
+    )
 
 
 class ApiKey(ApiKeyBase, table=True):

@@ -9,6 +9,7 @@ from app.access.deps import CurrentPrincipal, SdAdmin
 from app.access.models import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, PrincipalPublic
 from app.core.db import SessionDep
 from app.core.pagination import Page, PaginationDep
+from app.core.types import DbId
 
 router = APIRouter(prefix="/api", tags=["access"])
 
@@ -32,6 +33,6 @@ def list_keys(session: SessionDep, page: PaginationDep, _: SdAdmin) -> Page:
 
 
 @router.post("/keys/{key_id}/revoke", response_model=ApiKeyPublic)
-def revoke_key(key_id: int, session: SessionDep, _: SdAdmin) -> object:
+def revoke_key(key_id: DbId, session: SessionDep, _: SdAdmin) -> object:
     """Revoke a key at once."""
     return service.revoke_key(session=session, key_id=key_id)

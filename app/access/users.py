@@ -10,6 +10,7 @@ attempts (even with the right password) until the window has passed.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, delete, func, select
 from app.access.models import ApiKey, LoginFailure, Role, User
 from app.access.principal import Principal
 from app.access.service import create_key
-from app.core.errors import Conflict, DomainError, Invalid, NotFound, Unauthorized
+from app.core.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from app.core.pagination import Page, Pagination
 
 PASSWORD_MIN = 10
@@ -30,10 +31,8 @@ _hasher = PasswordHash((Argon2Hasher(),))
 _DUMMY_HASH = _hasher.hash("articula-dummy-password")
 
 
-class Throttled(DomainError):
+class Throttled(TooManyRequests):
     """Too many failed logins: the account or the address waits until the window passes."""
-
-    status, slug = 429, "too-many-attempts"
 
 
 def normalize_email(email: str) -> str:
@@ -159,7 +158,8 @@ def authenticate(
         minutes = max(1, round(window.total_seconds() / 60))
         raise Throttled(
             "Demasiados intentos fallidos de inicio de sesión. Espere "
-            f"{minutes} minutos antes de volver a intentarlo."
+            f"{minutes} minutos antes de volver a intentarlo.",
+            retry_after=math.ceil(window.total_seconds()),
         )
     user = session.exec(select(User).where(User.email == email)).first()
     valid = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)

@@ -15,6 +15,7 @@ from app.agendas.formats import AgendaFormat
 from app.agendas.schemas import AgendaJson, PublicationCreate, PublicationPublic
 from app.core import clock
 from app.core.db import SessionDep
+from app.core.types import DbId
 from app.editions.deps import EditionDep
 from app.scheduling.unscheduled import UnscheduledMeetingPublic, delegation_unscheduled
 
@@ -155,7 +156,7 @@ def delegation_unscheduled_meetings(
 
 @router.get("/agendas/rooms/{room_id}", **DOWNLOAD)
 def room_agenda(
-    room_id: int,
+    room_id: DbId,
     session: SessionDep,
     principal: SdAdmin,
     edition: EditionDep,

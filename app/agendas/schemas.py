@@ -10,6 +10,7 @@ from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from app.agendas.render.model import Agenda
+from app.core.types import DbId
 
 
 class AgendaJson(Agenda):
@@ -21,7 +22,7 @@ class AgendaJson(Agenda):
 class PublicationCreate(SQLModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
 
-    run_id: int
+    run_id: DbId
     force: bool = False
     reason: str | None = Field(default=None, max_length=2000)
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from pydantic import ConfigDict, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
-from app.core.types import UTCDateTime, utcnow
+from app.core.types import DbId, UTCDateTime, refuse_nulls, utcnow
 
 _INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 CUI_PATTERN = r"^\d{7}$"
@@ -53,6 +53,7 @@ class EventKind(StrEnum):
     imported = "imported"
     edited = "edited"
     status = "status"
+    evidence = "evidence"  # evidence added, at any status
 
 
 OPEN_STATUSES = (CommitmentStatus.pending, CommitmentStatus.in_process)
@@ -88,8 +89,8 @@ class RapporteurAssignment(SQLModel, table=True):
 
 class AssignmentCreate(SQLModel):
     model_config = _INPUT
-    rapporteur_key_id: int
-    request_ids: list[int] = Field(min_length=1, max_length=1000)
+    rapporteur_key_id: DbId
+    request_ids: list[DbId] = Field(min_length=1, max_length=1000)
 
 
 class AssignmentPublic(SQLModel):
@@ -270,10 +271,11 @@ def _check_amount(value: Decimal | None) -> Decimal | None:
         return None
     if not value.is_finite() or value < 0:
         raise ValueError("amount must be a non-negative number")
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError("amount in soles has at most two decimals")
+    # The range comes first: quantizing a huge exponent (1e26) exceeds the decimal context.
     if value >= Decimal("1e16"):
         raise ValueError("amount is too large")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("amount in soles has at most two decimals")
     return value
 
 
@@ -281,11 +283,11 @@ class CommitmentFields(SQLModel):
     """Fields the SD or a rapporteur sets when writing down a commitment."""
 
     model_config = _INPUT
-    topic_id: int | None = None
+    topic_id: DbId | None = None
     cui: str | None = Field(default=None, max_length=7, schema_extra={"pattern": CUI_PATTERN})
     description: str = Field(min_length=3, max_length=DESCRIPTION_MAX)
-    sector_id: int | None = None
-    delegation_id: int | None = None
+    sector_id: DbId | None = None
+    delegation_id: DbId | None = None
     type: CommitmentType
     deadline: dt.date
     amount: Decimal | None = Field(default=None, description="Soles; required for budgetary")
@@ -309,10 +311,13 @@ class MeetingCommitmentCreate(CommitmentFields):
 class CommitmentCreate(CommitmentFields):
     """POST /api/commitments (SD): in a meeting (edition_id + request_id) or without one."""
 
-    edition_id: int | None = None
-    request_id: int | None = None
+    edition_id: DbId | None = None
+    request_id: DbId | None = None
     deadline: dt.date | None = None  # type: ignore[assignment]
     status: CommitmentStatus = CommitmentStatus.pending
+    evidence: str | None = Field(
+        default=None, max_length=NOTE_MAX, description="Text or URL; required when executed"
+    )
 
     @model_validator(mode="after")
     def _meeting(self) -> "CommitmentCreate":
@@ -325,17 +330,22 @@ class CommitmentUpdate(SQLModel):
     """PATCH: only the fields sent change (status changes go through /status)."""
 
     model_config = _INPUT
-    topic_id: int | None = None
+    topic_id: DbId | None = None
     cui: str | None = Field(default=None, max_length=7, schema_extra={"pattern": CUI_PATTERN})
     description: str | None = Field(default=None, min_length=3, max_length=DESCRIPTION_MAX)
-    sector_id: int | None = None
-    delegation_id: int | None = None
+    sector_id: DbId | None = None
+    delegation_id: DbId | None = None
     type: CommitmentType | None = None
     deadline: dt.date | None = None
     amount: Decimal | None = None
 
     _amount = field_validator("amount")(_check_amount)
     _cui = field_validator("cui")(_check_cui)
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> "CommitmentUpdate":
+        refuse_nulls(self, "description", "type")
+        return self
 
 
 class StatusChangeIn(SQLModel):
@@ -368,6 +378,12 @@ class CommitmentPublic(SQLModel):
     created_at: dt.datetime
     created_by: str
     updated_at: dt.datetime
+
+
+class EvidenceIn(SQLModel):
+    model_config = _INPUT
+    evidence: str = Field(min_length=1, max_length=NOTE_MAX, description="Text or URL")
+    note: str | None = Field(default=None, max_length=NOTE_MAX)
 
 
 class CommitmentEventPublic(SQLModel):

@@ -49,6 +49,7 @@ from app.commitments.models import (
     CommitmentStatus,
     CommitmentType,
     CommitmentUpdate,
+    EvidenceIn,
     ImportResult,
     MeetingCommitmentCreate,
     MeetingRecordIn,
@@ -62,6 +63,7 @@ from app.core import clock
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.pagination import Page, PaginationDep
+from app.core.types import DbId
 from app.editions.deps import EditionDep
 
 editions_router = APIRouter(prefix="/api/editions/{edition_id}", tags=["commitments"])
@@ -100,7 +102,7 @@ def list_assignments(
 
 @editions_router.put("/meetings/{request_id}/record", response_model=MeetingRecordPublic)
 def record_meeting(
-    request_id: int,
+    request_id: DbId,
     record_in: MeetingRecordIn,
     edition: EditionDep,
     session: SessionDep,
@@ -128,7 +130,7 @@ def close_record(
 
 @editions_router.get("/meetings/{request_id}/record", response_model=MeetingRecordPublic)
 def read_record(
-    request_id: int, edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
+    request_id: DbId, edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
 ) -> MeetingRecordPublic:
     return service.get_record(
         session=session, edition=edition, request_id=request_id, principal=principal
@@ -141,7 +143,7 @@ def read_record(
     status_code=status.HTTP_201_CREATED,
 )
 def create_meeting_commitment(
-    request_id: int,
+    request_id: DbId,
     commitment_in: MeetingCommitmentCreate,
     edition: EditionDep,
     session: SessionDep,
@@ -159,7 +161,7 @@ def create_meeting_commitment(
 
 @editions_router.get("/meetings/{request_id}/commitments", response_model=list[CommitmentPublic])
 def list_meeting_commitments(
-    request_id: int, edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
+    request_id: DbId, edition: EditionDep, session: SessionDep, principal: CurrentPrincipal
 ) -> list[CommitmentPublic]:
     return service.meeting_commitments(
         session=session, edition=edition, request_id=request_id, principal=principal
@@ -180,9 +182,9 @@ def list_commitments(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PaginationDep,
-    edition_id: int | None = None,
-    sector_id: int | None = None,
-    delegation_id: int | None = None,
+    edition_id: DbId | None = None,
+    sector_id: DbId | None = None,
+    delegation_id: DbId | None = None,
     status: Annotated[list[CommitmentStatus] | None, Query()] = None,
     type: CommitmentType | None = None,
     overdue: bool | None = None,
@@ -231,7 +233,7 @@ def create_commitment(
 def commitments_summary(
     session: SessionDep,
     principal: CurrentPrincipal,
-    edition_id: int | None = None,
+    edition_id: DbId | None = None,
     group_by: Literal["sector", "delegation", "type", "edition"] | None = None,
     format: Literal["json", "xlsx", "csv"] = "json",
 ) -> object:
@@ -296,7 +298,7 @@ async def import_commitments(
 
 @router.get("/{commitment_id}", response_model=CommitmentPublic)
 def read_commitment(
-    commitment_id: int, session: SessionDep, principal: CurrentPrincipal
+    commitment_id: DbId, session: SessionDep, principal: CurrentPrincipal
 ) -> CommitmentPublic:
     return service.read_commitment(
         session=session, commitment_id=commitment_id, principal=principal
@@ -305,7 +307,7 @@ def read_commitment(
 
 @router.patch("/{commitment_id}", response_model=CommitmentPublic)
 def update_commitment(
-    commitment_id: int,
+    commitment_id: DbId,
     update_in: CommitmentUpdate,
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -318,7 +320,7 @@ def update_commitment(
 
 @router.post("/{commitment_id}/status", response_model=CommitmentPublic)
 def change_status(
-    commitment_id: int,
+    commitment_id: DbId,
     change_in: StatusChangeIn,
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -329,9 +331,26 @@ def change_status(
     )
 
 
+@router.post(
+    "/{commitment_id}/evidence",
+    response_model=CommitmentEventPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def add_evidence(
+    commitment_id: DbId,
+    evidence_in: EvidenceIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> object:
+    """Add evidence (a link or a note) at any status (the responsible party or the SD)."""
+    return service.add_evidence(
+        session=session, commitment_id=commitment_id, evidence_in=evidence_in, principal=principal
+    )
+
+
 @router.get("/{commitment_id}/history", response_model=list[CommitmentEventPublic])
 def commitment_history(
-    commitment_id: int, session: SessionDep, principal: CurrentPrincipal
+    commitment_id: DbId, session: SessionDep, principal: CurrentPrincipal
 ) -> object:
     """Every change of the commitment, oldest first (who and when)."""
     return service.history(session=session, commitment_id=commitment_id, principal=principal)

@@ -11,7 +11,9 @@ Decisions (see also the router's docstring for who may call what):
   (and informative) for the other types: a technical assistance may come with a transfer.
 - Status: pending -> in_process | executed | cancelled; in_process -> pending | executed |
   cancelled; executed and cancelled are final for everyone but the SD, who may reopen them
-  (-> pending | in_process) with a note. Cancelling and reopening need a note.
+  (-> pending | in_process) with a note. Cancelling and reopening need a note; `executed`
+  needs evidence (a link or a note), and evidence can be added later at any status.
+- A deadline written through the API is today or later (imports keep historic ones).
 - Overdue = deadline < today in America/Lima (service clock) and status pending/in_process.
 - Every change writes a `commitment_event` (who: key name and role; when: service clock).
 """
@@ -50,6 +52,7 @@ from app.commitments.models import (
     CommitmentType,
     CommitmentUpdate,
     EventKind,
+    EvidenceIn,
     MeetingRecord,
     MeetingRecordIn,
     MeetingRecordPublic,
@@ -440,22 +443,22 @@ def _event(
     note: str | None = None,
     evidence: str | None = None,
     changes: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        CommitmentEvent(
-            commitment_id=commitment.id,  # type: ignore[arg-type]
-            kind=kind,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-            evidence=evidence,
-            changes=changes or {},
-            actor_key_id=principal.key_id,
-            actor_name=principal.name[:120],
-            actor_role=str(principal.role),
-            at=clock.now(),
-        )
+) -> CommitmentEvent:
+    event = CommitmentEvent(
+        commitment_id=commitment.id,  # type: ignore[arg-type]
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        evidence=evidence,
+        changes=changes or {},
+        actor_key_id=principal.key_id,
+        actor_name=principal.name[:120],
+        actor_role=str(principal.role),
+        at=clock.now(),
     )
+    session.add(event)
+    return event
 
 
 def _check_parties(
@@ -493,6 +496,25 @@ def _check_topic(
     return topic.cui if topic is not None else None
 
 
+EVIDENCE_NEEDED = (
+    "Para marcar un compromiso como ejecutado adjunte la evidencia (campo evidence: "
+    "un enlace o una nota)."
+)
+
+
+def _clean(text: str | None) -> str | None:
+    return (text or "").strip() or None
+
+
+def _check_deadline(deadline: dt.date | None) -> None:
+    """A deadline set through the API is not in the past (Lima's today)."""
+    if deadline is not None and deadline < today():
+        raise Invalid(
+            f"El plazo {deadline:%d/%m/%Y} ya pasó: indique una fecha desde hoy "
+            f"({today():%d/%m/%Y})."
+        )
+
+
 def _insert(
     *,
     session: Session,
@@ -501,7 +523,11 @@ def _insert(
     meeting: ScheduledMeeting | None,
     principal: Principal,
     status: CommitmentStatus = S.pending,
+    evidence: str | None = None,
 ) -> Commitment:
+    _check_deadline(fields_in.deadline)
+    if status == S.executed and evidence is None:
+        raise Invalid(EVIDENCE_NEEDED)
     _check_parties(
         session=session,
         sector_id=fields_in.sector_id,
@@ -538,6 +564,7 @@ def _insert(
         kind=EventKind.created,
         principal=principal,
         to_status=str(status),
+        evidence=evidence,
     )
     session.flush()
     return commitment
@@ -588,6 +615,7 @@ def create_commitment(
         meeting=meeting,
         principal=principal,
         status=commitment_in.status,
+        evidence=_clean(commitment_in.evidence),
     )
     return to_public(session=session, commitments=[c])[0]
 
@@ -680,6 +708,8 @@ def update_commitment(
         )
     if "topic_id" in changes:
         _check_topic(session=session, topic_id=commitment.topic_id, meeting=meeting)
+    if "deadline" in changes:
+        _check_deadline(commitment.deadline)
     if not commitment.description or len(commitment.description) < 3:
         raise Invalid("La descripción del compromiso no puede quedar vacía.")
     if commitment.type == CommitmentType.budgetary and commitment.amount is None:
@@ -717,10 +747,12 @@ def change_status(
         else:
             detail = f"El compromiso no puede pasar de «{STATUS_ES[current]}» a «{STATUS_ES[to]}»."
         raise Conflict(detail, current=current.value, allowed=sorted(s.value for s in allowed))
-    note = (change_in.note or "").strip() or None
+    note, evidence = _clean(change_in.note), _clean(change_in.evidence)
     if note is None and (to == S.cancelled or current in FINAL_STATUSES):
         what = "cancelar" if to == S.cancelled else "reabrir"
         raise Invalid(f"Para {what} un compromiso indique el motivo (campo note).")
+    if to == S.executed and evidence is None:
+        raise Invalid(EVIDENCE_NEEDED)
     now = clock.now()
     commitment.status = to
     commitment.status_changed_at = now
@@ -735,10 +767,35 @@ def change_status(
         from_status=current.value,
         to_status=to.value,
         note=note,
-        evidence=(change_in.evidence or "").strip() or None,
+        evidence=evidence,
     )
     session.flush()
     return to_public(session=session, commitments=[commitment])[0]
+
+
+def add_evidence(
+    *, session: Session, commitment_id: int, evidence_in: EvidenceIn, principal: Principal
+) -> CommitmentEvent:
+    """Append evidence (a link or a note) to a commitment at any status, final ones
+    included: whoever may change its status (the responsible party or the SD)."""
+    commitment = get_commitment(
+        session=session, commitment_id=commitment_id, principal=principal, action="status"
+    )
+    evidence = _clean(evidence_in.evidence)
+    if evidence is None:
+        raise Invalid("La evidencia no puede estar vacía (un enlace o una nota).")
+    commitment.updated_at = clock.now()
+    session.add(commitment)
+    event = _event(
+        session=session,
+        commitment=commitment,
+        kind=EventKind.evidence,
+        principal=principal,
+        note=_clean(evidence_in.note),
+        evidence=evidence,
+    )
+    session.flush()
+    return event
 
 
 def history(*, session: Session, commitment_id: int, principal: Principal) -> list[CommitmentEvent]:

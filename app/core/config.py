@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
 
+    # Limits: request bodies (413 past them, nothing read beyond) and failed API keys per
+    # client address within a sliding window (429 with Retry-After), counted in this process.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # multipart/form-data
+    api_auth_window_s: int = Field(default=60, ge=1)
+    api_auth_max_failures_per_address: int = Field(default=30, ge=1)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

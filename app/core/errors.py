@@ -27,6 +27,7 @@ _TITLES = {
     413: "Contenido demasiado grande",
     415: "Tipo de contenido no admitido",
     422: "Datos no válidos",
+    429: "Demasiadas solicitudes",
     500: "Error interno",
 }
 
@@ -36,7 +37,9 @@ API_PROBLEMS = {
     401: "Missing, invalid or revoked API key",
     404: "Not found, or not the caller's to see (both answer the same)",
     409: "Conflicts with the current state (status, window, an earlier request)",
+    413: "The request body exceeds the size limit (nothing was read past it)",
     422: "Malformed or semantically invalid input (`errors` lists the fields)",
+    429: "Too many failed authentications from this address: wait `Retry-After` seconds",
     500: "Unexpected error: nothing was stored",
 }
 
@@ -45,6 +48,14 @@ class FieldError(BaseModel):
     loc: list[str]
     msg: str
     type: str
+
+
+class RowError(BaseModel):
+    """A rejected row of an uploaded spreadsheet (row 0: the file itself)."""
+
+    row: int
+    column: str
+    message: str
 
 
 class Problem(BaseModel):
@@ -57,7 +68,9 @@ class Problem(BaseModel):
     status: int
     detail: str = Field(description="What went wrong, in Spanish")
     instance: str | None = Field(default=None, description="The request's path")
-    errors: list[FieldError] | None = Field(default=None, description="422: the invalid fields")
+    errors: list[FieldError | RowError] | None = Field(
+        default=None, description="422: the invalid fields, or an upload's rejected rows"
+    )
 
 
 class DomainError(Exception):
@@ -65,6 +78,7 @@ class DomainError(Exception):
 
     status: int = 400
     slug: str = "bad-request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -84,6 +98,17 @@ class Unauthorized(DomainError):
     status, slug = 401, "unauthorized"
 
 
+class TooManyRequests(DomainError):
+    """Too many failed attempts: the client waits `retry_after` seconds (Retry-After)."""
+
+    status, slug = 429, "too-many-attempts"
+
+    def __init__(self, detail: str, *, retry_after: int, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.retry_after = max(1, retry_after)
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
 class Invalid(DomainError):
     """Semantically invalid input that passed schema validation (still a 422)."""
 
@@ -91,7 +116,13 @@ class Invalid(DomainError):
 
 
 def problem(
-    status: int, detail: str, *, slug: str | None = None, instance: str | None = None, **ext: Any
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **ext: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://articula.pe/problems/{slug}" if slug else "about:blank",
@@ -102,7 +133,9 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(ext)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -123,7 +156,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return problem(
-            exc.status, exc.detail, slug=exc.slug, instance=request.url.path, **exc.extensions
+            exc.status,
+            exc.detail,
+            slug=exc.slug,
+            instance=request.url.path,
+            headers=exc.headers,
+            **exc.extensions,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -143,7 +181,7 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "El recurso solicitado no existe."
         if exc.status_code == 405:
             detail = "Método no permitido para este recurso."
-        return problem(exc.status_code, detail, instance=request.url.path)
+        return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -158,11 +196,31 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
+        # The server closes the connection after an unhandled error: say so, so a keep-alive
+        # client opens a new one instead of having its next request reset.
         return problem(
             500,
             "Ocurrió un error inesperado; no se guardó ningún cambio.",
             instance=request.url.path,
+            headers={"Connection": "close", "X-Content-Type-Options": "nosniff"},
         )
+
+
+LOCAL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$"
+
+
+def _declare_local_times(node: Any) -> None:
+    """Times of day are local to the edition's time zone and carry no offset: declare them
+    as RFC 3339 `partial-time` with its pattern (JSON Schema's `time` requires an offset)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "time":
+            node["format"] = "partial-time"
+            node["pattern"] = LOCAL_TIME_PATTERN
+        for value in node.values():
+            _declare_local_times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _declare_local_times(value)
 
 
 def install_problem_docs(app: FastAPI) -> None:
@@ -197,6 +255,7 @@ def install_problem_docs(app: FastAPI) -> None:
                         wanted[int(status)] = response.get("description", "")
                 for status, description in wanted.items():
                     responses[str(status)] = {"description": description, "content": content}
+        _declare_local_times(schema)
         app.openapi_schema = schema
         return schema
 

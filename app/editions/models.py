@@ -9,11 +9,11 @@ import datetime as dt
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, ConfigDict, EmailStr, field_validator
+from pydantic import AwareDatetime, ConfigDict, EmailStr, field_validator, model_validator
 from sqlalchemy import JSON, CheckConstraint, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.core.types import UTCDateTime, utcnow
+from app.core.types import INT32_MAX, DbId, UTCDateTime, refuse_nulls, utcnow
 
 _INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{1,15}$"
@@ -89,10 +89,17 @@ class DelegationUpdate(SQLModel):
     ubigeo: str | None = Field(default=None, max_length=6, schema_extra={"pattern": r"^\d{2,6}$"})
     contact_emails: list[EmailStr] | None = Field(default=None, max_length=20)
 
+    @model_validator(mode="after")
+    def _no_nulls(self) -> "DelegationUpdate":
+        refuse_nulls(self, "name", "kind", "authority_title", "contact_emails")
+        return self
+
 
 class DelegationPublic(DelegationBase):
     id: int
-    contact_emails: list[str]
+    contact_emails: list[str] | None = Field(
+        description="Only for the SD and the delegation itself; null for everyone else"
+    )
 
 
 class DelegationRef(SQLModel):
@@ -129,10 +136,17 @@ class SectorUpdate(SQLModel):
     minister_name: str | None = Field(default=None, max_length=120)
     contact_emails: list[EmailStr] | None = Field(default=None, max_length=20)
 
+    @model_validator(mode="after")
+    def _no_nulls(self) -> "SectorUpdate":
+        refuse_nulls(self, "name", "contact_emails")
+        return self
+
 
 class SectorPublic(SectorBase):
     id: int
-    contact_emails: list[str]
+    contact_emails: list[str] | None = Field(
+        description="Only for the SD and the sector itself; null for everyone else"
+    )
 
 
 class SectorRef(SQLModel):
@@ -256,6 +270,20 @@ class EditionUpdate(SQLModel):
 
     _tz = field_validator("timezone")(_check_timezone)
 
+    @model_validator(mode="after")
+    def _no_nulls(self) -> "EditionUpdate":
+        refuse_nulls(
+            self,
+            "name",
+            "kind",
+            "timezone",
+            "slot_minutes",
+            "agenda_days_before_max",
+            "agenda_days_before_min",
+            "days",
+        )
+        return self
+
 
 class EditionPublic(EditionBase):
     id: int
@@ -314,7 +342,9 @@ class ParticipantsPublic(SQLModel):
 class RoomBase(SQLModel):
     name: str = Field(min_length=1, max_length=80)
     capacity: int = Field(default=20, ge=1, le=1000)
-    reserved_sector_id: int | None = Field(default=None, foreign_key="sector.id")
+    reserved_sector_id: int | None = Field(
+        default=None, foreign_key="sector.id", ge=1, le=INT32_MAX
+    )
 
 
 class Room(RoomBase, table=True):
@@ -332,7 +362,12 @@ class RoomUpdate(SQLModel):
     model_config = _INPUT
     name: str | None = Field(default=None, min_length=1, max_length=80)
     capacity: int | None = Field(default=None, ge=1, le=1000)
-    reserved_sector_id: int | None = None
+    reserved_sector_id: DbId | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> "RoomUpdate":
+        refuse_nulls(self, "name", "capacity")
+        return self
 
 
 class RoomPublic(RoomBase):
@@ -344,8 +379,8 @@ class RoomPublic(RoomBase):
 
 
 class UnavailabilityBase(SQLModel):
-    delegation_id: int | None = Field(default=None, foreign_key="delegation.id")
-    sector_id: int | None = Field(default=None, foreign_key="sector.id")
+    delegation_id: int | None = Field(default=None, foreign_key="delegation.id", ge=1, le=INT32_MAX)
+    sector_id: int | None = Field(default=None, foreign_key="sector.id", ge=1, le=INT32_MAX)
     reason: str | None = Field(default=None, max_length=200)
 
 

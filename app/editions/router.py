@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.access.deps import CurrentPrincipal, SdAdmin
 from app.core.db import SessionDep
 from app.core.pagination import Page, PaginationDep
+from app.core.types import DbId
 from app.editions import service
 from app.editions.deps import EditionDep
 from app.editions.models import (
@@ -43,19 +44,23 @@ NO_CONTENT = {"status_code": status.HTTP_204_NO_CONTENT, "response_class": Respo
 @catalog.get("/delegations", response_model=Page[DelegationPublic])
 def list_delegations(
     session: SessionDep,
-    _: CurrentPrincipal,
+    principal: CurrentPrincipal,
     page: PaginationDep,
     kind: DelegationKind | None = None,
     q: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Page:
     """Regional governments and municipalities, by code."""
-    return service.list_delegations(session=session, page=page, kind=kind, q=q)
+    return service.list_delegations(session=session, page=page, principal=principal, kind=kind, q=q)
 
 
 @catalog.get("/delegations/{delegation_id}", response_model=DelegationPublic)
-def read_delegation(delegation_id: int, session: SessionDep, _: CurrentPrincipal) -> object:
-    """One delegation."""
-    return service.get_delegation(session=session, delegation_id=delegation_id)
+def read_delegation(
+    delegation_id: DbId, session: SessionDep, principal: CurrentPrincipal
+) -> object:
+    """One delegation (contact e-mails for the SD and the delegation itself only)."""
+    return service.read_delegation(
+        session=session, delegation_id=delegation_id, principal=principal
+    )
 
 
 @catalog.post("/delegations", response_model=DelegationPublic, status_code=status.HTTP_201_CREATED)
@@ -66,7 +71,7 @@ def create_delegation(delegation_in: DelegationCreate, session: SessionDep, _: S
 
 @catalog.patch("/delegations/{delegation_id}", response_model=DelegationPublic)
 def update_delegation(
-    delegation_id: int, delegation_in: DelegationUpdate, session: SessionDep, _: SdAdmin
+    delegation_id: DbId, delegation_in: DelegationUpdate, session: SessionDep, _: SdAdmin
 ) -> object:
     """Change a delegation."""
     return service.update_delegation(
@@ -78,15 +83,16 @@ def update_delegation(
 
 
 @catalog.get("/sectors", response_model=Page[SectorPublic])
-def list_sectors(session: SessionDep, _: CurrentPrincipal, page: PaginationDep) -> Page:
-    """Ministries and other sectors, by code."""
-    return service.list_sectors(session=session, page=page)
+def list_sectors(session: SessionDep, principal: CurrentPrincipal, page: PaginationDep) -> Page:
+    """Ministries and other sectors, by code (contact e-mails for the SD and the sector
+    itself only)."""
+    return service.list_sectors(session=session, page=page, principal=principal)
 
 
 @catalog.get("/sectors/{sector_id}", response_model=SectorPublic)
-def read_sector(sector_id: int, session: SessionDep, _: CurrentPrincipal) -> object:
-    """One sector."""
-    return service.get_sector(session=session, sector_id=sector_id)
+def read_sector(sector_id: DbId, session: SessionDep, principal: CurrentPrincipal) -> object:
+    """One sector (contact e-mails for the SD and the sector itself only)."""
+    return service.read_sector(session=session, sector_id=sector_id, principal=principal)
 
 
 @catalog.post("/sectors", response_model=SectorPublic, status_code=status.HTTP_201_CREATED)
@@ -97,7 +103,7 @@ def create_sector(sector_in: SectorCreate, session: SessionDep, _: SdAdmin) -> o
 
 @catalog.patch("/sectors/{sector_id}", response_model=SectorPublic)
 def update_sector(
-    sector_id: int, sector_in: SectorUpdate, session: SessionDep, _: SdAdmin
+    sector_id: DbId, sector_in: SectorUpdate, session: SessionDep, _: SdAdmin
 ) -> object:
     """Change a sector."""
     return service.update_sector(session=session, sector_id=sector_id, sector_in=sector_in)
@@ -171,14 +177,14 @@ def add_participants(
 
 @router.delete("/{edition_id}/participants/delegations/{delegation_id}", **NO_CONTENT)
 def remove_delegation(
-    edition: EditionDep, delegation_id: int, session: SessionDep, _: SdAdmin
+    edition: EditionDep, delegation_id: DbId, session: SessionDep, _: SdAdmin
 ) -> None:
     """Take a delegation out of the edition."""
     service.remove_participant(session=session, edition=edition, delegation_id=delegation_id)
 
 
 @router.delete("/{edition_id}/participants/sectors/{sector_id}", **NO_CONTENT)
-def remove_sector(edition: EditionDep, sector_id: int, session: SessionDep, _: SdAdmin) -> None:
+def remove_sector(edition: EditionDep, sector_id: DbId, session: SessionDep, _: SdAdmin) -> None:
     """Take a sector out of the edition."""
     service.remove_participant(session=session, edition=edition, sector_id=sector_id)
 
@@ -202,14 +208,14 @@ def create_room(
 
 @router.patch("/{edition_id}/rooms/{room_id}", response_model=RoomPublic)
 def update_room(
-    edition: EditionDep, room_id: int, room_in: RoomUpdate, session: SessionDep, _: SdAdmin
+    edition: EditionDep, room_id: DbId, room_in: RoomUpdate, session: SessionDep, _: SdAdmin
 ) -> object:
     """Change a room."""
     return service.update_room(session=session, edition=edition, room_id=room_id, room_in=room_in)
 
 
 @router.delete("/{edition_id}/rooms/{room_id}", **NO_CONTENT)
-def delete_room(edition: EditionDep, room_id: int, session: SessionDep, _: SdAdmin) -> None:
+def delete_room(edition: EditionDep, room_id: DbId, session: SessionDep, _: SdAdmin) -> None:
     """Remove a room."""
     service.delete_room(session=session, edition=edition, room_id=room_id)
 
@@ -244,7 +250,7 @@ def create_unavailability(
 
 @router.delete("/{edition_id}/unavailability/{unavailability_id}", **NO_CONTENT)
 def delete_unavailability(
-    edition: EditionDep, unavailability_id: int, session: SessionDep, _: SdAdmin
+    edition: EditionDep, unavailability_id: DbId, session: SessionDep, _: SdAdmin
 ) -> None:
     """Remove an unavailability period."""
     service.delete_unavailability(

@@ -21,6 +21,7 @@ from app.editions.models import (
     DayBlockIn,
     Delegation,
     DelegationCreate,
+    DelegationPublic,
     DelegationRef,
     DelegationUpdate,
     Edition,
@@ -38,6 +39,7 @@ from app.editions.models import (
     RoomUpdate,
     Sector,
     SectorCreate,
+    SectorPublic,
     SectorRef,
     SectorUpdate,
     SlotPublic,
@@ -78,8 +80,31 @@ def _page(session: Session, query: Any, page: Pagination, order_by: Any) -> Page
 # --------------------------------------------------------------------------- delegations
 
 
+def delegation_public(delegation: Delegation, *, principal: Principal) -> DelegationPublic:
+    """A delegation as the caller sees it: its contact e-mails only for the SD and the
+    delegation itself (null for everyone else)."""
+    public = DelegationPublic.model_validate(delegation)
+    if not principal.acts_for(delegation_id=delegation.id):
+        public.contact_emails = None
+    return public
+
+
+def sector_public(sector: Sector, *, principal: Principal) -> SectorPublic:
+    """A sector as the caller sees it: its contact e-mails only for the SD and the sector
+    itself (null for everyone else)."""
+    public = SectorPublic.model_validate(sector)
+    if not principal.acts_for(sector_id=sector.id):
+        public.contact_emails = None
+    return public
+
+
 def list_delegations(
-    *, session: Session, page: Pagination, kind: str | None = None, q: str | None = None
+    *,
+    session: Session,
+    page: Pagination,
+    principal: Principal,
+    kind: str | None = None,
+    q: str | None = None,
 ) -> Page:
     """Delegations by code, optionally filtered by kind or a name/code fragment."""
     query = select(Delegation)
@@ -90,7 +115,9 @@ def list_delegations(
         query = query.where(
             func.lower(Delegation.name).like(like) | func.lower(Delegation.code).like(like)
         )
-    return _page(session, query, page, Delegation.code)
+    found = _page(session, query, page, Delegation.code)
+    found.items = [delegation_public(d, principal=principal) for d in found.items]
+    return found
 
 
 def get_delegation(*, session: Session, delegation_id: int) -> Delegation:
@@ -125,9 +152,24 @@ def update_delegation(
 # --------------------------------------------------------------------------- sectors
 
 
-def list_sectors(*, session: Session, page: Pagination) -> Page:
+def list_sectors(*, session: Session, page: Pagination, principal: Principal) -> Page:
     """Sectors by code."""
-    return _page(session, select(Sector), page, Sector.code)
+    found = _page(session, select(Sector), page, Sector.code)
+    found.items = [sector_public(x, principal=principal) for x in found.items]
+    return found
+
+
+def read_delegation(
+    *, session: Session, delegation_id: int, principal: Principal
+) -> DelegationPublic:
+    """One delegation as the caller sees it, or 404."""
+    delegation = get_delegation(session=session, delegation_id=delegation_id)
+    return delegation_public(delegation, principal=principal)
+
+
+def read_sector(*, session: Session, sector_id: int, principal: Principal) -> SectorPublic:
+    """One sector as the caller sees it, or 404."""
+    return sector_public(get_sector(session=session, sector_id=sector_id), principal=principal)
 
 
 def get_sector(*, session: Session, sector_id: int) -> Sector:
@@ -333,7 +375,8 @@ def update_edition(*, session: Session, edition: Edition, edition_in: EditionUpd
 
 
 def transition(*, session: Session, edition: Edition, to_status: EditionStatus) -> Edition:
-    """Move an edition along its lifecycle; an illegal step is a 409."""
+    """Move an edition along its lifecycle; an illegal step is a 409, and so is `held`
+    before the edition's first day (in its time zone)."""
     current = EditionStatus(edition.status)
     to_status = EditionStatus(to_status)
     if to_status not in TRANSITIONS[current]:
@@ -346,6 +389,13 @@ def transition(*, session: Session, edition: Edition, to_status: EditionStatus) 
         raise Conflict("Defina la ventana de recepción de temas antes de abrirla.")
     if to_status == S.scheduling and not edition_slots(edition):
         raise Conflict("La edición no tiene bloques de bilaterales que programar.")
+    if to_status == S.held and edition.days:
+        first = min(day.date for day in edition.days)
+        if clock.now() < dt.datetime.combine(first, dt.time(), ZoneInfo(edition.timezone)):
+            raise Conflict(
+                "Una edición solo puede marcarse como realizada desde su primer día "
+                f"({first:%d/%m/%Y})."
+            )
     edition.status = to_status
     session.add(edition)
     session.flush()
@@ -564,12 +614,11 @@ def delete_room(*, session: Session, edition: Edition, room_id: int) -> None:
 def list_unavailability(
     *, session: Session, edition: Edition, principal: Principal
 ) -> Sequence[Unavailability]:
-    """Unavailability periods: a delegation or sector sees only its own."""
+    """Unavailability periods (with their reasons): the SD sees all, a delegation or sector
+    only its own, a rapporteur none (recording meetings does not need them)."""
     query = select(Unavailability).where(
         Unavailability.edition_id == edition.id,
-        principal.scope(
-            delegation=Unavailability.delegation_id, sector=Unavailability.sector_id, unbound=True
-        ),
+        principal.scope(delegation=Unavailability.delegation_id, sector=Unavailability.sector_id),
     )
     return session.exec(query.order_by(Unavailability.starts_at, Unavailability.id)).all()
 

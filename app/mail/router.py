@@ -10,6 +10,7 @@ import app.mail.tasks  # noqa: F401  (registers the dispatch_outbox periodic job
 from app.access.deps import SdAdmin
 from app.core import clock
 from app.core.db import SessionDep
+from app.core.types import DbId
 from app.editions.deps import EditionDep
 from app.mail import requeue, service
 from app.mail.models import DeliveryPublic, MessageStatus, ReleasedPublic
@@ -26,7 +27,7 @@ def list_deliveries(
     party: Annotated[
         str | None, Query(max_length=16, description="Sector or delegation code")
     ] = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: DbId | None = None,
 ) -> list[DeliveryPublic]:
     """The edition's e-mails (newest first) with status, attempts, errors and their log."""
     return service.list_deliveries(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
-from app.core.types import UTCDateTime, utcnow
+from app.core.types import DbId, UTCDateTime, utcnow
 
 
 class RequestStatus(StrEnum):
@@ -74,7 +74,7 @@ class _In(SQLModel):
 class PinIn(_In):
     date: dt.date
     start_time: dt.time = Field(description="Local start time; must fall on a bilateral slot")
-    room_id: int | None = None
+    room_id: DbId | None = None
 
 
 class MeetingRequestUpdate(_In):
@@ -88,7 +88,7 @@ class MeetingRequestUpdate(_In):
 
 
 class MergeRequestsIn(_In):
-    request_ids: list[int] = Field(min_length=2, max_length=20)
+    request_ids: list[DbId] = Field(min_length=2, max_length=20)
 
 
 # --------------------------------------------------------------------------- output

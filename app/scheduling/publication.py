@@ -310,13 +310,21 @@ def draft_run(
     reason: str | None = None,
 ) -> PublicationDraft:
     """Validate a succeeded solve run of the edition as version N+1 (404 for an unknown or
-    foreign run, 409 for one that did not succeed); no writes."""
+    foreign run, 409 for one that did not succeed or is the current version already; an
+    older version's run may be published again); no writes."""
     run = session.get(SolveRun, run_id)
     if run is None or run.edition_id != edition.id:
         raise NotFound(f"No existe la corrida {run_id} en la edición {edition.id}.")
     if run.status != RunStatus.succeeded:
         raise Conflict(
             f"Solo se publica una corrida terminada con éxito; esta está en «{run.status}»."
+        )
+    current = current_version(session=session, edition=edition)
+    if current is not None and current.run_id == run_id:
+        raise Conflict(
+            f"La corrida {run_id} ya está publicada: es la versión vigente "
+            f"{current.number}. No se creó una versión nueva.",
+            version=current.number,
         )
     return draft_meetings(
         session=session,

@@ -10,6 +10,7 @@ from app.access.deps import SdAdmin
 from app.core import clock
 from app.core.db import SessionDep
 from app.core.pagination import Page, PaginationDep
+from app.core.types import DbId
 from app.editions.deps import EditionDep
 from app.scheduling import service
 from app.scheduling.models import (
@@ -72,7 +73,7 @@ def merge_meeting_requests(
 
 @router.get("/{request_id}", response_model=MeetingRequestPublic)
 def get_meeting_request(
-    request_id: int, session: SessionDep, principal: SdAdmin, edition: EditionDep
+    request_id: DbId, session: SessionDep, principal: SdAdmin, edition: EditionDep
 ) -> MeetingRequestPublic:
     """One request."""
     return service.read_request(session=session, edition=edition, request_id=request_id)
@@ -80,7 +81,7 @@ def get_meeting_request(
 
 @router.patch("/{request_id}", response_model=MeetingRequestPublic)
 def update_meeting_request(
-    request_id: int,
+    request_id: DbId,
     body: MeetingRequestUpdate,
     session: SessionDep,
     principal: SdAdmin,
@@ -94,7 +95,7 @@ def update_meeting_request(
 
 @router.delete("/{request_id}", status_code=204, response_class=Response)
 def withdraw_meeting_request(
-    request_id: int, session: SessionDep, principal: SdAdmin, edition: EditionDep
+    request_id: DbId, session: SessionDep, principal: SdAdmin, edition: EditionDep
 ) -> None:
     """Withdraw a request: it stays listed with status withdrawn."""
     service.withdraw_request(

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from app.access.deps import SdAdmin
 from app.core.db import SessionDep
 from app.core.pagination import Page, PaginationDep
+from app.core.types import DbId
 from app.editions.deps import EditionDep
 from app.scheduling import runs
 from app.scheduling.models import SolveRun
@@ -50,7 +51,7 @@ def list_runs(
 
 
 @router.get("/{run_id}", response_model=SolveRunPublic)
-def get_run(run_id: int, session: SessionDep, _: SdAdmin, edition: EditionDep) -> SolveRun:
+def get_run(run_id: DbId, session: SessionDep, _: SdAdmin, edition: EditionDep) -> SolveRun:
     """A run: status, progress so far, result summary."""
     return runs.get_run(session=session, edition=edition, run_id=run_id)
 
@@ -61,7 +62,7 @@ def get_run(run_id: int, session: SessionDep, _: SdAdmin, edition: EditionDep) -
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 def run_events(
-    run_id: int, request: Request, session: SessionDep, _: SdAdmin, edition: EditionDep
+    run_id: DbId, request: Request, session: SessionDep, _: SdAdmin, edition: EditionDep
 ) -> StreamingResponse:
     """Server-Sent Events: one `progress` event per progress point, then `done`."""
     stream = runs.event_stream(
@@ -76,7 +77,7 @@ def run_events(
 
 @router.get("/{run_id}/meetings", response_model=list[RunMeetingPublic])
 def run_meetings(
-    run_id: int, session: SessionDep, _: SdAdmin, edition: EditionDep
+    run_id: DbId, session: SessionDep, _: SdAdmin, edition: EditionDep
 ) -> list[RunMeetingPublic]:
     """The meetings the run planned (empty unless it succeeded), by start then room."""
     return runs.planned_meetings(session=session, edition=edition, run_id=run_id)
@@ -84,7 +85,7 @@ def run_meetings(
 
 @router.get("/{run_id}/compare/{other_run_id}", response_model=RunComparison)
 def compare_runs(
-    run_id: int, other_run_id: int, session: SessionDep, _: SdAdmin, edition: EditionDep
+    run_id: DbId, other_run_id: DbId, session: SessionDep, _: SdAdmin, edition: EditionDep
 ) -> RunComparison:
     """From this run to the other: meetings added, dropped, moved; scores side by side."""
     return runs.compare_runs(
@@ -93,6 +94,6 @@ def compare_runs(
 
 
 @router.post("/{run_id}/cancel", response_model=SolveRunPublic)
-def cancel_run(run_id: int, session: SessionDep, _: SdAdmin, edition: EditionDep) -> SolveRun:
+def cancel_run(run_id: DbId, session: SessionDep, _: SdAdmin, edition: EditionDep) -> SolveRun:
     """Cancel a queued run, or ask a running one to stop (best effort)."""
     return runs.cancel_run(session=session, edition=edition, run_id=run_id)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import ConfigDict, field_validator
 from sqlmodel import Field, SQLModel
 
-from app.core.types import UTCDateTime
+from app.core.types import DbId, UTCDateTime
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4000
@@ -197,8 +197,8 @@ class RejectIn(_In):
 
 
 class MergeTopicIn(_In):
-    into_topic_id: int
+    into_topic_id: DbId
 
 
 class RankingIn(_In):
-    topic_ids: list[int] = Field(min_length=1, max_length=500)
+    topic_ids: list[DbId] = Field(min_length=1, max_length=500)

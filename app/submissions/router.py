@@ -34,6 +34,7 @@ from app.access.deps import (
 from app.core import clock
 from app.core.db import SessionDep
 from app.core.pagination import Page, PaginationDep
+from app.core.types import DbId
 from app.editions.deps import EditionDep
 from app.submissions import service
 from app.submissions.models import (
@@ -134,7 +135,7 @@ def compare_topic_list_versions(
 )
 def get_topic_list_version(
     delegation_code: str,
-    number: int,
+    number: DbId,
     session: SessionDep,
     principal: CurrentPrincipal,
     edition: EditionDep,
@@ -175,7 +176,7 @@ def list_topics(
 
 @router.get("/topics/{topic_id}", response_model=TopicPublic)
 def get_topic(
-    topic_id: int, session: SessionDep, principal: CurrentPrincipal, edition: EditionDep
+    topic_id: DbId, session: SessionDep, principal: CurrentPrincipal, edition: EditionDep
 ) -> TopicPublic:
     """One current topic in the caller's scope."""
     return service.get_topic(
@@ -188,7 +189,7 @@ def get_topic(
 
 @router.post("/topics/{topic_id}/accept", response_model=TopicPublic)
 def accept_topic(
-    topic_id: int, session: SessionDep, principal: SdAdmin, edition: EditionDep
+    topic_id: DbId, session: SessionDep, principal: SdAdmin, edition: EditionDep
 ) -> TopicPublic:
     """Accept a topic of a current version (edition in review)."""
     return service.accept_topic(
@@ -198,7 +199,7 @@ def accept_topic(
 
 @router.post("/topics/{topic_id}/reject", response_model=TopicPublic)
 def reject_topic(
-    topic_id: int, body: RejectIn, session: SessionDep, principal: SdAdmin, edition: EditionDep
+    topic_id: DbId, body: RejectIn, session: SessionDep, principal: SdAdmin, edition: EditionDep
 ) -> TopicPublic:
     """Reject a topic with a reason the delegation reads."""
     return service.reject_topic(
@@ -213,7 +214,7 @@ def reject_topic(
 
 @router.post("/topics/{topic_id}/merge", response_model=TopicPublic)
 def merge_topic(
-    topic_id: int, body: MergeTopicIn, session: SessionDep, principal: SdAdmin, edition: EditionDep
+    topic_id: DbId, body: MergeTopicIn, session: SessionDep, principal: SdAdmin, edition: EditionDep
 ) -> TopicPublic:
     """Mark this topic as a duplicate merged into `into_topic_id`."""
     return service.merge_topic(

@@ -622,6 +622,16 @@ def reject_topic(
     return render_topics(session=session, topics=[topic])[0]
 
 
+def _sector_codes(session: Session, topic_id: int | None) -> set[str]:
+    """The codes of the sectors a topic is addressed to."""
+    rows = session.exec(
+        select(Sector.code)
+        .join(TopicSector, col(TopicSector.sector_id) == Sector.id)
+        .where(TopicSector.topic_id == topic_id)
+    ).all()
+    return set(rows)
+
+
 def merge_topic(
     *,
     session: Session,
@@ -631,8 +641,9 @@ def merge_topic(
     principal: Principal,
     now: datetime,
 ) -> TopicPublic:
-    """SD marks topic `topic_id` as a duplicate merged into `into_topic_id` (same delegation).
-    Topics already merged into the duplicate follow it to the target (no chains)."""
+    """SD marks topic `topic_id` as a duplicate merged into `into_topic_id`: same delegation,
+    and the target addresses every sector the duplicate does. Topics already merged into the
+    duplicate follow it to the target (no chains)."""
     _require_review(edition)
     topic = _current_topic(session=session, edition=edition, topic_id=topic_id)
     target = _current_topic(session=session, edition=edition, topic_id=into_topic_id)
@@ -644,6 +655,13 @@ def merge_topic(
         raise Invalid(
             f"El tema {target.id} ya está fusionado en el tema {target.merged_into_id}; "
             "fusione en ese tema."
+        )
+    missing = _sector_codes(session, topic.id) - _sector_codes(session, target.id)
+    if missing:
+        # The merged topic leaves every agenda; the target must carry it to each sector.
+        raise Invalid(
+            f"El tema {target.id} no está dirigido a {', '.join(sorted(missing))}: "
+            "solo se puede fusionar en un tema dirigido a todos los sectores del duplicado."
         )
     for child in session.exec(select(Topic).where(Topic.merged_into_id == topic.id)).all():
         child.merged_into_id = target.id

@@ -82,7 +82,9 @@ def _page_or(original: Handler) -> Handler:
         if not is_page(request):
             return await original(request, exc)
         if isinstance(exc, DomainError):
-            return error_page(request, exc.status, exc.detail)
+            response = error_page(request, exc.status, exc.detail)
+            response.headers.update(exc.headers or {})
+            return response
         if isinstance(exc, StarletteHTTPException):
             detail = exc.detail if isinstance(exc.detail, str) else ""
             return error_page(

@@ -30,7 +30,8 @@ def test_permission_matrix_on_commitment_routes(client, session, settings):
     missing = 9_999_999
 
     def status(who, to="in_process", target=cid):
-        return client.post(f"/api/commitments/{target}/status", json={"to": to}, headers=p.as_(who))
+        body = {"to": to} | ({"evidence": "Oficio 45-2030"} if to == "executed" else {})
+        return client.post(f"/api/commitments/{target}/status", json=body, headers=p.as_(who))
 
     # read and history: SD, MINSA, D1, rapporteur A; not MINEDU, D2, rapporteur B
     for who, code in [
@@ -170,7 +171,10 @@ def test_overdue_with_a_fixed_clock(client, session, settings, frozen_now):
     due_today = _create(client, p, deadline="2030-04-10")
     done_late = _create(client, p, deadline="2030-04-01")
     in_process_late = _create(client, p, "D2", deadline="2030-04-05")
-    client.post(f"/api/commitments/{done_late}/status", json={"to": "executed"}, headers=p.sd())
+    done = {"to": "executed", "evidence": "Acta de entrega"}
+    assert (
+        client.post(f"/api/commitments/{done_late}/status", json=done, headers=p.sd())
+    ).status_code == 200
     client.post(
         f"/api/commitments/{in_process_late}/status", json={"to": "in_process"}, headers=p.sd()
     )
@@ -197,7 +201,10 @@ def test_list_is_scoped_and_filtered(client, session, settings):
     a = _create(client, p, "D1")
     b = _create(client, p, "D2", type="technical", amount=None)
     c = _create(client, p, "D1", sector_id=None, type="administrative", amount=None)
-    client.post(f"/api/commitments/{a}/status", json={"to": "executed"}, headers=p.sd())
+    done = {"to": "executed", "evidence": "https://www.gob.pe/minsa/acta-7"}
+    assert (
+        client.post(f"/api/commitments/{a}/status", json=done, headers=p.sd())
+    ).status_code == 200
 
     def ids(who, **params):
         headers = p.sd() if who == "SD" else p.as_(who)
@@ -221,3 +228,51 @@ def test_list_is_scoped_and_filtered(client, session, settings):
     item = client.get(f"/api/commitments/{b}", headers=p.sd()).json()
     assert item["sector_code"] == "MINSA" and item["delegation_code"] == "D2"
     assert item["source"] == "recorded" and item["edition_label"] == "12.º GORE Ejecutivo"
+
+
+def test_executed_needs_evidence_and_evidence_can_follow_at_any_status(
+    client, session, settings, frozen_now
+):
+    p = published(session, settings)
+    frozen_now(dt.datetime(2030, 3, 2, 9, 0, tzinfo=LIMA))
+    cid = _create(client, p)
+    url = f"/api/commitments/{cid}"
+    for body in ({"to": "executed"}, {"to": "executed", "evidence": "   "}):
+        r = client.post(f"{url}/status", json=body, headers=p.as_("MINSA"))
+        assert r.status_code == 422 and "evidencia" in r.json()["detail"]
+    assert client.get(url, headers=p.sd()).json()["status"] == "pending"
+    done = {"to": "executed", "evidence": "Oficio 45-2030"}
+    assert client.post(f"{url}/status", json=done, headers=p.as_("MINSA")).status_code == 200
+    # final, yet the responsible party adds the resolution later; others cannot
+    more = {"evidence": "https://www.gob.pe/minsa/resolucion-45", "note": "Resolución firmada"}
+    for who in ("MINEDU", "D2", "A"):
+        assert client.post(f"{url}/evidence", json=more, headers=p.as_(who)).status_code == 404
+    r = client.post(f"{url}/evidence", json=more, headers=p.as_("D1"))
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "evidence" and r.json()["actor_role"] == "delegation"
+    assert client.post(f"{url}/evidence", json={"evidence": ""}, headers=p.sd()).status_code == 422
+    history = client.get(f"{url}/history", headers=p.sd()).json()
+    assert [(e["kind"], e["evidence"]) for e in history][-2:] == [
+        ("status", "Oficio 45-2030"),
+        ("evidence", "https://www.gob.pe/minsa/resolucion-45"),
+    ]
+    assert client.get(url, headers=p.sd()).json()["status"] == "executed"
+    # the SD creates an executed commitment only with its evidence
+    body = commitment_body(p, status="executed")
+    assert client.post("/api/commitments", json=body, headers=p.sd()).status_code == 422
+    body["evidence"] = "Acta de la sesión"
+    assert client.post("/api/commitments", json=body, headers=p.sd()).status_code == 201
+
+
+def test_a_deadline_in_the_past_is_refused(client, session, settings, frozen_now):
+    p = published(session, settings)
+    frozen_now(dt.datetime(2030, 7, 1, 10, 0, tzinfo=LIMA))
+    body = commitment_body(p, deadline="2030-06-30")
+    r = client.post("/api/commitments", json=body, headers=p.sd())
+    assert r.status_code == 422 and "ya pasó" in r.json()["detail"]
+    meeting = f"/api/editions/{p.edition_id}/meetings/{p.request('D1')}/commitments"
+    assert client.post(meeting, json=body, headers=p.sd()).status_code == 422
+    cid = _create(client, p, deadline="2030-07-01")  # today is fine
+    r = client.patch(f"/api/commitments/{cid}", json={"deadline": "2030-06-01"}, headers=p.sd())
+    assert r.status_code == 422
+    assert client.get(f"/api/commitments/{cid}", headers=p.sd()).json()["deadline"] == "2030-07-01"

@@ -21,7 +21,7 @@ from factories import (
 from sqlmodel import select
 
 from app.editions.models import Edition, EditionStatus
-from app.editions.service import TRANSITIONS, edition_slots, submissions_open
+from app.editions.service import edition_slots, submissions_open
 
 PROBLEM = "application/problem+json"
 
@@ -142,16 +142,30 @@ def test_grid_frozen_after_draft_but_window_editable(client, session, sd):
 
 
 STATUSES = list(EditionStatus)
+# The README's lifecycle, written out: the forward path plus reopen, back to review, re-plan.
+ALLOWED = {
+    ("draft", "open_for_submissions"),
+    ("open_for_submissions", "in_review"),
+    ("in_review", "scheduling"),
+    ("in_review", "open_for_submissions"),
+    ("scheduling", "published"),
+    ("scheduling", "in_review"),
+    ("published", "held"),
+    ("published", "scheduling"),
+    ("held", "closed"),
+}
+ON_THE_FIRST_DAY = dt.datetime(2030, 3, 1, 0, 0, tzinfo=LIMA)
 
 
 @pytest.mark.parametrize(("current", "target"), list(itertools.product(STATUSES, STATUSES)))
-def test_every_transition(client, session, sd, current, target):
+def test_every_transition(client, session, sd, frozen_now, current, target):
+    frozen_now(ON_THE_FIRST_DAY)
     edition = create_edition(session)
     edition.status = current
     session.add(edition)
     session.commit()
     r = client.post(f"/api/editions/{edition.id}/status", json={"to": target}, headers=auth(sd))
-    if target in TRANSITIONS[current]:
+    if (current.value, target.value) in ALLOWED:
         assert r.status_code == 200, r.text
         assert r.json()["status"] == target
     else:
@@ -160,6 +174,23 @@ def test_every_transition(client, session, sd, current, target):
         assert r.json()["current"] == current
         session.refresh(edition)
         assert edition.status == current
+
+
+def test_held_only_from_the_first_day(client, session, sd, frozen_now):
+    edition = create_edition(session, status="published")
+    url = f"/api/editions/{edition.id}/status"
+    frozen_now(ON_THE_FIRST_DAY - dt.timedelta(days=21))
+    r = client.post(url, json={"to": "held"}, headers=auth(sd))
+    assert r.status_code == 409
+    assert r.json()["detail"] == (
+        "Una edición solo puede marcarse como realizada desde su primer día (01/03/2030)."
+    )
+    session.refresh(edition)
+    assert edition.status == "published"
+    frozen_now(ON_THE_FIRST_DAY - dt.timedelta(seconds=1))
+    assert client.post(url, json={"to": "held"}, headers=auth(sd)).status_code == 409
+    frozen_now(ON_THE_FIRST_DAY)
+    assert client.post(url, json={"to": "held"}, headers=auth(sd)).status_code == 200
 
 
 def test_unknown_status_is_422(client, session, sd):

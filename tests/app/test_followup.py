@@ -21,7 +21,7 @@ def _post(client, token, **body):
 
 
 def test_summary_matches_hand_computed_figures(client, session, frozen_now):
-    frozen_now(dt.datetime(2030, 1, 15, 12, 0, tzinfo=dt.UTC))
+    frozen_now(dt.datetime(2030, 1, 5, 12, 0, tzinfo=dt.UTC))  # written before the deadlines
     salud = create_sector(session, "SALUD", name='=HYPERLINK("http://x")')  # hostile name
     vivienda = create_sector(session, "VIV", name="Ministerio de Vivienda")
     cusco = create_delegation(session, "CUS", name="Gobierno Regional del Cusco")
@@ -54,7 +54,9 @@ def test_summary_matches_hand_computed_figures(client, session, frozen_now):
             status=status,
             deadline="2030-01-10" if i == 4 else "2030-12-31",
             amount="100.00" if ctype == "budgetary" else None,
+            evidence="Acta de entrega" if status == "executed" else None,
         )
+    frozen_now(dt.datetime(2030, 1, 15, 12, 0, tzinfo=dt.UTC))
     r = client.get("/api/commitments/summary", params={"group_by": "sector"}, headers=auth(sd))
     assert r.status_code == 200
     body = r.json()

@@ -93,6 +93,24 @@ def test_unknown_or_unfinished_run(client, session, frozen_now):
     assert "corrida" in response.json()["detail"]
 
 
+def test_publishing_the_current_run_again_is_409_and_writes_nothing(client, session, frozen_now):
+    frozen_now(INSIDE)
+    world = make_world(session)
+    first = solve_run(session, world)
+    assert _publish(client, world, first).status_code == 201
+    again = _publish(client, world, first)
+    assert again.status_code == 409
+    assert again.json()["detail"].startswith(f"La corrida {first} ya está publicada")
+    assert again.json()["version"] == 1
+    session.expire_all()
+    assert len(session.exec(select(ScheduleVersion)).all()) == 1
+    # an older version's run may come back as a new version (a rollback)
+    plan2 = [m for m in world.plan if m.request_id != world.requests[("D2", "MINSA")]]
+    assert _publish(client, world, solve_run(session, world, plan2)).status_code == 201
+    back = _publish(client, world, first)
+    assert back.status_code == 201 and back.json()["number"] == 3
+
+
 def test_early_publication_is_delivered_five_days_before_at_8_lima(client, session, frozen_now):
     frozen_now(dt.datetime(2030, 2, 1, 12, 0, tzinfo=LIMA))
     world = make_world(session)

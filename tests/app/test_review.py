@@ -53,17 +53,25 @@ def test_reject_needs_a_reason(client, session, world, body):
     assert snapshot(session) == before
 
 
+def _by_title(client, world, code="CUS"):
+    return {t["title"].removeprefix(f"{code} "): t for t in _topics(client, world, code)}
+
+
 def test_merge_duplicates(client, world):
-    a, b, c = _topics(client, world)[:3]
+    topics = _by_title(client, world)
+    a = topics["Hospital de Quillabamba"]  # MINSA
+    b = topics["Plazas de médicos especialistas"]  # MINSA
+    c = topics["Corredor vial y postas"]  # MTC and MINSA
     r = client.post(
         world.url(f"/topics/{b['id']}/merge"), json={"into_topic_id": a["id"]}, headers=world.sd
     )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "merged" and r.json()["merged_into_id"] == a["id"]
     # merging the target elsewhere carries its duplicates along (no chains)
-    client.post(
+    r = client.post(
         world.url(f"/topics/{a['id']}/merge"), json={"into_topic_id": c["id"]}, headers=world.sd
     )
+    assert r.status_code == 200, r.text
     own = {x["id"]: x for x in _topics(client, world)}
     assert own[b["id"]]["merged_into_id"] == c["id"]
     assert own[a["id"]]["merged_into_id"] == c["id"]
@@ -94,6 +102,25 @@ def test_merge_refusals(client, session, world):
     assert (same.status_code, other.status_code, missing.status_code) == (422, 422, 404)
     assert "misma delegación" in other.json()["detail"]
     assert snapshot(session) == before
+
+
+def test_merge_into_a_topic_of_another_sector_is_refused(client, session, world):
+    topics = _by_title(client, world)
+    minsa = topics["Hospital de Quillabamba"]
+    minedu = topics["Saneamiento de colegios"]
+    both = topics["Corredor vial y postas"]  # MTC and MINSA
+    before = snapshot(session)
+    for topic, target, missing in ((minsa, minedu, "MINSA"), (both, minsa, "MTC")):
+        r = client.post(
+            world.url(f"/topics/{topic['id']}/merge"),
+            json={"into_topic_id": target["id"]},
+            headers=world.sd,
+        )
+        assert r.status_code == 422, r.text
+        assert f"no está dirigido a {missing}" in r.json()["detail"]
+    assert snapshot(session) == before
+    # the refused topic keeps its place on the MINSA agenda list
+    assert _by_title(client, world)["Hospital de Quillabamba"]["status"] == "pending"
 
 
 def test_rerank(client, world):

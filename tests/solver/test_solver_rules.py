@@ -22,6 +22,14 @@ def test_no_party_overlap():
     assert sorted(sol.conflicts) == ["a", "b"]
     sol = check(make(two, slots=[2], rooms=2), Status.OPTIMAL)
     assert {where(sol)["a"][0], where(sol)["b"][0]} == {0, 1}
+    # B and C are free only in slot 0, so placing both would put A in two rooms at once:
+    # the objective wants both, the rule allows one.
+    optional = [req("a", "A", "B"), req("b", "A", "C")]
+    busy = {"B": [1], "C": [1]}
+    sol = check(make(optional, slots=[2], rooms=2, unavailable=busy), Status.OPTIMAL)
+    assert len(sol.assignments) == 1 and [a.slot for a in sol.assignments] == [0]
+    mandatory = [req("a", "A", "B", mandatory=True), req("b", "A", "C", mandatory=True)]
+    check(make(mandatory, slots=[2], rooms=2, unavailable=busy), Status.INFEASIBLE)
 
 
 def test_no_room_overlap_pooled_and_full():

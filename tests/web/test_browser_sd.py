@@ -33,7 +33,8 @@ def test_editions_dashboard_and_setup(page, live_server):
     assert_accessible(page, "dashboard")
     screenshot(page, "dashboard", key=True)
     page.get_by_label("Buscar delegación").fill("cus")
-    page.wait_for_function("document.querySelectorAll('#delegations tbody tr').length === 1")
+    # a function, not an expression: the pages' CSP refuses the eval of a bare expression
+    page.wait_for_function("() => document.querySelectorAll('#delegations tbody tr').length === 1")
     assert "Cusco" in page.inner_text("#delegations")
     page.get_by_role("link", name="Configuración").click()
     page.get_by_role("heading", name="Salas").wait_for()

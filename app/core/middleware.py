@@ -1,0 +1,99 @@
+"""ASGI middleware every response passes through: the body size limit and the security
+headers. Both are plain ASGI (no BaseHTTPMiddleware), so streamed bodies stay streamed."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import problem
+
+# Pages load scripts and styles from /static only; htmx adds its indicator <style>, so
+# inline styles are allowed (inline scripts are not). Swagger UI starts with one inline script.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+DOCS_CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+
+
+def too_large_detail(limit: int) -> str:
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    return f"El cuerpo de la solicitud supera el límite de {size}."
+
+
+class BodyLimit:
+    """413 problem+json for a body over the limit: at once when Content-Length says so
+    (nothing is read), else as soon as the streamed bytes pass it. Multipart uploads get
+    their own, larger limit."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_upload = max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        multipart = headers.get("content-type", "").startswith("multipart/form-data")
+        limit = self.max_upload if multipart else self.max_body
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            status = 413 if declared.isdigit() else 400
+            detail = too_large_detail(limit) if status == 413 else "Content-Length no válido."
+            # The body stays unread, so this connection cannot carry another request.
+            response = problem(
+                status,
+                detail,
+                slug="too-large" if status == 413 else None,
+                instance=scope["path"],
+                headers={"Connection": "close"},
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, too_large_detail(limit), {"Connection": "close"})
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class SecurityHeaders:
+    """nosniff and a Referrer-Policy on every response; `Cache-Control: no-store` on
+    everything but the static assets (API answers and pages carry personal data); a
+    Content-Security-Policy and no framing for HTML."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                if not path.startswith("/static/"):
+                    headers.setdefault("Cache-Control", "no-store")
+                if headers.get("content-type", "").startswith("text/html"):
+                    csp = DOCS_CSP if path == "/docs" else PAGE_CSP
+                    headers.setdefault("Content-Security-Policy", csp)
+                    headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
