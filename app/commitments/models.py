@@ -434,3 +434,28 @@ class ImportResult(SQLModel):
     imported: int
     by_status: dict[str, int]
     by_type: dict[str, int]
+
+
+# --------------------------------------------------------------------------- evidence
+
+NAME_MAX = 200
+URL_MAX = 2000
+
+
+class CommitmentEvidence(SQLModel, table=True):
+    __tablename__ = "commitment_evidence"
+    __table_args__ = (
+        sa.CheckConstraint("url IS NOT NULL OR stored_name IS NOT NULL", name="link_or_file"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", ondelete="CASCADE", index=True)
+    url: str | None = Field(default=None, max_length=URL_MAX)
+    filename: str | None = Field(default=None, max_length=NAME_MAX)
+    media_type: str | None = Field(default=None, max_length=120)
+    size: int | None = Field(default=None, ge=0)
+    sha256: str | None = Field(default=None, max_length=64)
+    stored_name: str | None = Field(default=None, max_length=80)
+    note: str | None = Field(default=None, max_length=2000)
+    added_by: str = Field(max_length=120)
+    added_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -44,6 +44,7 @@ from app.commitments.models import (
     Commitment,
     CommitmentCreate,
     CommitmentEvent,
+    CommitmentEvidence,
     CommitmentFields,
     CommitmentImport,
     CommitmentPublic,
@@ -497,9 +498,25 @@ def _check_topic(
 
 
 EVIDENCE_NEEDED = (
-    "Para marcar un compromiso como ejecutado adjunte la evidencia (campo evidence: "
-    "un enlace o una nota)."
+    "Para marcar un compromiso como ejecutado adjunte la evidencia (campo evidence: un "
+    "enlace o una nota) o agregue antes un enlace o un archivo como evidencia."
 )
+
+
+def has_evidence(*, session: Session, commitment: Commitment) -> bool:
+    """Whether evidence is already attached: a link or file, or an evidence event."""
+    attached = session.exec(
+        select(CommitmentEvidence.id).where(CommitmentEvidence.commitment_id == commitment.id)
+    ).first()
+    if attached is not None:
+        return True
+    noted = session.exec(
+        select(CommitmentEvent.id).where(
+            CommitmentEvent.commitment_id == commitment.id,
+            col(CommitmentEvent.evidence).is_not(None),
+        )
+    ).first()
+    return noted is not None
 
 
 def _clean(text: str | None) -> str | None:
@@ -751,7 +768,11 @@ def change_status(
     if note is None and (to == S.cancelled or current in FINAL_STATUSES):
         what = "cancelar" if to == S.cancelled else "reabrir"
         raise Invalid(f"Para {what} un compromiso indique el motivo (campo note).")
-    if to == S.executed and evidence is None:
+    if (
+        to == S.executed
+        and evidence is None
+        and not has_evidence(session=session, commitment=commitment)
+    ):
         raise Invalid(EVIDENCE_NEEDED)
     now = clock.now()
     commitment.status = to

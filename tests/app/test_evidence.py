@@ -64,16 +64,19 @@ def test_links_and_files_at_any_status_read_only_by_the_parties(small, session, 
     assign(client, p, "A", [p.request("D1")])
     cid = _commitment(client, p)
     base = f"/api/commitments/{cid}/evidence"
-    moved = client.post(
-        f"/api/commitments/{cid}/status", json={"to": "executed"}, headers=p.as_("MINSA")
-    )
+    status = f"/api/commitments/{cid}/status"
+    moved = client.post(status, json={"to": "in_process"}, headers=p.as_("MINSA"))
     assert moved.status_code == 200  # evidence comes after the status change
+    bare = client.post(status, json={"to": "executed"}, headers=p.as_("MINSA"))
+    assert bare.status_code == 422  # executed needs evidence, given or already attached
     link = client.post(
         base + "/links",
         json={"url": "https://www.gob.pe/minsa/resolucion-45", "note": "Resolución"},
         headers=p.as_("MINSA"),
     )
     assert link.status_code == 201, link.text
+    done = client.post(status, json={"to": "executed"}, headers=p.as_("MINSA"))
+    assert done.status_code == 200, done.text  # the attached link is its evidence
     r = client.post(
         base + "/files",
         files={"file": ("oficio.pdf", PDF, "application/pdf")},

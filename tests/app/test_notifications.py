@@ -173,6 +173,7 @@ def test_nothing_is_sent_for_a_closed_edition(client, session, engine, smtp, fro
     now = frozen_now(INSIDE)
     world = make_world(session)
     _publish(client, world, solve_run(session, world))
+    frozen_now(at(18))  # the edition is held from its first day on; its e-mails still queued
     for status in ("held", "closed"):
         r = client.post(
             f"/api/editions/{world.edition.id}/status",

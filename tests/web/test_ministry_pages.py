@@ -79,16 +79,18 @@ def test_status_change_then_evidence_link_and_file(minsa, session: Session):
     assert f'href="/sectors/MINSA/commitments/{cid}"' in listed.text
     base = f"/sectors/MINSA/commitments/{cid}"
     token = csrf_of(client, base)
-    r = client.post(base + "/status", data={"csrf_token": token, "to": "executed"})
+    r = client.post(base + "/status", data={"csrf_token": token, "to": "in_process"})
     assert r.status_code == 303
-    page = client.get(base)
-    assert "El compromiso pasó a «ejecutado»." in page.text
-    assert "solo la SD puede reabrirlo" in page.text  # final: no status form, evidence still
     link = client.post(
         base + "/evidence",
         data={"csrf_token": token, "url": "https://www.gob.pe/minsa/resolucion-45", "note": "RM"},
     )
     assert link.status_code == 303
+    r = client.post(base + "/status", data={"csrf_token": token, "to": "executed"})
+    assert r.status_code == 303
+    page = client.get(base)
+    assert "El compromiso pasó a «ejecutado»." in page.text
+    assert "solo la SD puede reabrirlo" in page.text  # final: no status form, evidence still
     upload = client.post(
         base + "/evidence",
         data={"csrf_token": token, "note": "Oficio"},
