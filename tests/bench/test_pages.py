@@ -21,6 +21,7 @@ def test_pages_benchmark_lists_every_gore_page() -> None:
     assert "## Web pages: server time" in out
     assert "- load average at start" in out
     ids = {"edition": 1, "run": 0, "greedy": 0, "request": 0}
+    assert "| login | `/` |" in out
     for name, _ in gore_pages(ids):
         assert f"| {name} | `" in out, name
     assert "| schedule grid, compared | `/editions/1/schedule?run=" in out
