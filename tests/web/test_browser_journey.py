@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from factories import add_participants, create_edition
@@ -78,6 +79,16 @@ def _move_links(page: Any) -> list[tuple[str, str, str]]:
     """(delegation, sectors, start) of every "Mover o fijar" link of the grid."""
     names = page.locator("a.small-link").evaluate_all("(as) => as.map(a => a.textContent)")
     return [m.groups() for n in names if (m := _MOVE_LINK.search(" ".join(n.split())))]
+
+
+def _checks(response: Any, start: str, room: str) -> bool:
+    """The answer to checking the move to `start` in `room` (the form's own request)."""
+    sent = parse_qs(response.request.post_data or "")
+    return (
+        response.url.endswith("/check")
+        and sent.get("start") == [start]
+        and sent.get("room_id") == [room]
+    )
 
 
 def test_the_sd_journey_from_review_to_the_delivery_log(page, live_server, open_edition):
@@ -151,7 +162,6 @@ def test_the_sd_journey_from_review_to_the_delivery_log(page, live_server, open_
     _step(page, "schedule-conflict", key=True)
 
     # a legal place: the first start and room the page itself calls legal
-    legal = page.get_by_text("El movimiento cumple todas las reglas.")
     starts = (
         page.get_by_label("Hora")
         .locator("option")
@@ -169,13 +179,15 @@ def test_the_sd_journey_from_review_to_the_delivery_log(page, live_server, open_
         page.get_by_label("Hora").select_option(start)
         for room in rooms:
             page.get_by_label("Sala").select_option(room)
-            page.wait_for_load_state("networkidle")
-            if legal.is_visible():
+            with page.expect_response(lambda r, s=start, m=room: _checks(r, s, m)) as checked:
+                page.get_by_role("button", name="Comprobar").click()
+            if "El movimiento cumple todas las reglas." in checked.value.text():
                 found = True
                 break
         if found:
             break
     assert found, "no legal place for the CUS-MINSA meeting"
+    expect(page.get_by_text("El movimiento cumple todas las reglas.")).to_be_visible()
     page.get_by_role("button", name="Guardar").click()
     page.get_by_text("Se guardó el ajuste como el cálculo").wait_for()
     expect(page.locator("body")).to_contain_text("Movida: antes")
