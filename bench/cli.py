@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from . import b2b as b2bmod
-from . import replan, run, satsearch
+from . import pages, replan, run, satsearch
 
 bench_app = typer.Typer(
     help="Benchmarks: the public B2B family, generated GORE / MUNI editions, smoke.",
@@ -101,6 +101,16 @@ def replan_command(
     runs = replan.run_replan(family, seed, time_limit, workers, typer.echo)
     if any(r.error or r.valid is not True for by in runs.values() for r in by.values()):
         raise typer.Exit(code=1)
+
+
+@bench_app.command("pages")
+def pages_command(
+    repeat: int = typer.Option(20, "--repeat", help="Timed requests per page"),
+    muni: bool = typer.Option(True, "--muni/--no-muni", help="Also the MUNI-size grid"),
+    time_limit: float = typer.Option(10.0, "--time-limit", help="CP-SAT seconds (GORE)"),
+) -> None:
+    """Server time of every web page at GORE size and of a MUNI-size grid (in-process)."""
+    pages.run_pages(repeat=repeat, muni=muni, time_limit=time_limit, echo=typer.echo)
 
 
 @bench_app.command("smoke")
