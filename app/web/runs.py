@@ -62,6 +62,10 @@ def _n(value: float) -> str:
     return f"{round(value):,}".replace(",", "\u202f")
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def stage_sentence(stage: str, objective: float, bound: float) -> str:
     """What the solver is doing in a stage, in words: its best value so far and the limit it
     proved (fairness counts per mille of the worst-served delegation's weight)."""
@@ -129,8 +133,10 @@ def run_score(run: SolveRunPublic, scheduled: int) -> str:
     if run.result is None:
         return "—"
     return (
-        f"{scheduled} reuniones programadas · peso {_n(run.result.scheduled_weight)} · "
-        f"{run.result.breaks} tiempos muertos · {len(run.result.unscheduled)} sin programar"
+        f"{_count(scheduled, 'reunión programada', 'reuniones programadas')} · "
+        f"peso {_n(run.result.scheduled_weight)} · "
+        f"{_count(run.result.breaks, 'tiempo muerto', 'tiempos muertos')} · "
+        f"{len(run.result.unscheduled)} sin programar"
     )
 
 

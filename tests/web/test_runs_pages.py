@@ -14,7 +14,7 @@ from app.access.models import Role
 from app.core import jobs
 from app.scheduling.models import SolveRun
 from app.scheduling.schemas import SolveRunPublic
-from app.web.runs import gap_percent, run_sentence, stage_sentence
+from app.web.runs import gap_percent, run_score, run_sentence, stage_sentence
 
 
 def _runs(session: Session) -> list[SolveRun]:
@@ -185,3 +185,22 @@ def _world(setup) -> object:
         sectors = {"MINSA": setup.sectors[0]}
 
     return World()
+
+
+@pytest.mark.nodb
+def test_the_score_says_one_in_the_singular():
+    result = {
+        "status": "OPTIMAL",
+        "scheduled_weight": 12,
+        "breaks": 1,
+        "seconds": 1.0,
+        "stages": [],
+        "conflicts": [],
+        "unscheduled": [],
+    }
+    run = _public(status="succeeded", result=result)
+    assert run_score(run, 1) == "1 reunión programada · peso 12 · 1 tiempo muerto · 0 sin programar"
+    many = _public(status="succeeded", result=result | {"breaks": 3})
+    assert "4 reuniones programadas" in run_score(many, 4) and "3 tiempos muertos" in run_score(
+        many, 4
+    )
