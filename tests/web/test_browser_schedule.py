@@ -173,6 +173,7 @@ def test_move_a_meeting_onto_a_busy_minister_then_somewhere_legal(page, live_ser
     page.get_by_label("Hora").select_option(solved["legal_start"])
     page.get_by_label("Sala").select_option(label=solved["legal_room"])
     page.get_by_text("El movimiento cumple todas las reglas.").wait_for()
+    page.wait_for_load_state("networkidle")  # the check of the last change has answered
     page.get_by_role("button", name="Guardar").press("Enter")
     page.get_by_text("Se guardó el ajuste como el cálculo").wait_for()
     expect(page.locator("body")).to_contain_text("Movida: antes")
