@@ -40,7 +40,7 @@ from app.web import messages
 from app.web.deps import DelegationUser, own_code
 from app.web.format import plazo
 from app.web.security import check_csrf
-from app.web.templating import flash, redirect, render_page
+from app.web.templating import attachment, flash, redirect, render_page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -169,11 +169,7 @@ def agenda_download(
         code=principal.delegation_code,
         fmt=fmt,
     )
-    return Response(
-        content=document.content,
-        media_type=document.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
-    )
+    return attachment(document.content, document.media_type, document.filename)
 
 
 # --------------------------------------------------------------------------- versions

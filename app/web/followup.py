@@ -20,7 +20,7 @@ from app.core.pagination import Pagination
 from app.editions.service import get_edition_or_404, list_editions
 from app.web.deps import SdUser
 from app.web.security import check_csrf
-from app.web.templating import render_page
+from app.web.templating import attachment, render_page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -119,8 +119,4 @@ def download(
     file = export.summary_file(
         session=session, principal=principal, edition_id=edition_id, group_by=group_by, fmt=fmt
     )
-    return Response(
-        file.content,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
-    )
+    return attachment(file.content, file.media_type, file.filename)

@@ -42,7 +42,7 @@ from app.submissions.service import list_topics
 from app.web import messages
 from app.web.deps import SectorUser, own_code
 from app.web.security import check_csrf
-from app.web.templating import flash, redirect, render_page
+from app.web.templating import attachment, flash, redirect, render_page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -153,11 +153,7 @@ def agenda_download(
         code=principal.sector_code,
         fmt=fmt,
     )
-    return Response(
-        content=document.content,
-        media_type=document.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
-    )
+    return attachment(document.content, document.media_type, document.filename)
 
 
 # --------------------------------------------------------------------------- commitments
@@ -346,8 +342,6 @@ def evidence_download(
         principal=principal,
         folder=evidence.evidence_folder(request.app.state.settings),
     )
-    return Response(
-        content,
-        media_type=row.media_type or "application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{row.filename}"'},
+    return attachment(
+        content, row.media_type or "application/octet-stream", row.filename or "evidencia"
     )

@@ -77,3 +77,12 @@ def redirect(request: Request, url: str, *, reload: bool = False) -> Response:
         target = json.dumps({"path": url, "target": "#main"})
         return Response(status_code=200, headers={"HX-Location": target})
     return RedirectResponse(url, status_code=303)
+
+
+def attachment(content: bytes, media_type: str, filename: str) -> Response:
+    """A file download: the bytes with their media type, saved under `filename`."""
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
