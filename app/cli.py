@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ import app.main  # noqa: F401  (every table and every job registered, for the wo
 from app.access.service import create_key, list_keys, revoke_key
 from app.access.users import create_user, disable_user, get_user_by_email, list_users
 from app.core import backup as backups
-from app.core import clock, jobs
+from app.core import clock, jobs, logs
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.errors import DomainError, NotFound
@@ -120,12 +119,15 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn (OpenAPI at /docs)."""
     settings = _settings()
+    logs.configure()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,
+        log_config=None,  # logs.configure: JSON lines, the request id on each
+        access_log=False,  # the RequestContext middleware logs every request
     )
 
 
@@ -145,7 +147,7 @@ def worker(
             "ARTICULA_DATABASE_URL; with the embedded backend `articula serve` runs the jobs."
         )
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()
     engine = make_engine(settings.database_url)
     jobs.use_engine(engine, job_settings)
     papp = jobs.procrastinate_app(settings.database_url, settings=job_settings)

@@ -20,7 +20,7 @@ from app.core import jobs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers, install_problem_docs
-from app.core.middleware import BodyLimit, SecurityHeaders
+from app.core.middleware import BodyLimit, RequestContext, SecurityHeaders
 from app.editions.router import catalog as catalog_router
 from app.editions.router import router as editions_router
 from app.mail.router import router as mail_router
@@ -84,10 +84,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return {"status": "ok"}
 
     install_web(application, settings)
-    # Outermost last: headers on every answer, the key checked before the body is read.
+    # Outermost last: the request id around everything, headers on every answer, the key
+    # checked before the body is read.
     application.add_middleware(
         BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
     )
     application.add_middleware(AuthenticateFirst)
     application.add_middleware(SecurityHeaders)
+    application.add_middleware(RequestContext)
     return application

@@ -6,6 +6,7 @@ import app.access.models  # noqa: F401
 import app.agendas.feeds  # noqa: F401
 import app.commitments.evidence  # noqa: F401
 import app.commitments.models  # noqa: F401
+import app.core.audit  # noqa: F401
 import app.editions.models  # noqa: F401
 import app.mail.models  # noqa: F401
 import app.scheduling.models  # noqa: F401

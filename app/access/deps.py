@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from app.access.idempotency import REPLAYED_HEADER, Outcome
 from app.access.principal import Principal
 from app.access.throttle import authenticate_key
+from app.core import context
+from app.core.context import Actor, ActorKind
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 
@@ -30,14 +32,18 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """401 unless the request carries a valid, unrevoked API key; 429 while the client's
-    address is throttled for failed keys."""
-    return authenticate_key(
+    address is throttled for failed keys. The key is the request's actor (audit, logs)."""
+    principal = authenticate_key(
         session=session,
         token=credentials.credentials if credentials else None,
         address=client_address(request),
         failures=request.app.state.auth_failures,
         now=time.monotonic(),
     )
+    context.set_actor(
+        Actor(ActorKind.api_key, principal.key_id, principal.name, principal.role.value)
+    )
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import context
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -67,7 +69,10 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str = Field(description="What went wrong, in Spanish")
-    instance: str | None = Field(default=None, description="The request's path")
+    instance: str | None = Field(
+        default=None,
+        description="The request's path and its id (`/api/x#request=<X-Request-ID>`)",
+    )
     errors: list[FieldError | RowError] | None = Field(
         default=None, description="422: the invalid fields, or an upload's rejected rows"
     )
@@ -124,16 +129,21 @@ def problem(
     headers: dict[str, str] | None = None,
     **ext: Any,
 ) -> JSONResponse:
+    """A problem+json answer; in a request, `instance` is the path with `#request=<id>` and
+    the id is also in the `X-Request-ID` header."""
     body: dict[str, Any] = {
         "type": f"https://articula.pe/problems/{slug}" if slug else "about:blank",
         "title": _TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
     }
+    request_id = context.request_id()
     if instance:
-        body["instance"] = instance
+        body["instance"] = f"{instance}#request={request_id}" if request_id else instance
     body.update(ext)
     headers = dict(headers or {})
+    if request_id:
+        headers.setdefault("X-Request-ID", request_id)
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)

@@ -1,13 +1,21 @@
-"""ASGI middleware every response passes through: the body size limit and the security
-headers. Both are plain ASGI (no BaseHTTPMiddleware), so streamed bodies stay streamed."""
+"""ASGI middleware every response passes through: the request id and access log, the body
+size limit and the security headers. All plain ASGI (no BaseHTTPMiddleware), so streamed
+bodies stay streamed."""
 
 from __future__ import annotations
+
+import logging
+import time
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import context
 from app.core.errors import problem
+
+REQUEST_ID_HEADER = "X-Request-ID"
+access_log = logging.getLogger("articula.access")
 
 # Pages load scripts and styles from /static only; htmx adds its indicator <style>, so
 # inline styles are allowed (inline scripts are not). Swagger UI starts with one inline script.
@@ -97,3 +105,62 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class RequestContext:
+    """Opens the request's context (its id: the client's `X-Request-ID` when sane, else a
+    new one), answers with the id in `X-Request-ID`, and logs one line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = context.request_id_from(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        token = context.begin(request_id)
+        ctx = context.current()
+        started = time.perf_counter()
+        status = 500
+
+        async def with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_id)
+        except BaseException:
+            # The context stays open: the 500 handler, outside every middleware, puts the
+            # id in its answer (the context dies with the request's task).
+            self._log(scope, request_id, ctx, 500, started)
+            raise
+        self._log(scope, request_id, ctx, status, started)
+        context.end(token)
+
+    @staticmethod
+    def _log(
+        scope: Scope,
+        request_id: str,
+        ctx: context.RequestContext | None,
+        status: int,
+        started: float,
+    ) -> None:
+        actor = ctx.actor if ctx else None
+        access_log.info(
+            "%s %s %s",
+            scope["method"],
+            scope["path"],
+            status,
+            extra={
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "actor": f"{actor.kind.value}:{actor.label}" if actor else None,
+            },
+        )

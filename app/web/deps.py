@@ -16,6 +16,8 @@ from fastapi import Depends, Request
 from app.access.models import Role, User
 from app.access.principal import Principal
 from app.access.users import principal_of, session_user
+from app.core import context
+from app.core.context import Actor, ActorKind
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.editions.service import get_delegation, get_sector
@@ -34,6 +36,7 @@ def _page_user(request: Request, session: SessionDep) -> User:
         raise LoginRequired(messages.LOGIN_REQUIRED)
     # the layout's navigation reads it, error pages too (after a rollback): plain data only
     request.state.user = principal_of(user)
+    context.set_actor(Actor(ActorKind.user, user.id, user.email, str(user.role)))
     return user
 
 
