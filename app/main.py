@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 import app.models  # noqa: F401  (every table registered before the first query)
+from app.access.audit_router import router as audit_router
 from app.access.guard import AuthenticateFirst
 from app.access.router import router as access_router
 from app.access.throttle import FailureWindow
@@ -33,6 +34,7 @@ from app.web.app import install_web
 # Every router of the service, in one visible list.
 ROUTERS: list[APIRouter] = [
     access_router,
+    audit_router,
     catalog_router,
     editions_router,
     submissions_router,
