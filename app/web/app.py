@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from app.core.config import Settings
 from app.web import (
     access,
+    audit,
     delegation,
     editions,
     followup,
@@ -40,6 +41,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     schedule.router,
     publish.router,
     followup.router,
+    audit.router,
     requests.router,
     runs.router,
     delegation.router,
