@@ -22,6 +22,7 @@ from app.access.audit import (
 from app.core import clock
 from app.core.db import SessionDep
 from app.core.pagination import Pagination
+from app.core.types import INT32_MAX
 from app.editions.service import list_editions
 from app.web.deps import SdUser
 from app.web.format import LIMA
@@ -38,15 +39,27 @@ def _lima_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=LIMA).astimezone(dt.UTC)
 
 
+def _day(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def _form(
-    edition: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    edition_text: Annotated[str | None, Query(alias="edition", max_length=10)] = None,
     actor: Annotated[str | None, Query(max_length=254)] = None,
     object_type: Annotated[str | None, Query(alias="objeto", max_length=64)] = None,
     object_id: Annotated[str | None, Query(alias="id", max_length=64)] = None,
-    since: Annotated[dt.date | None, Query(alias="desde")] = None,
-    until: Annotated[dt.date | None, Query(alias="hasta")] = None,
+    since_text: Annotated[str | None, Query(alias="desde", max_length=10)] = None,
+    until_text: Annotated[str | None, Query(alias="hasta", max_length=10)] = None,
 ) -> tuple[AuditFilters, dict[str, str]]:
-    """The page's filters, and the same as query parameters for links (empty ones left out)."""
+    """The page's filters, and the same as query parameters for links (empty ones left out).
+    The form sends every field, empty ones as "" (no filter); a malformed one is ignored."""
+    edition = int(edition_text) if edition_text and edition_text.isdigit() else None
+    if edition is not None and not 1 <= edition <= INT32_MAX:
+        edition = None
+    since, until = _day(since_text), _day(until_text)
     filters = AuditFilters(
         edition_id=edition,
         actor=actor.strip() if actor and actor.strip() else None,
