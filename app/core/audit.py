@@ -42,8 +42,7 @@ NOISE_TABLES: dict[str, str] = {
     "outbox_attachment": "the bytes of an e-mail's attachments (the message row is audited)",
     "delivery_log": "the outbox's own log of delivery attempts",
 }
-# Columns whose changes alone are not audited (a row whose update touches only these
-# leaves no audit row); their values are still shown when other columns change.
+# Columns whose changes are not audited (an update that touches only these leaves no row).
 NOISE_COLUMNS: dict[str, frozenset[str]] = {
     "solve_run": frozenset({"progress", "heartbeat_at"}),  # the running job's heartbeats
     "outbox_message": frozenset({"claimed_at"}),  # the dispatcher's lease
@@ -184,8 +183,9 @@ class _Recorder:
         self, *, table: str, object_id: str, old: Mapping[str, Any], new: Mapping[str, Any]
     ) -> None:
         """An update: the changed columns only, nothing if only noise columns changed."""
-        changed = [k for k in new if k in old and old[k] != new[k]]
-        if not set(changed) - NOISE_COLUMNS.get(table, frozenset()):
+        noise = NOISE_COLUMNS.get(table, frozenset())
+        changed = [k for k in new if k in old and old[k] != new[k] and k not in noise]
+        if not changed:
             return
         self.add(
             table=table,

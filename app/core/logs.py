@@ -10,7 +10,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from app.core import context
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+FORMAT = "%(levelname)s %(name)s %(message)s"
 
 
 class RequestIdFilter(logging.Filter):
@@ -25,7 +25,7 @@ class RequestIdFilter(logging.Filter):
 def json_handler(stream: object = None) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(
-        JsonFormatter(FORMAT, rename_fields={"asctime": "time", "levelname": "level"})
+        JsonFormatter(FORMAT, timestamp="time", rename_fields={"levelname": "level"})
     )
     handler.addFilter(RequestIdFilter())
     return handler

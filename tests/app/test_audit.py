@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 
 import pytest
@@ -18,6 +19,7 @@ from test_publication_support import make_world as publication_world
 from test_submissions_support import INSIDE, make_world, sample_list, set_status
 
 from app.access.models import ApiKey, Role
+from app.core import context, logs
 from app.core.audit import REDACTED, AuditEntry
 from app.editions.models import Room
 from app.submissions import service as submissions_service
@@ -300,3 +302,22 @@ def test_an_unusable_request_id_is_replaced(client, review):
     assert r.json()["instance"] == f"/api/editions/999999#request={generated}"
     other = client.get("/api/editions/999999", headers=world.sd)
     assert other.headers["X-Request-ID"] != generated
+
+
+@pytest.mark.nodb
+def test_log_lines_are_json_with_the_request_id():
+    stream = io.StringIO()
+    logger = logging.getLogger("articula.test_json")
+    handler = logs.json_handler(stream)
+    logger.addHandler(handler)
+    try:
+        token = context.begin("registro-0001")
+        logger.warning("dentro de %s", "la solicitud")
+        context.end(token)
+        logger.warning("fuera")
+    finally:
+        logger.removeHandler(handler)
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inside["message"] == "dentro de la solicitud" and inside["level"] == "WARNING"
+    assert inside["request_id"] == "registro-0001" and inside["time"].endswith("+00:00")
+    assert outside["request_id"] is None

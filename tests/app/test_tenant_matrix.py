@@ -115,7 +115,7 @@ def _assert_like_missing(client, world, headers, target, missing):
         assert r.status_code == 404, (name, target, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
         assert without_instance(r.json()) == missing[name], (name, target)
-        assert r.json()["instance"] == url.split("?")[0]
+        assert r.json()["instance"] == f"{url.split('?')[0]}#request={r.headers['X-Request-ID']}"
 
 
 def test_every_delegation_against_every_other(app, client, session, world):
@@ -151,7 +151,9 @@ def test_every_delegation_against_every_other(app, client, session, world):
             assert r.status_code == 404, (actor, name, target, r.text)
             assert r.headers["content-type"].startswith("application/problem+json")
             assert without_instance(r.json()) == missing[actor][name], (actor, name, target)
-            assert r.json()["instance"] == url.split("?")[0]
+            assert (
+                r.json()["instance"] == f"{url.split('?')[0]}#request={r.headers['X-Request-ID']}"
+            )
     assert (counts(session), snapshot(session)) == before
 
 
