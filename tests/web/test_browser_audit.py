@@ -37,9 +37,7 @@ def test_the_audit_log_shows_who_accepted_a_topic(page, live_server):
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table).to_contain_text("cambio")
     expect(table).to_contain_text("accepted")
-    page.locator("#f-objeto").select_option(
-        "edition"
-    )  # HTMX: the table alone changes
+    page.locator("#f-objeto").select_option("edition")  # HTMX: the table alone changes
     expect(table).to_contain_text("No hay registros con estos filtros.")
     page.locator("#f-objeto").select_option("topic")
     page.wait_for_url("**objeto=topic**")
