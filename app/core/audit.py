@@ -49,7 +49,7 @@ NOISE_COLUMNS: dict[str, frozenset[str]] = {
 }
 # Secrets are never copied: the audit row says the column changed, not its value.
 REDACTED = "[redactado]"
-SECRET_COLUMNS = frozenset({"key_hash", "password_hash", "token", "session_epoch"})
+SECRET_COLUMNS = frozenset({"key_hash", "password_hash", "token"})
 
 # Tables without an edition_id column that belong to an edition through a parent row:
 # table -> (foreign key column, parent table with an edition_id column).

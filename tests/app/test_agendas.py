@@ -121,8 +121,8 @@ def test_foreign_agenda_answers_like_a_missing_one(client, published):
     missing = _get(client, world, "sectors/NOPE", world.tokens["MINEDU"])
     assert foreign.status_code == missing.status_code == 404
 
-    def strip(body, code):
-        return {k: str(v).replace(code, "X") for k, v in body.items()}
+    def strip(body, code):  # `instance` names each request: compare its path only
+        return {k: str(v).split("#request=")[0].replace(code, "X") for k, v in body.items()}
 
     assert strip(foreign.json(), "MINSA") == strip(missing.json(), "NOPE")
     for path, token in [
