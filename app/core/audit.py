@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, SQLModel
 
 from app.core import clock, context
@@ -151,10 +152,19 @@ class _Recorder:
         fk, parent_table = parent
         key = (parent_table, values[fk])
         if key not in self._parents:
-            t = sa.table(parent_table, sa.column("id"), sa.column("edition_id"))
-            query = sa.select(t.c.edition_id).where(t.c.id == values[fk])
-            self._parents[key] = self.session.connection().execute(query).scalar()
+            self._parents[key] = self._parent_edition(parent_table, values[fk])
         return self._parents[key]
+
+    def _parent_edition(self, parent_table: str, parent_id: Any) -> int | None:
+        """The parent's edition: from the session when it holds the parent, else a query."""
+        cls = _class_of(parent_table)
+        if cls is not None:
+            parent = self.session.identity_map.get(identity_key(cls, parent_id))
+            if parent is not None and "edition_id" in sa.inspect(parent).dict:
+                return getattr(parent, "edition_id")  # noqa: B009
+        t = sa.table(parent_table, sa.column("id"), sa.column("edition_id"))
+        query = sa.select(t.c.edition_id).where(t.c.id == parent_id)
+        return self.session.connection().execute(query).scalar()
 
     def add(
         self,
@@ -199,6 +209,17 @@ class _Recorder:
     def write(self) -> None:
         if self.entries:
             self.session.connection().execute(sa.insert(_audit_table), self.entries)
+
+
+_class_by_table: dict[str, type] = {}
+
+
+def _class_of(table: str) -> type | None:
+    """The mapped class of a table (the map is rebuilt when a table is not in it yet)."""
+    if table not in _class_by_table:
+        for mapper in sa.inspect(AuditEntry).registry.mappers:
+            _class_by_table[mapper.persist_selectable.name] = mapper.class_
+    return _class_by_table.get(table)
 
 
 def _object_id(values: Mapping[str, Any], pk: Iterable[str]) -> str:
