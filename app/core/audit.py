@@ -160,8 +160,9 @@ class _Recorder:
         cls = _class_of(parent_table)
         if cls is not None:
             parent = self.session.identity_map.get(identity_key(cls, parent_id))
-            if parent is not None and "edition_id" in sa.inspect(parent).dict:
-                return getattr(parent, "edition_id")  # noqa: B009
+            loaded = sa.inspect(parent).dict if parent is not None else {}
+            if "edition_id" in loaded:
+                return loaded["edition_id"]
         t = sa.table(parent_table, sa.column("id"), sa.column("edition_id"))
         query = sa.select(t.c.edition_id).where(t.c.id == parent_id)
         return self.session.connection().execute(query).scalar()
