@@ -57,7 +57,6 @@ from app.commitments.models import (
     MeetingRecord,
     MeetingRecordIn,
     MeetingRecordPublic,
-    RapporteurAssignment,
     RapporteurMeetingPublic,
     RecordsClosure,
     StatusChangeIn,
@@ -67,7 +66,7 @@ from app.commitments.models import (
 from app.core import clock
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import Page, Pagination
-from app.editions.models import Delegation, Edition, Room, Sector
+from app.editions.models import Delegation, Edition, RapporteurAssignment, Room, Sector
 from app.scheduling.publication import current_meetings
 from app.scheduling.versions import ScheduledMeeting
 from app.submissions.models import Topic
