@@ -432,7 +432,10 @@ URL_MAX = 2000
 class CommitmentEvidence(SQLModel, table=True):
     __tablename__ = "commitment_evidence"
     __table_args__ = (
-        sa.CheckConstraint("url IS NOT NULL OR stored_name IS NOT NULL", name="link_or_file"),
+        sa.CheckConstraint(
+            "url IS NOT NULL OR stored_name IS NOT NULL OR note IS NOT NULL",
+            name="link_file_or_note",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
