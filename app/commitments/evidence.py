@@ -1,6 +1,8 @@
-"""Evidence of a commitment: a link or an uploaded file, added at any status (also after
-`executed`), by the SD or the responsible sector or delegation; read by them and nobody else
-(not even the meeting's rapporteur).
+"""Evidence of a commitment: a link, an uploaded file or a note, added at any status (also
+after `executed`), by the SD or the responsible sector or delegation; read by them and nobody
+else (not even the meeting's rapporteur). Every piece is a `commitment_evidence` row, also the
+text sent as `evidence` with a status change, a new commitment or the deprecated
+`POST /api/commitments/{id}/evidence` (see `service.attach_text`); `executed` needs one.
 
 Files are stored under `evidence_folder(settings)` (`Settings.evidence_dir`, by default
 `evidence/` next to the SQLite file, outside git) with a random name; the row keeps the
@@ -18,12 +20,13 @@ import secrets
 import zipfile
 from pathlib import Path
 
+from pydantic import ConfigDict
 from sqlalchemy.engine import make_url
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.access.principal import Principal
-from app.commitments.models import NAME_MAX, URL_MAX, CommitmentEvidence
-from app.commitments.service import get_commitment
+from app.commitments.models import NAME_MAX, NOTE_MAX, URL_MAX, CommitmentEvidence
+from app.commitments.service import attach_evidence, get_commitment
 from app.core.config import Settings
 from app.core.errors import DomainError, Invalid, NotFound
 
@@ -64,8 +67,16 @@ class UnsupportedType(DomainError):
 
 
 class EvidenceLinkIn(SQLModel):
+    model_config = ConfigDict(extra="forbid")
     url: str = Field(min_length=8, max_length=URL_MAX, description="http(s) address")
     note: str | None = Field(default=None, max_length=2000)
+
+
+class EvidenceNoteIn(SQLModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    note: str = Field(
+        min_length=1, max_length=NOTE_MAX, description="e.g. an official letter's number"
+    )
 
 
 class EvidencePublic(SQLModel):
@@ -155,15 +166,37 @@ def add_link(
     url = link_in.url.strip()
     if not url.lower().startswith(("https://", "http://")):
         raise Invalid("El enlace debe empezar por https:// o http://.", field="url")
-    row = CommitmentEvidence(
+    row = attach_evidence(
+        session=session,
         commitment_id=commitment_id,
+        principal=principal,
+        now=now,
         url=url,
         note=(link_in.note or "").strip() or None,
-        added_by=principal.name[:120],
-        added_at=now,
     )
-    session.add(row)
-    session.flush()
+    return _public(row)
+
+
+def add_note(
+    *,
+    session: Session,
+    commitment_id: int,
+    note_in: EvidenceNoteIn,
+    principal: Principal,
+    now: dt.datetime,
+) -> EvidencePublic:
+    """A note as evidence, e.g. the number of an official letter (the SD or the responsible
+    party, at any status)."""
+    get_commitment(
+        session=session, commitment_id=commitment_id, principal=principal, action="status"
+    )
+    row = attach_evidence(
+        session=session,
+        commitment_id=commitment_id,
+        principal=principal,
+        now=now,
+        note=note_in.note,
+    )
     return _public(row)
 
 
@@ -198,19 +231,18 @@ def add_file(
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{commitment_id}-{secrets.token_hex(16)}{Path(name).suffix.lower()}"
     (folder / stored).write_bytes(content)
-    row = CommitmentEvidence(
+    row = attach_evidence(
+        session=session,
         commitment_id=commitment_id,
+        principal=principal,
+        now=now,
         filename=name,
         media_type=media_type,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         stored_name=stored,
-        note=(note or "").strip()[:2000] or None,
-        added_by=principal.name[:120],
-        added_at=now,
+        note=(note or "").strip()[:NOTE_MAX] or None,
     )
-    session.add(row)
-    session.flush()
     return _public(row)
 
 

@@ -1,8 +1,7 @@
 """Rapporteurs, meeting records (relatoría) and commitments with their history.
 
-Tables:
-- `rapporteur_assignment`: which rapporteur key records which published meeting, addressed
-  by its stable identity (edition_id, request_id); one rapporteur per meeting.
+Tables (the `rapporteur_assignment` table lives in app/editions/models.py: editions use it
+to show a rapporteur only the editions it is assigned to):
 - `meeting_record`: what the rapporteur wrote down (held or not and why, attendees, notes),
   a draft until the rapporteur closes it.
 - `records_closure`: the SD closed the records of an edition (rapporteurs then get 409).
@@ -73,18 +72,6 @@ STATUS_ES = {
 
 
 # --------------------------------------------------------------------------- rapporteurs
-
-
-class RapporteurAssignment(SQLModel, table=True):
-    __tablename__ = "rapporteur_assignment"
-    __table_args__ = (sa.UniqueConstraint("edition_id", "request_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
-    request_id: int = Field(description="The published meeting (stable across versions)")
-    key_id: int = Field(foreign_key="api_key.id", index=True)
-    assigned_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    assigned_by: str = Field(max_length=120)
 
 
 class AssignmentCreate(SQLModel):
@@ -445,7 +432,10 @@ URL_MAX = 2000
 class CommitmentEvidence(SQLModel, table=True):
     __tablename__ = "commitment_evidence"
     __table_args__ = (
-        sa.CheckConstraint("url IS NOT NULL OR stored_name IS NOT NULL", name="link_or_file"),
+        sa.CheckConstraint(
+            "url IS NOT NULL OR stored_name IS NOT NULL OR note IS NOT NULL",
+            name="link_file_or_note",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

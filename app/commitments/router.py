@@ -19,8 +19,10 @@ Who may call what (anything not allowed answers the same 404 as something missin
 - PATCH /api/commitments/{id}: SD; the meeting's rapporteur until the records close (409).
 - POST /api/commitments/{id}/status: SD (also reopens final ones), responsible party.
 - GET  /api/commitments/{id}/evidence, .../evidence/{eid}/file, POST .../evidence/links,
-  .../evidence/files: SD, responsible party; added at any status (413 over the size limit,
-  415 for a type outside the list).
+  .../evidence/files, .../evidence/notes: SD, responsible party; added at any status (413
+  over the size limit, 415 for a type outside the list). `POST /api/commitments/{id}/evidence`
+  (one text, a link or a note) is deprecated: it stores the same evidence and answers the
+  history event it writes.
 
 A delegation preparing its topics reads its open commitments with the list filter:
 `GET /api/commitments?open=true` (its scope is applied automatically; add `sector_id=` to
@@ -38,7 +40,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access.deps import CurrentPrincipal, SdAdmin
 from app.commitments import evidence, export, importing, service
-from app.commitments.evidence import EvidenceLinkIn, EvidencePublic
+from app.commitments.evidence import EvidenceLinkIn, EvidenceNoteIn, EvidencePublic
 from app.commitments.models import (
     AssignmentCreate,
     AssignmentPublic,
@@ -335,6 +337,7 @@ def change_status(
     "/{commitment_id}/evidence",
     response_model=CommitmentEventPublic,
     status_code=status.HTTP_201_CREATED,
+    deprecated=True,
 )
 def add_evidence(
     commitment_id: DbId,
@@ -342,7 +345,9 @@ def add_evidence(
     session: SessionDep,
     principal: CurrentPrincipal,
 ) -> object:
-    """Add evidence (a link or a note) at any status (the responsible party or the SD)."""
+    """Add evidence as one text (a link or a note) at any status (the responsible party or the
+    SD). Deprecated: use `.../evidence/links` or `.../evidence/notes`; this stores the same
+    evidence (listed by `GET .../evidence`) and answers the history event it writes."""
     return service.add_evidence(
         session=session, commitment_id=commitment_id, evidence_in=evidence_in, principal=principal
     )
@@ -361,9 +366,9 @@ def commitment_history(
 
 @router.get("/{commitment_id}/evidence", response_model=list[EvidencePublic])
 def list_evidence(
-    commitment_id: int, session: SessionDep, principal: CurrentPrincipal
+    commitment_id: DbId, session: SessionDep, principal: CurrentPrincipal
 ) -> list[EvidencePublic]:
-    """The links and files added as evidence, oldest first."""
+    """The links, files and notes added as evidence, oldest first."""
     return evidence.list_evidence(session=session, commitment_id=commitment_id, principal=principal)
 
 
@@ -373,13 +378,31 @@ def list_evidence(
     status_code=status.HTTP_201_CREATED,
 )
 def add_evidence_link(
-    commitment_id: int, link_in: EvidenceLinkIn, session: SessionDep, principal: CurrentPrincipal
+    commitment_id: DbId, link_in: EvidenceLinkIn, session: SessionDep, principal: CurrentPrincipal
 ) -> EvidencePublic:
     """Add a link (http or https) as evidence, at any status."""
     return evidence.add_link(
         session=session,
         commitment_id=commitment_id,
         link_in=link_in,
+        principal=principal,
+        now=clock.now(),
+    )
+
+
+@router.post(
+    "/{commitment_id}/evidence/notes",
+    response_model=EvidencePublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def add_evidence_note(
+    commitment_id: DbId, note_in: EvidenceNoteIn, session: SessionDep, principal: CurrentPrincipal
+) -> EvidencePublic:
+    """Add a note as evidence (e.g. an official letter's number), at any status."""
+    return evidence.add_note(
+        session=session,
+        commitment_id=commitment_id,
+        note_in=note_in,
         principal=principal,
         now=clock.now(),
     )

@@ -12,7 +12,8 @@ Decisions (see also the router's docstring for who may call what):
 - Status: pending -> in_process | executed | cancelled; in_process -> pending | executed |
   cancelled; executed and cancelled are final for everyone but the SD, who may reopen them
   (-> pending | in_process) with a note. Cancelling and reopening need a note; `executed`
-  needs evidence (a link or a note), and evidence can be added later at any status.
+  needs evidence (a link, a file or a note in `commitment_evidence`, given with the change or
+  attached before), and evidence can be added later at any status.
 - A deadline written through the API is today or later (imports keep historic ones).
 - Overdue = deadline < today in America/Lima (service clock) and status pending/in_process.
 - Every change writes a `commitment_event` (who: key name and role; when: service clock).
@@ -35,6 +36,7 @@ from app.access.models import ApiKey, Role
 from app.access.principal import Principal
 from app.commitments.models import (
     FINAL_STATUSES,
+    NOTE_MAX,
     OPEN_STATUSES,
     STATUS_ES,
     TYPE_ES,
@@ -57,7 +59,6 @@ from app.commitments.models import (
     MeetingRecord,
     MeetingRecordIn,
     MeetingRecordPublic,
-    RapporteurAssignment,
     RapporteurMeetingPublic,
     RecordsClosure,
     StatusChangeIn,
@@ -67,7 +68,7 @@ from app.commitments.models import (
 from app.core import clock
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import Page, Pagination
-from app.editions.models import Delegation, Edition, Room, Sector
+from app.editions.models import Delegation, Edition, RapporteurAssignment, Room, Sector
 from app.scheduling.publication import current_meetings
 from app.scheduling.versions import ScheduledMeeting
 from app.submissions.models import Topic
@@ -499,24 +500,69 @@ def _check_topic(
 
 EVIDENCE_NEEDED = (
     "Para marcar un compromiso como ejecutado adjunte la evidencia (campo evidence: un "
-    "enlace o una nota) o agregue antes un enlace o un archivo como evidencia."
+    "enlace o una nota) o agregue antes un enlace, un archivo o una nota como evidencia."
 )
 
 
 def has_evidence(*, session: Session, commitment: Commitment) -> bool:
-    """Whether evidence is already attached: a link or file, or an evidence event."""
+    """Whether evidence (a link, a file or a note) is attached to the commitment."""
     attached = session.exec(
         select(CommitmentEvidence.id).where(CommitmentEvidence.commitment_id == commitment.id)
     ).first()
-    if attached is not None:
-        return True
-    noted = session.exec(
-        select(CommitmentEvent.id).where(
-            CommitmentEvent.commitment_id == commitment.id,
-            col(CommitmentEvent.evidence).is_not(None),
+    return attached is not None
+
+
+def is_link(text: str) -> bool:
+    """Whether an evidence text is a link (an http(s) address without spaces)."""
+    return text.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in text)
+
+
+def attach_evidence(
+    *,
+    session: Session,
+    commitment_id: int,
+    principal: Principal,
+    now: dt.datetime,
+    **fields: Any,
+) -> CommitmentEvidence:
+    """Store one piece of evidence (`url`, a file's columns, and/or `note`): the one place
+    evidence is kept, whichever route or form it came through."""
+    row = CommitmentEvidence(
+        commitment_id=commitment_id, added_by=principal.name[:120], added_at=now, **fields
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def attach_text(
+    *,
+    session: Session,
+    commitment_id: int,
+    text: str,
+    principal: Principal,
+    now: dt.datetime,
+    note: str | None = None,
+) -> CommitmentEvidence:
+    """Evidence given as one text (the `evidence` field): a link, with `note` beside it, or
+    else a note (with `note` appended)."""
+    if is_link(text):
+        return attach_evidence(
+            session=session,
+            commitment_id=commitment_id,
+            principal=principal,
+            now=now,
+            url=text,
+            note=note,
         )
-    ).first()
-    return noted is not None
+    full = text if note is None else f"{text} — {note}"
+    return attach_evidence(
+        session=session,
+        commitment_id=commitment_id,
+        principal=principal,
+        now=now,
+        note=full[:NOTE_MAX],
+    )
 
 
 def _clean(text: str | None) -> str | None:
@@ -583,6 +629,14 @@ def _insert(
         to_status=str(status),
         evidence=evidence,
     )
+    if evidence is not None:
+        attach_text(
+            session=session,
+            commitment_id=commitment.id,  # type: ignore[arg-type]
+            text=evidence,
+            principal=principal,
+            now=now,
+        )
     session.flush()
     return commitment
 
@@ -790,6 +844,14 @@ def change_status(
         note=note,
         evidence=evidence,
     )
+    if evidence is not None:
+        attach_text(
+            session=session,
+            commitment_id=commitment.id,  # type: ignore[arg-type]
+            text=evidence,
+            principal=principal,
+            now=now,
+        )
     session.flush()
     return to_public(session=session, commitments=[commitment])[0]
 
@@ -797,22 +859,34 @@ def change_status(
 def add_evidence(
     *, session: Session, commitment_id: int, evidence_in: EvidenceIn, principal: Principal
 ) -> CommitmentEvent:
-    """Append evidence (a link or a note) to a commitment at any status, final ones
-    included: whoever may change its status (the responsible party or the SD)."""
+    """Evidence as one text (a link or a note) at any status, final ones included, by whoever
+    may change the status (the responsible party or the SD): stored like every other
+    evidence, and answered as the history event it also writes (the deprecated route's
+    shape)."""
     commitment = get_commitment(
         session=session, commitment_id=commitment_id, principal=principal, action="status"
     )
     evidence = _clean(evidence_in.evidence)
     if evidence is None:
         raise Invalid("La evidencia no puede estar vacía (un enlace o una nota).")
-    commitment.updated_at = clock.now()
+    now = clock.now()
+    note = _clean(evidence_in.note)
+    attach_text(
+        session=session,
+        commitment_id=commitment_id,
+        text=evidence,
+        principal=principal,
+        now=now,
+        note=note,
+    )
+    commitment.updated_at = now
     session.add(commitment)
     event = _event(
         session=session,
         commitment=commitment,
         kind=EventKind.evidence,
         principal=principal,
-        note=_clean(evidence_in.note),
+        note=note,
         evidence=evidence,
     )
     session.flush()

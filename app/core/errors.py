@@ -11,10 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core import context
+from app.core.conflicts import RETRY_AFTER_S, describe, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ _TITLES = {
 API_PROBLEMS = {
     401: "Missing, invalid or revoked API key",
     404: "Not found, or not the caller's to see (both answer the same)",
-    409: "Conflicts with the current state (status, window, an earlier request)",
+    409: "Conflicts with the current state (status, window, an earlier request); `retryable` "
+    "says whether the same request may succeed later (then also `Retry-After`)",
     413: "The request body exceeds the size limit (nothing was read past it)",
     422: "Malformed or semantically invalid input (`errors` lists the fields)",
     429: "Too many failed authentications from this address: wait `Retry-After` seconds",
@@ -96,7 +98,13 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
+    """A conflict with the current state; `retryable` (a problem member) says whether the same
+    request may succeed later without anything else changing first."""
+
     status, slug = 409, "conflict"
+
+    def __init__(self, detail: str, *, retryable: bool = False, **extensions: Any) -> None:
+        super().__init__(detail, retryable=retryable, **extensions)
 
 
 class Unauthorized(DomainError):
@@ -196,24 +204,43 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity error on %s: %s", request.url.path, exc.orig)
-        return problem(
-            409,
-            "La operación entra en conflicto con datos ya registrados.",
-            slug="conflict",
-            instance=request.url.path,
-        )
+        return _db_conflict(request, exc)
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        if is_transient(exc):
+            log.info("lost race on %s: %s", request.url.path, exc.orig)
+            return _db_conflict(request, exc)
+        return _unexpected_error(request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
-        # The server closes the connection after an unhandled error: say so, so a keep-alive
-        # client opens a new one instead of having its next request reset.
-        return problem(
-            500,
-            "Ocurrió un error inesperado; no se guardó ningún cambio.",
-            instance=request.url.path,
-            headers={"Connection": "close", "X-Content-Type-Options": "nosniff"},
-        )
+        return _unexpected_error(request)
+
+
+def _db_conflict(request: Request, exc: IntegrityError | OperationalError) -> JSONResponse:
+    """A 409 naming what conflicted, with `retryable` (and `Retry-After` when it is true)."""
+    conflict = describe(exc)
+    return problem(
+        409,
+        conflict.detail,
+        slug="conflict",
+        instance=request.url.path,
+        headers={"Retry-After": str(RETRY_AFTER_S)} if conflict.retryable else None,
+        retryable=conflict.retryable,
+    )
+
+
+def _unexpected_error(request: Request) -> JSONResponse:
+    log.exception("unexpected error on %s", request.url.path)
+    # The server closes the connection after an unhandled error: say so, so a keep-alive
+    # client opens a new one instead of having its next request reset.
+    return problem(
+        500,
+        "Ocurrió un error inesperado; no se guardó ningún cambio.",
+        instance=request.url.path,
+        headers={"Connection": "close", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 LOCAL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$"

@@ -1,4 +1,5 @@
-"""Delegations, sectors and editions (days, time blocks, participants, rooms, unavailability).
+"""Delegations, sectors and editions (days, time blocks, participants, rooms, unavailability,
+rapporteur assignments).
 
 Each entity has one schema family: `<X>Base` (shared fields and limits), the table `<X>`,
 `<X>Create` / `<X>Update` (inputs: unknown fields are a 422) and `<X>Public` (outputs).
@@ -406,3 +407,19 @@ class UnavailabilityPublic(UnavailabilityBase):
     edition_id: int
     starts_at: dt.datetime
     ends_at: dt.datetime
+
+
+class RapporteurAssignment(SQLModel, table=True):
+    """Which rapporteur key records which published meeting, addressed by its stable identity
+    (edition_id, request_id); one rapporteur per meeting. The commitments package writes it;
+    it lives here because it also decides which editions a rapporteur may read."""
+
+    __tablename__ = "rapporteur_assignment"
+    __table_args__ = (UniqueConstraint("edition_id", "request_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    request_id: int = Field(description="The published meeting (stable across versions)")
+    key_id: int = Field(foreign_key="api_key.id", index=True)
+    assigned_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    assigned_by: str = Field(max_length=120)

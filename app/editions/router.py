@@ -114,7 +114,8 @@ def update_sector(
 
 @router.get("", response_model=Page[EditionPublic])
 def list_editions(session: SessionDep, principal: CurrentPrincipal, page: PaginationDep) -> Page:
-    """Editions the caller takes part in (all of them for SD and rapporteurs), newest first."""
+    """Editions the caller takes part in (all for the SD; for a rapporteur, those with a
+    meeting assigned to it), newest first."""
     return service.list_editions(session=session, principal=principal, page=page)
 
 

@@ -34,6 +34,7 @@ from app.editions.models import (
     EditionUpdate,
     ParticipantsIn,
     ParticipantsPublic,
+    RapporteurAssignment,
     Room,
     RoomCreate,
     RoomUpdate,
@@ -203,10 +204,15 @@ def update_sector(*, session: Session, sector_id: int, sector_in: SectorUpdate) 
 
 
 def visible_editions(principal: Principal) -> sa.ColumnElement[bool]:
-    """The editions the caller may see: a delegation or sector key those it takes part in,
-    the SD and rapporteurs every one."""
-    if principal.is_sd or principal.is_rapporteur:
+    """The editions the caller may see: the SD every one, a delegation or sector key those it
+    takes part in, a rapporteur those where it is assigned at least one meeting."""
+    if principal.is_sd:
         return sa.true()
+    if principal.is_rapporteur:
+        assigned = select(RapporteurAssignment.edition_id).where(
+            RapporteurAssignment.key_id == principal.key_id
+        )
+        return col(Edition.id).in_(assigned)
     delegations = select(EditionDelegation.edition_id).where(
         principal.scope(delegation=EditionDelegation.delegation_id)
     )

@@ -94,7 +94,7 @@ FEED_ROTATED = (
 )
 COMMITMENT_STATUS = "El compromiso pasó a «{status}»."
 EVIDENCE_ADDED = "Evidencia agregada."
-EVIDENCE_MISSING = "Indique un enlace o elija un archivo."
+EVIDENCE_MISSING = "Indique un enlace, elija un archivo o escriba una nota."
 EVIDENCE_BAD_LINK = "El enlace no es válido: debe empezar por https:// o http://."
 RECORD_SAVED = "Relatoría guardada como borrador."
 RECORD_CLOSED = "Relatoría guardada y cerrada."

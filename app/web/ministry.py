@@ -1,6 +1,6 @@
 """A ministry's pages (a minister's office): its editions; per edition its agenda with
 downloads, the calendar subscription address (rotatable) and the topics addressed to it;
-its commitments with status updates and evidence (a link or a file, at any status).
+its commitments with status updates and evidence (a link, a file or a note, at any status).
 
 Every address carries the sector's code; another sector's code is a 404.
 """
@@ -19,7 +19,7 @@ from app.agendas.documents import agenda_document, agenda_of
 from app.agendas.feeds import rotate_sector_feed, sector_feed
 from app.agendas.formats import AgendaFormat
 from app.commitments import evidence
-from app.commitments.evidence import EvidenceLinkIn, TooLarge, UnsupportedType
+from app.commitments.evidence import EvidenceLinkIn, EvidenceNoteIn, TooLarge, UnsupportedType
 from app.commitments.models import STATUS_ES as COMMITMENT_STATUS
 from app.commitments.models import CommitmentStatus, StatusChangeIn
 from app.commitments.service import (
@@ -280,7 +280,7 @@ async def commitment_evidence(
     note: Annotated[str, Form(max_length=2000)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Add a link or a file as evidence (at any status)."""
+    """Add a link, a file or only a note as evidence (at any status)."""
     own_code(principal, code)
     settings = request.app.state.settings
     content = await file.read(settings.evidence_max_bytes + 1) if file is not None else b""
@@ -302,6 +302,14 @@ async def commitment_evidence(
                 session=session,
                 commitment_id=commitment_id,
                 link_in=_link(url, note),
+                principal=principal,
+                now=clock.now(),
+            )
+        elif note.strip():
+            evidence.add_note(
+                session=session,
+                commitment_id=commitment_id,
+                note_in=EvidenceNoteIn(note=note),
                 principal=principal,
                 now=clock.now(),
             )

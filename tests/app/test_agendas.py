@@ -178,9 +178,13 @@ def test_ics_updates_across_versions(client, session, frozen_now, published):
         headers=auth(world.sd_token),
     )
     assert r.status_code == 201
-    # v3 moves the same meeting again: SEQUENCE counts the versions in which it changed
-    plan3 = [m for m in plan2 if m.request_id != moved]
+    # v3 moves the same meeting again: SEQUENCE counts the versions in which it changed; and
+    # D2's MINEDU meeting only changes room (Sala 2 -> Sala 1, free since D2's MINSA meeting
+    # was dropped), which is a change too
+    room_only = world.requests[("D2", "MINEDU")]
+    plan3 = [m for m in plan2 if m.request_id not in (moved, room_only)]
     plan3.append(meeting(moved, world.rooms[1], at(12, 20)))
+    plan3.append(meeting(room_only, world.rooms[0], at(10, 20)))
     r = client.post(
         f"/api/editions/{world.edition.id}/publications",
         json={"run_id": solve_run(session, world, plan3)},
@@ -189,8 +193,10 @@ def test_ics_updates_across_versions(client, session, frozen_now, published):
     assert r.status_code == 201
     token = world.tokens["MINSA"]
 
-    def events(**params):
-        resp = _get(client, world, "sectors/MINSA", token, format="ics", **params)
+    def events(sector: str = "MINSA", **params):
+        resp = _get(
+            client, world, f"sectors/{sector}", world.tokens[sector], format="ics", **params
+        )
         assert resp.status_code == 200
         return {str(e["UID"]): e for e in icalendar.Calendar.from_ical(resp.content).walk("VEVENT")}
 
@@ -208,6 +214,13 @@ def test_ics_updates_across_versions(client, session, frozen_now, published):
     assert str(v1[uid(dropped)]["STATUS"]) == "CONFIRMED"
     unchanged = world.requests[("D3", "MINSA")]
     assert int(v3[uid(unchanged)]["SEQUENCE"]) == 0
+    minedu_v2, minedu_v3 = events("MINEDU", version=2), events("MINEDU")
+    assert int(minedu_v2[uid(room_only)]["SEQUENCE"]) == 0
+    assert int(minedu_v3[uid(room_only)]["SEQUENCE"]) == 1
+    assert str(minedu_v3[uid(room_only)]["LOCATION"]).startswith("Sala 1")
+    assert minedu_v3[uid(room_only)].decoded("DTSTART") == minedu_v2[uid(room_only)].decoded(
+        "DTSTART"
+    )
     r = _get(client, world, "sectors/MINSA", token, format="pdf")
     assert r.headers["content-disposition"] == 'attachment; filename="agenda-MINSA-v3.pdf"'
     assert _get(client, world, "sectors/MINSA", token, version=9).status_code == 404

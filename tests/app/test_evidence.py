@@ -1,19 +1,24 @@
-"""Evidence of commitments: links and files added by the responsible party or the SD at any
-status (also after `executed`), a size limit and a type check by content, files served back
-only to the SD and the responsible parties."""
+"""Evidence of commitments: links, files and notes added by the responsible party or the SD
+at any status (also after `executed`), all in one list; a size limit and a type check by
+content, files served back only to the SD and the responsible parties."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
 
 import pytest
+from dbutil import sqlite_url
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 from sqlmodel import select
 from test_commitments_support import assign, commitment_body, published
 
 from app.commitments.evidence import CommitmentEvidence, sniff
+from app.commitments.models import CommitmentEvent, EventKind
+from app.core.migrations import downgrade, upgrade
 from app.main import create_app
 
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -127,3 +132,127 @@ def test_size_limit_and_type_check_store_nothing(small, session, settings):
     assert bad_link.headers["content-type"].startswith("application/problem+json")
     assert len(list(folder.iterdir())) == 1
     assert len(session.exec(select(CommitmentEvidence)).all()) == 1
+
+
+def test_one_evidence_list_whatever_the_route(small, session, settings):
+    """The text sent with a status change, a note, a link, a file and the deprecated one-text
+    route all end up in the one list; `executed` rests on it."""
+    client, _ = small
+    p = published(session, settings)
+    cid = _commitment(client, p)
+    base = f"/api/commitments/{cid}"
+    name = {
+        who: client.get("/api/me", headers=p.as_(who)).json()["name"] for who in ("MINSA", "D1")
+    }
+    name["SD"] = client.get("/api/me", headers=p.sd()).json()["name"]
+    r = client.post(
+        base + "/status",
+        json={"to": "executed", "evidence": "Oficio 45-2030", "note": "Transferencia hecha"},
+        headers=p.as_("MINSA"),
+    )
+    assert r.status_code == 200, r.text
+    note = client.post(base + "/evidence/notes", json={"note": "Acta 7"}, headers=p.as_("D1"))
+    assert note.status_code == 201 and note.json()["note"] == "Acta 7"
+    assert note.json()["url"] is None and note.json()["filename"] is None
+    assert (
+        client.post(base + "/evidence/notes", json={"note": " "}, headers=p.sd()).status_code == 422
+    )
+    old = client.post(
+        base + "/evidence",
+        json={"evidence": "https://www.gob.pe/minsa/resolucion-45", "note": "Resolución"},
+        headers=p.sd(),
+    )
+    assert old.status_code == 201 and old.json()["kind"] == "evidence"  # the old shape
+    client.post(base + "/evidence", json={"evidence": "Informe 3 firmado"}, headers=p.sd())
+    client.post(base + "/evidence/files", files={"file": ("acta.pdf", PDF)}, headers=p.sd())
+    listed = client.get(base + "/evidence", headers=p.as_("MINSA")).json()
+    assert [(e["url"], e["filename"], e["note"], e["added_by"]) for e in listed] == [
+        (None, None, "Oficio 45-2030", name["MINSA"]),
+        (None, None, "Acta 7", name["D1"]),
+        ("https://www.gob.pe/minsa/resolucion-45", None, "Resolución", name["SD"]),
+        (None, None, "Informe 3 firmado", name["SD"]),
+        (None, "acta.pdf", None, name["SD"]),
+    ]
+    for who in ("MINEDU", "D2", "A"):
+        r = client.post(base + "/evidence/notes", json={"note": "x"}, headers=p.as_(who))
+        assert r.status_code == 404
+    operation = client.get("/openapi.json").json()["paths"][
+        "/api/commitments/{commitment_id}/evidence"
+    ]
+    assert operation["post"]["deprecated"] is True
+
+
+def test_executed_needs_a_row_of_the_evidence_table(small, session, settings):
+    """Evidence only in the history (an event's text, as written before 0013) does not count:
+    `executed` needs a link, a file or a note in the evidence list."""
+    client, _ = small
+    p = published(session, settings)
+    cid = _commitment(client, p)
+    session.add(
+        CommitmentEvent(
+            commitment_id=cid,
+            kind=EventKind.evidence,
+            evidence="Oficio suelto",
+            actor_name="SD",
+            actor_role="sd_admin",
+        )
+    )
+    session.commit()
+    status = f"/api/commitments/{cid}/status"
+    refused = client.post(status, json={"to": "executed"}, headers=p.as_("MINSA"))
+    assert refused.status_code == 422 and "evidencia" in refused.json()["detail"]
+    note = client.post(
+        f"/api/commitments/{cid}/evidence/notes", json={"note": "Oficio 9"}, headers=p.as_("MINSA")
+    )
+    assert note.status_code == 201
+    done = client.post(status, json={"to": "executed"}, headers=p.as_("MINSA"))
+    assert done.status_code == 200, done.text
+
+
+def test_the_migration_moves_the_evidence_texts_into_the_table(tmp_path):
+    """0013 copies each event's evidence text into the evidence table (a link as url, any
+    other text as a note); its downgrade takes them out again."""
+    url = sqlite_url(tmp_path, "evidence.db")
+    upgrade(url, "0009")
+    at = dt.datetime(2030, 3, 2, 14, 0)
+    engine = create_engine(url)  # foreign keys off: the commitment's parties are not needed
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO commitment (id, source, description, sector_id, type, status,"
+                    " status_changed_at, created_at, created_by, updated_at)"
+                    " VALUES (1, 'recorded', 'Saldo de obra', 1, 'technical', 'executed',"
+                    " :at, :at, 'SD', :at)"
+                ),
+                {"at": at},
+            )
+            for kind, evidence in [
+                ("created", None),
+                ("status", "Oficio 45-2030"),
+                ("evidence", "https://www.gob.pe/minsa/resolucion-45"),
+                ("evidence", "https://www.gob.pe/a b"),
+            ]:
+                conn.execute(
+                    text(
+                        "INSERT INTO commitment_event (commitment_id, kind, evidence, changes,"
+                        " actor_name, actor_role, at) VALUES (1, :k, :e, '{}', 'MINSA',"
+                        " 'sector', :at)"
+                    ),
+                    {"k": kind, "e": evidence, "at": at},
+                )
+        upgrade(url)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT url, note, added_by FROM commitment_evidence ORDER BY id")
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (None, "Oficio 45-2030", "MINSA"),
+            ("https://www.gob.pe/minsa/resolucion-45", None, "MINSA"),
+            (None, "https://www.gob.pe/a b", "MINSA"),
+        ]
+        downgrade(url, "0009")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM commitment_evidence")).scalar() == 0
+    finally:
+        engine.dispose()

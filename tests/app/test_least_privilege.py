@@ -1,5 +1,5 @@
-"""Least privilege: contact e-mails only for the SD and the party itself; unavailability
-reasons not for rapporteurs."""
+"""Least privilege: contact e-mails only for the SD and the party itself; a rapporteur sees
+only the editions where it is assigned a meeting, and no unavailability reasons."""
 
 from __future__ import annotations
 
@@ -13,6 +13,16 @@ from factories import (
 )
 
 from app.access.models import Role
+from app.editions.models import RapporteurAssignment
+
+
+def assign(session, edition, key, request_id: int = 1) -> None:
+    session.add(
+        RapporteurAssignment(
+            edition_id=edition.id, request_id=request_id, key_id=key.id, assigned_by="SD"
+        )
+    )
+    session.commit()
 
 
 def test_contact_emails_only_for_the_sd_and_the_party_itself(client, session):
@@ -61,5 +71,33 @@ def test_unavailability_reasons_are_not_shown_to_rapporteurs(client, session):
     assert client.post(url, json=body, headers=sd).status_code == 201
     own = auth(create_key(session, Role.delegation, delegation=cusco)[1])
     assert [u["reason"] for u in client.get(url, headers=own).json()] == [body["reason"]]
-    rapporteur = auth(create_key(session, Role.rapporteur)[1])
-    assert client.get(url, headers=rapporteur).json() == []
+    key, token = create_key(session, Role.rapporteur)
+    assign(session, edition, key)
+    rapporteur = auth(token)
+    r = client.get(url, headers=rapporteur)
+    assert r.status_code == 200 and r.json() == []
+
+
+def test_a_rapporteur_sees_only_the_editions_it_is_assigned_to(client, session):
+    assigned, other, later = (
+        create_edition(session),
+        create_edition(session),
+        create_edition(session),
+    )
+    key, token = create_key(session, Role.rapporteur)
+    colleague, _ = create_key(session, Role.rapporteur)
+    assign(session, assigned, key, request_id=7)
+    assign(session, assigned, key, request_id=8)
+    assign(session, other, colleague)
+    rapporteur = auth(token)
+
+    listed = client.get("/api/editions", headers=rapporteur).json()
+    assert [e["id"] for e in listed["items"]] == [assigned.id] and listed["total"] == 1
+    assert client.get(f"/api/editions/{assigned.id}", headers=rapporteur).status_code == 200
+    for edition in (other, later):
+        for path in ("", "/slots", "/participants", "/rooms", "/unavailability"):
+            r = client.get(f"/api/editions/{edition.id}{path}", headers=rapporteur)
+            assert r.status_code == 404, (edition.id, path)
+            assert r.json()["detail"] == f"No existe la edición {edition.id}."
+    sd = client.get("/api/editions", headers=auth(create_key(session)[1])).json()
+    assert sd["total"] == 3

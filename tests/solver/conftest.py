@@ -1,13 +1,5 @@
 """Solver tests: pure library tests (marked `nodb` by tests/conftest.py).
 
-With `CI` set, hypothesis draws the same examples on every run (the `ci` profile)."""
-
-from __future__ import annotations
-
-import os
-
-from hypothesis import settings
-
-settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+Hypothesis draws the same examples on every run: the `ci` profile of tests/conftest.py
+(derandomized, no example database) is in force unless ARTICULA_HYPOTHESIS_PROFILE=explore.
+"""

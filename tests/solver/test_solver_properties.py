@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
@@ -146,3 +148,12 @@ def test_greedy_hint_is_a_complete_feasible_assignment(inst):
         assert list(solver.response_proto.solution) == values
     else:
         assert status == cp_model.INFEASIBLE
+
+
+def test_the_property_tests_draw_the_same_examples_on_every_run():
+    """The `ci` profile of tests/conftest.py is in force (unless a run asks to explore):
+    derandomized, with no database of earlier failures that would make runs differ."""
+    if os.environ.get("ARTICULA_HYPOTHESIS_PROFILE", "ci") != "ci":
+        return
+    assert settings.default.derandomize is True
+    assert settings.default.database is None

@@ -22,14 +22,16 @@ def test_no_party_overlap():
     assert sorted(sol.conflicts) == ["a", "b"]
     sol = check(make(two, slots=[2], rooms=2), Status.OPTIMAL)
     assert {where(sol)["a"][0], where(sol)["b"][0]} == {0, 1}
-    # B and C are free only in slot 0, so placing both would put A in two rooms at once:
-    # the objective wants both, the rule allows one.
-    optional = [req("a", "A", "B"), req("b", "A", "C")]
-    busy = {"B": [1], "C": [1]}
-    sol = check(make(optional, slots=[2], rooms=2, unavailable=busy), Status.OPTIMAL)
-    assert len(sol.assignments) == 1 and [a.slot for a in sol.assignments] == [0]
-    mandatory = [req("a", "A", "B", mandatory=True), req("b", "A", "C", mandatory=True)]
-    check(make(mandatory, slots=[2], rooms=2, unavailable=busy), Status.INFEASIBLE)
+    # A meets B (free only in slot 0) and C, C also meets D (free only in slot 1): placing
+    # all three puts A or C in two meetings at once, yet every party has a free slot per
+    # meeting, so no count of a party's slots rules it out. Only the rule leaves one out
+    # (and makes the three mandatory ones infeasible).
+    chain = [req("a", "A", "B"), req("b", "A", "C"), req("c", "C", "D")]
+    busy = {"B": [1], "D": [0]}
+    sol = check(make(chain, slots=[2], rooms=3, unavailable=busy), Status.OPTIMAL)
+    assert len(sol.assignments) == 2
+    mandatory = [req(r.id, *r.parties, mandatory=True) for r in chain]
+    check(make(mandatory, slots=[2], rooms=3, unavailable=busy), Status.INFEASIBLE)
 
 
 def test_no_room_overlap_pooled_and_full():

@@ -30,13 +30,19 @@ from web_support import PASSWORD, assert_accessible, make_user, screenshot
 from app.access.models import Role
 from app.access.principal import Principal
 from app.agendas.delivery import publish_meetings
-from app.commitments.models import RapporteurAssignment
 from app.core import clock
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.migrations import upgrade
 from app.demo import load_demo
-from app.editions.models import Delegation, Edition, EditionStatus, Room, Sector
+from app.editions.models import (
+    Delegation,
+    Edition,
+    EditionStatus,
+    RapporteurAssignment,
+    Room,
+    Sector,
+)
 from app.editions.service import transition
 from app.scheduling.models import MeetingRequest, MeetingRequestSector, RunStatus, SolveRun
 from app.scheduling.plan import PlannedMeeting

@@ -1,9 +1,10 @@
 """A ministry's pages over HTTP: its agenda with downloads, the calendar subscription
 (rotated from the page), the topics addressed to it, its commitments with status changes
-and evidence (a link, a file, after `executed` too); another sector's pages are a 404."""
+and evidence (a link, a file or a note, after `executed` too); another sector's pages are a 404."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -109,7 +110,14 @@ def test_status_change_then_evidence_link_and_file(minsa, session: Session):
         files={"file": ("virus.pdf", b"MZ\x90\x00", "application/pdf")},
     )
     assert bad.status_code == 415 and "Tipo de archivo no admitido" in bad.text
-    assert client.post(base + "/evidence", data={"csrf_token": token}).status_code == 422
+    empty = client.post(base + "/evidence", data={"csrf_token": token})
+    assert empty.status_code == 422 and "escriba una nota" in empty.text
+    note = client.post(base + "/evidence", data={"csrf_token": token, "note": "Oficio 77-2030"})
+    assert note.status_code == 303
+    assert re.search(r"<li>Nota\s+— Oficio 77-2030", client.get(base).text)
+    assert session.exec(
+        select(CommitmentEvidence.note).where(CommitmentEvidence.commitment_id == cid)
+    ).all() == ["RM", "Oficio", "Oficio 77-2030"]
     assert client.get("/sectors/MINSA/commitments?show=open").text.count(f">{cid}<") == 0
 
 

@@ -17,8 +17,9 @@ from web_support import csrf_of, login, make_user
 
 from app.access.models import Role
 from app.agendas.delivery import publish_meetings
-from app.commitments.models import Commitment, MeetingRecord, RapporteurAssignment
+from app.commitments.models import Commitment, MeetingRecord
 from app.core import clock
+from app.editions.models import RapporteurAssignment
 
 
 @pytest.fixture
