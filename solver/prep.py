@@ -78,6 +78,32 @@ ROOM_FILTERS: tuple[Callable[[MeetingRequest, Room], bool], ...] = (
 )
 
 
+def home_rooms_of(inst: Instance, placed: dict[str, str]) -> dict[str, str] | None:
+    """The home room of each sector under `options.home_rooms`, from placements {request:
+    room}: the given `home_room`, else the room of its meetings without another sector;
+    a meeting of several sectors held in none of their homes makes the first of them
+    without a home its host. None when the placements break the rule this way (the
+    validator's own check is exact; this one serves hints, the greedy and explanations)."""
+    parties = inst.party_by_id
+    homes = {p.id: p.home_room for p in inst.parties if p.home_room is not None}
+    shared: list[tuple[list[str], str]] = []
+    for rid, room in placed.items():
+        sectors = [p for p in inst.request_by_id[rid].parties if parties[p].kind == "sector"]
+        if len(sectors) == 1:
+            if homes.setdefault(sectors[0], room) != room:
+                return None
+        elif sectors:
+            shared.append((sectors, room))
+    for sectors, room in shared:
+        if any(homes.get(p) == room for p in sectors):
+            continue
+        host = next((p for p in sectors if p not in homes), None)
+        if host is None:
+            return None
+        homes[host] = room
+    return homes
+
+
 def bits(mask: int) -> list[int]:
     """The set bits of a mask, in increasing order."""
     out = []
@@ -193,10 +219,10 @@ def room_chain(inst: Instance, prep: Prepared) -> list[frozenset[int]] | None:
     changes. It cannot when a more restricted meeting moved into that slot needs the room;
     the validator then counts one change more than the stage reported. With meetings longer
     than a slot the explicit room model is used.
-    `sector_keeps_room` always needs the explicit room model.
+    `sector_keeps_room` and `home_rooms` always need the explicit room model.
     """
     o = inst.options
-    if o.sector_keeps_room:
+    if o.sector_keeps_room or o.home_rooms:
         return None
     sets = sorted({frozenset(rooms) for rooms in prep.rooms if rooms}, key=len)
     if any(not a < b for a, b in zip(sets, sets[1:], strict=False)):
