@@ -10,7 +10,6 @@ import pytest
 from solver_kit import grid, make, req, where
 
 from solver import (
-    REPLAN_STAGES,
     Assignment,
     MeetingRequest,
     Room,
@@ -25,6 +24,8 @@ from solver.prep import prepare
 from solver.replan import forced_new
 
 solve_module = importlib.import_module("solver.solve")  # `solver.solve` is the function
+# the re-plan order without the keeping rules (keep_previous=False)
+WEIGHT_FIRST = ["weight", "changes", "fairness", "breaks"]
 
 
 def solved(inst):
@@ -129,7 +130,7 @@ def _replan(**kw):
         Assignment(request="ab", slot=0, room="R0"),
         Assignment(request="ac", slot=2, room="R0"),
     ]
-    return make(_two_meetings(), slots=[3], previous=previous, **kw)
+    return make(_two_meetings(), slots=[3], previous=previous, **{"keep_previous": False, **kw})
 
 
 def test_changes_after_breaks():
@@ -153,7 +154,14 @@ def test_changes_count_moves_drops_and_new_requests():
         Assignment(request="gone", slot=1, room="R0"),
     ]
     reqs = [req("ab", "A", "B"), req("gone", "A", "C", attendees=50), req("new", "D", "E")]
-    inst = make(reqs, slots=[2], rooms=rooms, previous=previous, changes_before_breaks=True)
+    inst = make(
+        reqs,
+        slots=[2],
+        rooms=rooms,
+        previous=previous,
+        changes_before_breaks=True,
+        keep_previous=False,
+    )
     sol, report = solved(inst)
     assert where(sol)["ab"] == (0, "R0")  # kept exactly, room included
     # "gone" cannot be scheduled any more (no room holds 50), "new" is scheduled: 2 changes
@@ -270,7 +278,7 @@ def test_a_minimisation_whose_hint_is_zero_is_proven_without_cp_sat():
     # a re-plan where nothing changed: the hint is the earlier plan, no change at all
     reqs = [req("ab", "A", "B"), req("ac", "A", "C"), req("bd", "B", "D")]
     plan = solve(make(reqs, slots=[3], rooms=2))
-    inst = make(reqs, slots=[3], rooms=2, previous=plan.assignments, stages=REPLAN_STAGES)
+    inst = make(reqs, slots=[3], rooms=2, previous=plan.assignments, stages=WEIGHT_FIRST, keep_previous=False)
     sol, report = solved(inst)
     changes = stage(sol, "changes")
     assert changes.status == Status.OPTIMAL and changes.objective == 0 == report.changes
@@ -297,7 +305,7 @@ def test_replan_hint_keeps_the_earlier_plan_even_when_the_greedy_misses_a_mandat
         Assignment(request="ab", slot=0, room="R0"),
         Assignment(request="ca", slot=1, room="R0"),
     ]
-    inst = make(reqs, slots=[2], previous=previous, unavailable={"B": [0]}, stages=REPLAN_STAGES)
+    inst = make(reqs, slots=[2], previous=previous, unavailable={"B": [0]}, stages=WEIGHT_FIRST, keep_previous=False)
     assert greedy(inst).status == Status.INFEASIBLE
     sol, report = solved(inst)
     assert where(sol) == {"ab": (1, "R0"), "ca": (0, "R0")}
@@ -328,7 +336,7 @@ def test_a_replan_that_changes_only_what_it_must_is_proven_without_cp_sat():
         Assignment(request="cd", slot=0, room="R1"),
     ]
     inst = make(
-        reqs, slots=[2], rooms=2, previous=previous, unavailable={"B": [0]}, stages=REPLAN_STAGES
+        reqs, slots=[2], rooms=2, previous=previous, unavailable={"B": [0]}, stages=WEIGHT_FIRST, keep_previous=False
     )
     sol, report = solved(inst)
     changes = stage(sol, "changes")
@@ -360,7 +368,7 @@ def test_replan_weight_stage_finds_the_closest_heaviest_schedule_and_proves_its_
     previous = [
         Assignment(request=r, slot=s, room="R0") for r, s in (("ab", 0), ("ca", 1), ("de", 2))
     ]
-    inst = make(reqs, slots=[3], previous=previous, unavailable={"B": [0]}, stages=REPLAN_STAGES)
+    inst = make(reqs, slots=[3], previous=previous, unavailable={"B": [0]}, stages=WEIGHT_FIRST, keep_previous=False)
     assert greedy(inst).status == Status.INFEASIBLE
     sol = solve(inst, progress=events.append)
     report = validate(inst, sol)
@@ -423,7 +431,7 @@ def test_replan_weight_and_changes_match_every_placement_tried(pairs):
             slots=[4],
             previous=plan.assignments,
             unavailable={party: [lost.slot]},
-            stages=REPLAN_STAGES,
+            stages=WEIGHT_FIRST, keep_previous=False,
         )
         sol, report = solved(inst)
         assert (report.scheduled_weight, report.changes) == _closest_heaviest(inst), (seed, party)
@@ -455,7 +463,7 @@ def test_replan_places_what_the_greedy_leaves_out_by_moving_its_parties_meetings
         for r, s, room in (("d1s1", 0, "R0"), ("d2s1", 1, "R0"), ("d3s2", 0, "R1"))
     ]
     inst = make(
-        reqs, slots=[2], rooms=2, previous=previous, unavailable={"D2": [1]}, stages=REPLAN_STAGES
+        reqs, slots=[2], rooms=2, previous=previous, unavailable={"D2": [1]}, stages=WEIGHT_FIRST, keep_previous=False
     )
     assert [u.request for u in greedy(inst).unscheduled] == ["d2s1"]
     sol, report = solved(inst)
@@ -470,7 +478,7 @@ def test_replan_changes_of_a_request_the_weight_needs_are_proven_without_a_solve
     # changes stage, at that least value, is proven without a solve
     previous = [Assignment(request="d1s1", slot=0, room="R0")]
     reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1", weight=10)]
-    inst = make(reqs, slots=[2], previous=previous, stages=REPLAN_STAGES)
+    inst = make(reqs, slots=[2], previous=previous, stages=WEIGHT_FIRST, keep_previous=False)
     sol, report = solved(inst)
     changes = stage(sol, "changes")
     assert report.changes == 1 == changes.objective and changes.status == Status.OPTIMAL
@@ -483,7 +491,7 @@ def test_forced_new_counts_only_the_new_requests_the_weight_cannot_do_without():
     previous = [Assignment(request="d1s1", slot=0, room="R0")]
     for new_weight, floor, forced in ((1, 1, 0), (3, 3, 1), (3, 1, 0)):
         reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1", weight=new_weight)]
-        inst = make(reqs, slots=[1], previous=previous, stages=REPLAN_STAGES)
-        b = build(prepare(inst), inst.options, REPLAN_STAGES)
+        inst = make(reqs, slots=[1], previous=previous, stages=WEIGHT_FIRST, keep_previous=False)
+        b = build(prepare(inst), inst.options, WEIGHT_FIRST)
         values = hint_values(b, {(1, 0): None})  # d2s1 in the slot, d1s1 dropped
         assert forced_new(b, values, floor) == forced, (new_weight, floor)
