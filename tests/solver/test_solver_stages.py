@@ -7,13 +7,16 @@ import itertools
 import random
 
 import pytest
-from solver_kit import grid, make, req, where
+from solver_kit import codes, grid, make, req, where
 
 from solver import (
     Assignment,
+    Block,
+    Day,
     MeetingRequest,
     Room,
     Status,
+    TimeGrid,
     greedy,
     solve,
     validate,
@@ -278,7 +281,14 @@ def test_a_minimisation_whose_hint_is_zero_is_proven_without_cp_sat():
     # a re-plan where nothing changed: the hint is the earlier plan, no change at all
     reqs = [req("ab", "A", "B"), req("ac", "A", "C"), req("bd", "B", "D")]
     plan = solve(make(reqs, slots=[3], rooms=2))
-    inst = make(reqs, slots=[3], rooms=2, previous=plan.assignments, stages=WEIGHT_FIRST, keep_previous=False)
+    inst = make(
+        reqs,
+        slots=[3],
+        rooms=2,
+        previous=plan.assignments,
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
+    )
     sol, report = solved(inst)
     changes = stage(sol, "changes")
     assert changes.status == Status.OPTIMAL and changes.objective == 0 == report.changes
@@ -305,7 +315,14 @@ def test_replan_hint_keeps_the_earlier_plan_even_when_the_greedy_misses_a_mandat
         Assignment(request="ab", slot=0, room="R0"),
         Assignment(request="ca", slot=1, room="R0"),
     ]
-    inst = make(reqs, slots=[2], previous=previous, unavailable={"B": [0]}, stages=WEIGHT_FIRST, keep_previous=False)
+    inst = make(
+        reqs,
+        slots=[2],
+        previous=previous,
+        unavailable={"B": [0]},
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
+    )
     assert greedy(inst).status == Status.INFEASIBLE
     sol, report = solved(inst)
     assert where(sol) == {"ab": (1, "R0"), "ca": (0, "R0")}
@@ -336,7 +353,13 @@ def test_a_replan_that_changes_only_what_it_must_is_proven_without_cp_sat():
         Assignment(request="cd", slot=0, room="R1"),
     ]
     inst = make(
-        reqs, slots=[2], rooms=2, previous=previous, unavailable={"B": [0]}, stages=WEIGHT_FIRST, keep_previous=False
+        reqs,
+        slots=[2],
+        rooms=2,
+        previous=previous,
+        unavailable={"B": [0]},
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
     )
     sol, report = solved(inst)
     changes = stage(sol, "changes")
@@ -368,7 +391,14 @@ def test_replan_weight_stage_finds_the_closest_heaviest_schedule_and_proves_its_
     previous = [
         Assignment(request=r, slot=s, room="R0") for r, s in (("ab", 0), ("ca", 1), ("de", 2))
     ]
-    inst = make(reqs, slots=[3], previous=previous, unavailable={"B": [0]}, stages=WEIGHT_FIRST, keep_previous=False)
+    inst = make(
+        reqs,
+        slots=[3],
+        previous=previous,
+        unavailable={"B": [0]},
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
+    )
     assert greedy(inst).status == Status.INFEASIBLE
     sol = solve(inst, progress=events.append)
     report = validate(inst, sol)
@@ -431,7 +461,8 @@ def test_replan_weight_and_changes_match_every_placement_tried(pairs):
             slots=[4],
             previous=plan.assignments,
             unavailable={party: [lost.slot]},
-            stages=WEIGHT_FIRST, keep_previous=False,
+            stages=WEIGHT_FIRST,
+            keep_previous=False,
         )
         sol, report = solved(inst)
         assert (report.scheduled_weight, report.changes) == _closest_heaviest(inst), (seed, party)
@@ -463,7 +494,13 @@ def test_replan_places_what_the_greedy_leaves_out_by_moving_its_parties_meetings
         for r, s, room in (("d1s1", 0, "R0"), ("d2s1", 1, "R0"), ("d3s2", 0, "R1"))
     ]
     inst = make(
-        reqs, slots=[2], rooms=2, previous=previous, unavailable={"D2": [1]}, stages=WEIGHT_FIRST, keep_previous=False
+        reqs,
+        slots=[2],
+        rooms=2,
+        previous=previous,
+        unavailable={"D2": [1]},
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
     )
     assert [u.request for u in greedy(inst).unscheduled] == ["d2s1"]
     sol, report = solved(inst)
@@ -495,3 +532,54 @@ def test_forced_new_counts_only_the_new_requests_the_weight_cannot_do_without():
         b = build(prepare(inst), inst.options, WEIGHT_FIRST)
         values = hint_values(b, {(1, 0): None})  # d2s1 in the slot, d1s1 dropped
         assert forced_new(b, values, floor) == forced, (new_weight, floor)
+
+
+def _published(**kw):
+    """Cusco meets MINSA and MVCS at slot 0, Lima meets MVCS at slot 1; Junin-MVCS is new,
+    of the same weight; MINSA is now away at slot 0."""
+    reqs = [
+        req("cusco", "DCUSCO", "SMINSA", "SMVCS", weight=5),
+        req("lima", "DLIMA", "SMVCS", weight=5),
+        req("junin", "DJUNIN", "SMVCS", weight=5),
+    ]
+    previous = [
+        Assignment(request="cusco", slot=0, room="R0"),
+        Assignment(request="lima", slot=1, room="R0"),
+    ]
+    return make(reqs, slots=[2], rooms=2, previous=previous, unavailable={"SMINSA": [0]}, **kw)
+
+
+def test_a_replan_keeps_every_earlier_meeting_that_can_be_held():
+    # the weight is 10 whether Junin replaces Cusco or not: keeping moves both earlier ones
+    sol, report = solved(_published())
+    assert [s.name for s in sol.stages] == ["keep", "changes", "weight", "fairness", "breaks"]
+    assert where(sol) == {"cusco": (1, "R0"), "lima": (0, "R0")}
+    assert stage(sol, "keep").objective == 2 and stage(sol, "changes").objective == 2
+    assert report.changes == 2 and codes(sol) == {"junin": "party_capacity"}
+
+
+def test_a_released_meeting_may_go():
+    sol, report = solved(_published(release=["cusco"]))
+    # Lima stays where it was, Junin takes the slot Cusco can no longer use
+    assert where(sol) == {"lima": (1, "R0"), "junin": (0, "R0")}
+    assert stage(sol, "changes").objective == 0 == report.changes
+    assert codes(sol)["cusco"] != "previous_dropped"
+
+
+def test_an_earlier_meeting_that_cannot_be_held_says_why():
+    time_grid = TimeGrid(
+        slot_minutes=30, days=[Day(id="d1", blocks=[Block(id="am", slots=4, start="09:00")])]
+    )
+    inst = _published()
+    inst = make(
+        list(inst.requests),
+        slots=time_grid,
+        rooms=2,
+        previous=inst.options.previous,
+        unavailable={"SMINSA": [0, 1, 2, 3]},
+    )
+    sol, _ = solved(inst)
+    assert codes(sol)["cusco"] == "previous_dropped"
+    reason = next(u.reason for u in sol.unscheduled if u.request == "cusco")
+    assert reason == "SMINSA is unavailable from 09:00 to 11:00 and it has no other start time"
+    assert "cusco" not in where(sol) and {"lima", "junin"} <= set(where(sol))
