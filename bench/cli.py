@@ -103,6 +103,20 @@ def replan_command(
         raise typer.Exit(code=1)
 
 
+@bench_app.command("replan-seventh")
+def replan_seventh_command(
+    sector: str = typer.Option("MINSA", "--sector"),
+    slots: int = typer.Option(3, "--slots", help="Slots in a row the sector is away"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for each solve"),
+    workers: int = typer.Option(2, "--workers"),
+) -> None:
+    """The 7th-edition example, a minister away for a few slots: the re-plan with the
+    keeping rules and without them, side by side."""
+    runs = replan.run_seventh_away(sector, slots, time_limit, workers, typer.echo)
+    if any(r.error or r.valid is not True for r in runs.values()):
+        raise typer.Exit(code=1)
+
+
 @bench_app.command("pages")
 def pages_command(
     repeat: int = typer.Option(20, "--repeat", help="Timed requests per page"),
