@@ -62,7 +62,7 @@ def features(prep: Prepared, options: Options) -> frozenset[Feature]:
         found.add(Feature.PRECEDENCE)
     if options.sector_keeps_room:
         found.add(Feature.SECTOR_KEEPS_ROOM)
-    if options.home_rooms:
+    if options.home_rooms and prep.homes is None:  # (fixed homes: rooms follow from them)
         found.add(Feature.HOME_ROOMS)
     if options.previous is not None:
         found.add(Feature.REPLAN)

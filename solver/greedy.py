@@ -85,7 +85,7 @@ def place(prep: Prepared) -> list[tuple[int, int, int]]:
     room_index = {room.id: k for k, room in enumerate(inst.rooms)}
     home: dict[str, int] = {
         p.id: room_index[p.home_room] for p in inst.parties if p.home_room is not None
-    }
+    } | (prep.homes or {})
     where: dict[str, tuple[int, int]] = {}  # request id -> (start, end)
     successors: dict[str, list[str]] = {}
     for req in inst.requests:

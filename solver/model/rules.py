@@ -117,8 +117,9 @@ def home_rooms(b: Built) -> None:
     per sector; only its `home_room` when given) and every meeting with a sector is held
     in the home room of one of its sectors: a meeting of one sector in its home, a
     meeting of several in the home of one of them (the others walk over). Sectors may
-    share a home room; meetings without a sector go to any room."""
-    if not b.options.home_rooms:
+    share a home room; meetings without a sector go to any room. With a home of its own
+    per sector (`prep.homes`, rooms pooled) nothing is added: rooms follow from the homes."""
+    if not b.options.home_rooms or b.prep.homes is not None:
         return
     inst = b.inst
     sectors = {p.id for p in inst.parties if p.kind == "sector"}

@@ -207,7 +207,12 @@ FEATURE_EXAMPLES = {
         slots=[2],
     ),
     Feature.SECTOR_KEEPS_ROOM: make(ONE, sector_keeps_room=True),
-    Feature.HOME_ROOMS: make(ONE, home_rooms=True),
+    # two sectors, one room: no home room of its own per sector, the model carries the rule
+    Feature.HOME_ROOMS: make(
+        [req("a", "D1", "S1", mandatory=True), req("b", "D2", "S2", mandatory=True)],
+        slots=[2],
+        home_rooms=True,
+    ),
     Feature.REPLAN: make(ONE, previous=[Assignment(request="a", slot=0, room="R0")]),
     Feature.BREAK_FAIRNESS: make(ONE, break_fairness=1),
 }

@@ -6,6 +6,7 @@ import pytest
 from solver_kit import codes, grid, make, req, where
 
 from solver import Pin, Room, Status, solve, validate
+from solver.prep import prepare
 
 
 def check(inst, expected: Status):
@@ -269,3 +270,23 @@ def test_room_modes():
         req("b", "C", "D", pin=Pin(slot=0, room="R1")),
     ]
     assert not prepare(make(pinned, rooms=2)).pooled
+
+
+def test_home_rooms_of_their_own_keep_rooms_pooled():
+    # three sectors, three rooms: each sector gets a room of its own, the rooms follow from
+    # it (pooled, no room variable), and the multisector meeting is in one of its homes
+    reqs = [
+        req(f"{s}{i}", f"D{i}", s, mandatory=True) for s in ("SA", "SB", "SC") for i in range(3)
+    ]
+    reqs.append(req("both", "D3", "SA", "SB", mandatory=True))
+    inst = make(reqs, slots=[4], rooms=3, home_rooms=True)
+    prep = prepare(inst)
+    assert prep.pooled and sorted(prep.homes.values()) == [0, 1, 2]
+    sol = check(inst, Status.OPTIMAL)
+    rooms = where(sol)
+    homes = {s: {rooms[f"{s}{i}"][1] for i in range(3)} for s in ("SA", "SB", "SC")}
+    assert all(len(h) == 1 for h in homes.values()) and len(set.union(*homes.values())) == 3
+    assert rooms["both"][1] in homes["SA"] | homes["SB"]
+    # two rooms for three sectors: the model carries the rule with room variables
+    prep = prepare(make(reqs, slots=[4], rooms=2, home_rooms=True))
+    assert not prep.pooled and prep.homes is None
