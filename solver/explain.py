@@ -35,6 +35,7 @@ from collections import defaultdict
 
 from .models import Assignment, Unscheduled
 from .prep import (
+    ROOM_FILTERS,
     Prepared,
     allowed_windows,
     availability,
@@ -215,6 +216,12 @@ def _dynamic(
         return homes is None or not own or any(homes.get(p, room) == room for p in own)
 
     home_only = False
+    # under home rooms, every room that fits (prep.share_homes may have kept only homes)
+    fitting = (
+        prep.rooms[r]
+        if homes is None
+        else [k for k, room in enumerate(inst.rooms) if all(f(req, room) for f in ROOM_FILTERS)]
+    )
 
     def heavy(other: str) -> bool:
         o = by_id[other]
@@ -233,7 +240,7 @@ def _dynamic(
         party_hit = [p for p, bl in blockers_by_party.items() if bl]
         rooms_open = [
             k
-            for k in prep.rooms[r]
+            for k in fitting
             if not any((inst.rooms[k].id, t) in room_busy for t in span)
             and all(
                 sector_room.get(p, inst.rooms[k].id) == inst.rooms[k].id

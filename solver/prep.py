@@ -88,12 +88,23 @@ def fixed_homes(inst: Instance, prep: Prepared) -> dict[str, int] | None:
     rooms and each meeting goes to its sector's home (extract.py). Homes follow the earlier
     plan where they can (the room each sector used most), so a kept meeting keeps its room.
     """
+    allowed, used, own = _allowed_homes(inst, prep)
+    live = list(own)
+    if any(not own[r] or (inst.requests[r].pin and inst.requests[r].pin.room) for r in live):
+        return None
+    homes = _match_homes(allowed, used)
+    if homes is None or any(all(homes[p] not in prep.rooms[r] for p in own[r]) for r in live):
+        return None
+    return homes
+
+
+def _allowed_homes(inst: Instance, prep: Prepared) -> tuple[dict[str, set[int]], dict, dict]:
+    """Per sector, the rooms that fit every request of it alone (and its given home room);
+    per sector, how often the earlier plan used each room; per live request, its sectors."""
     n_rooms = len(inst.rooms)
     kind = {p.id: p.kind for p in inst.parties}
     live = [r for r in range(len(inst.requests)) if prep.starts[r] and prep.rooms[r]]
     own = {r: [p for p in inst.requests[r].parties if kind[p] == "sector"] for r in live}
-    if any(not own[r] or (inst.requests[r].pin and inst.requests[r].pin.room) for r in live):
-        return None
     allowed: dict[str, set[int]] = {}
     for r in live:
         for p in own[r]:
@@ -111,6 +122,14 @@ def fixed_homes(inst: Instance, prep: Prepared) -> dict[str, int] | None:
         if len(sectors) == 1:
             count = used.setdefault(sectors[0], {})
             count[room_index[a.room]] = count.get(room_index[a.room], 0) + 1
+    return allowed, used, own
+
+
+def _match_homes(
+    allowed: dict[str, set[int]], used: dict[str, dict[int, int]]
+) -> dict[str, int] | None:
+    """A room per sector among its allowed ones, no two sharing one, the earlier plan's
+    rooms first (Kuhn's augmenting paths); None when there is none."""
     holder: dict[int, str] = {}
 
     def place(p: str, seen: set[int]) -> bool:  # an augmenting path (Kuhn's matching)
@@ -127,10 +146,44 @@ def fixed_homes(inst: Instance, prep: Prepared) -> dict[str, int] | None:
     for p in sorted(allowed, key=lambda q: (len(allowed[q]), q)):
         if not place(p, set()):
             return None
+    return {p: k for k, p in holder.items()}
+
+
+def share_homes(inst: Instance, prep: Prepared) -> None:
+    """Under `home_rooms` without a home room of its own per sector: choose each sector's
+    home, sharing rooms where there are too few that fit (the sector that cannot get a room
+    of its own joins the room of least load among those that fit it), and keep each
+    request's rooms to the homes of its sectors (a request none of whose homes fits keeps
+    its rooms). The model's rule then works on one or two rooms per request instead of
+    every room, a far smaller model; the homes are chosen here, not by the search."""
+    allowed, used, own = _allowed_homes(inst, prep)
+    if any(not rooms for rooms in allowed.values()):
+        return  # a sector whose requests share no room: the model chooses
+    holder: dict[int, str] = {}
+    homes: dict[str, int] = {}
+    load = {p: sum(inst.requests[r].duration for r in own if p in own[r]) for p in allowed}
+
+    def place(p: str, seen: set[int]) -> bool:
+        for k in sorted(allowed[p], key=lambda k: (-used.get(p, {}).get(k, 0), k)):
+            if k in seen:
+                continue
+            seen.add(k)
+            if k not in holder or place(holder[k], seen):
+                holder[k] = p
+                return True
+        return False
+
+    left = [p for p in sorted(allowed, key=lambda q: (len(allowed[q]), q)) if not place(p, set())]
     homes = {p: k for k, p in holder.items()}
-    if any(all(homes[p] not in prep.rooms[r] for p in own[r]) for r in live):
-        return None
-    return homes
+    room_load = {k: load[p] for p, k in homes.items()}
+    for p in sorted(left, key=lambda q: (-load[q], q)):
+        k = min(allowed[p], key=lambda k: (room_load.get(k, 0), k))
+        homes[p] = k
+        room_load[k] = room_load.get(k, 0) + load[p]
+    for r, sectors in own.items():
+        fit = [k for k in prep.rooms[r] if any(homes[p] == k for p in sectors)]
+        if fit:
+            prep.rooms[r] = fit
 
 
 def home_rooms_of(inst: Instance, placed: dict[str, str]) -> dict[str, str] | None:
@@ -253,6 +306,8 @@ def prepare(inst: Instance) -> Prepared:
             [k for k, room in enumerate(inst.rooms) if all(f(req, room) for f in ROOM_FILTERS)]
         )
     prep.homes = fixed_homes(inst, prep) if inst.options.home_rooms else None
+    if inst.options.home_rooms and prep.homes is None:
+        share_homes(inst, prep)
     chain = room_chain(inst, prep)
     if chain is None:
         prep.homes = None  # the room variables carry the rule (model/rules.py: home_rooms)
