@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import random
+from pathlib import Path
 
 import pytest
 from solver_kit import codes, grid, make, req, where
@@ -13,6 +14,7 @@ from solver import (
     Assignment,
     Block,
     Day,
+    Instance,
     MeetingRequest,
     Room,
     Status,
@@ -583,3 +585,38 @@ def test_an_earlier_meeting_that_cannot_be_held_says_why():
     reason = next(u.reason for u in sol.unscheduled if u.request == "cusco")
     assert reason == "SMINSA is unavailable from 09:00 to 11:00 and it has no other start time"
     assert "cusco" not in where(sol) and {"lima", "junin"} <= set(where(sol))
+
+
+def test_the_7th_edition_example_moves_only_the_forced_meetings():
+    # the file format's example with its greedy plan as `previous`, then MINSA away for
+    # the first three slots in a row where it meets: 3 meetings must move, and only they do
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "gore-7th-edition.json"
+    inst = Instance.model_validate_json(path.read_text(encoding="utf-8"))
+    plan = greedy(inst).assignments
+    busy = {a.slot for a in plan if "MINSA" in inst.request_by_id[a.request].parties}
+    start = min(t for t in busy if {t + 1, t + 2} <= busy)
+    away = {start, start + 1, start + 2}
+    parties = [
+        p.model_copy(update={"unavailable": sorted({*p.unavailable, *away})})
+        if p.id == "MINSA"
+        else p
+        for p in inst.parties
+    ]
+    options = inst.options.model_copy(update={"previous": plan, "workers": 1})
+    replan = Instance.model_validate(
+        inst.model_copy(update={"parties": parties, "options": options}).model_dump()
+    )
+    sol, report = solved(replan)
+    forced = {
+        a.request
+        for a in plan
+        if a.slot in away and "MINSA" in inst.request_by_id[a.request].parties
+    }
+    assert len(forced) == 3
+    assert stage(sol, "keep").objective == len(plan)  # nothing dropped
+    changes = stage(sol, "changes")
+    assert changes.status == Status.OPTIMAL and changes.objective == 3 == report.changes
+    before = {(a.request, a.slot, a.room) for a in plan}
+    assert {a.request for a in sol.assignments if (a.request, a.slot, a.room) not in before} == (
+        forced
+    )
