@@ -6,7 +6,7 @@ edition the way real editions change; the re-plan gets the first plan as `previo
 product's stage order (`solver.REPLAN_STAGES`: keep, changes, weight, fairness, breaks). The
 greedy re-plan is the by-hand baseline: it keeps every meeting that still fits and places
 the rest around them. Every solution goes through the product validator, which counts the
-changes itself ((slot, room) differences, new and dropped meetings).
+changes itself (earlier meetings whose (slot, room) differs or that were dropped).
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ def run_replan(
         f"Plan: CP-SAT {fmt(sol.seconds, 1)} s, {len(sol.assignments)} meetings, weight "
         f"{sol.scheduled_weight}, {sol.breaks} breaks. Each re-plan: CP-SAT with {time_limit:g} s "
         f"and {workers} workers, stages {', '.join(REPLAN_STAGES)}; greedy keeps what fits. "
-        "changes = meetings moved (slot or room), dropped or added, counted by the validator."
+        "changes = earlier meetings moved (slot or room) or dropped, counted by the validator "
+        "(with the keeping rules a new meeting is no change)."
     )
     echo("")
     echo("| event | solver | status | s | weight | changes | breaks | stages | valid |")
