@@ -208,7 +208,7 @@ class _Run:
             elif sense == "min" and value <= 0:  # no break, or no change, at all
                 self.proven[stage] = 0
             elif stage == "keep" and value >= -least_value(b.model, -expr):
-                self.proven[stage] = value  # every earlier meeting whose slot is left
+                self.proven[stage] = value  # every earlier meeting with a candidate start
             elif stage == "changes" and value <= least_value(b.model, expr) + forced_new(
                 b, best, b.fixed.get("weight", (None, "max"))[0]
             ):
