@@ -191,6 +191,13 @@ def test_a_replan_keeps_what_was_published(client, session, settings, demo, sd):
     stages = {s["name"]: s for s in replan["result"]["stages"]}
     assert list(stages)[:3] == ["keep", "changes", "weight"]
     assert stages["keep"]["objective"] == len(published)
+    # the SD releases one published meeting: the others are kept, it may move or go
+    released = _run(client, demo, sd, mode="replan", release=[minsa_meetings[0]])
+    assert released["options"]["release"] == [minsa_meetings[0]]
+    stages = {s["name"]: s for s in released["result"]["stages"]}
+    assert stages["keep"]["objective"] == len(published) - 1
+    kept = {m["request_id"] for m in _meetings(client, demo, sd, released["id"])}
+    assert set(published) - {minsa_meetings[0]} <= kept
 
     # MINSA away all edition long: its published meetings cannot be held
     session.delete(away)
