@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from . import b2b as b2bmod
-from . import pages, replan, run, satsearch
+from . import home, pages, replan, run, satsearch
 
 bench_app = typer.Typer(
     help="Benchmarks: the public B2B family, generated GORE / MUNI editions, smoke.",
@@ -100,6 +100,31 @@ def replan_command(
         raise typer.BadParameter(f"unknown family {family!r}: gore or muni")
     runs = replan.run_replan(family, seed, time_limit, workers, typer.echo)
     if any(r.error or r.valid is not True for by in runs.values() for r in by.values()):
+        raise typer.Exit(code=1)
+
+
+@bench_app.command("home-rooms")
+def home_rooms_command(
+    seeds: list[int] = typer.Option([0, 1], "--seed", help="Generated GORE seeds"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for each solve"),
+    workers: int = typer.Option(2, "--workers"),
+) -> None:
+    """Home rooms off and on, side by side: the 7th-edition example and GORE editions."""
+    if not home.run_home_rooms(seeds, time_limit, workers, typer.echo):
+        raise typer.Exit(code=1)
+
+
+@bench_app.command("replan-seventh")
+def replan_seventh_command(
+    sector: str = typer.Option("MINSA", "--sector"),
+    slots: int = typer.Option(3, "--slots", help="Slots in a row the sector is away"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for each solve"),
+    workers: int = typer.Option(2, "--workers"),
+) -> None:
+    """The 7th-edition example, a minister away for a few slots: the re-plan with the
+    keeping rules and without them, side by side."""
+    runs = replan.run_seventh_away(sector, slots, time_limit, workers, typer.echo)
+    if any(r.error or r.valid is not True for r in runs.values()):
         raise typer.Exit(code=1)
 
 

@@ -152,8 +152,9 @@ def _save_run(
     return run
 
 
-def build_gore(session: Session, settings: Settings, time_limit: float) -> dict[str, Any]:
-    """The demo edition, published: returns the ids the pages need."""
+def demo_edition(session: Session) -> Edition:
+    """The demo edition in scheduling, with five topics per delegation (one multisector)
+    accepted and turned into meeting requests."""
     load_demo(session=session)
     edition = session.exec(select(Edition).where(Edition.name == EDITION_NAME)).one()
     sector_ids = session.exec(
@@ -183,6 +184,12 @@ def build_gore(session: Session, settings: Settings, time_limit: float) -> dict[
     generate_requests(session=session, edition=edition, replace=False, now=now)
     transition(session=session, edition=edition, to_status=EditionStatus.scheduling)
     session.commit()
+    return edition
+
+
+def build_gore(session: Session, settings: Settings, time_limit: float) -> dict[str, Any]:
+    """The demo edition, published: returns the ids the pages need."""
+    edition = demo_edition(session)
     options = {"time_limit_s": time_limit, "workers": settings.solver_workers}
     greedy_run = _save_run(session, edition, options, solver.greedy, "bench greedy")
     run = _save_run(session, edition, options, solver.solve, "bench")

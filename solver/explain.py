@@ -8,11 +8,19 @@ Static reasons (found before solving, from the request alone) come first, in thi
 * ``window_closed``: its allowed blocks / slots (and duration) leave no start time;
 * ``no_common_slot``: inside its windows its parties share no free run of `duration` slots.
 
+A re-plan's earlier meeting (`options.kept()`) that is not kept gets ``previous_dropped``
+before any other code: which party is unavailable at its earlier time, from when to when
+(clock times where the blocks give a start), and that no other start time is free for its
+parties ("MINSA is unavailable from 10:00 to 12:00 and no other start time is free for
+CUSCO and MINSA"); or that its earlier room no longer fits.
+
 Otherwise the request had candidate starts and the reason comes from the meetings that
 were scheduled. For each candidate start we look at what blocks it: a party already in a
 meeting, every fitting room taken, or a scheduled predecessor / successor (precedence).
 
 * ``precedence``: some start is free of party and room conflicts, but breaks an `after` rule;
+* ``home_room``: (`home_rooms`) some start has its parties free and a fitting room free,
+  but never the home room of one of its sectors;
 * ``party_capacity``: every start is blocked for one of its parties by meetings of higher
   or equal weight (the party with the most blocked starts is named);
 * ``room_capacity``: every start is blocked by such meetings, in some by rooms;
@@ -27,10 +35,12 @@ from collections import defaultdict
 
 from .models import Assignment, Unscheduled
 from .prep import (
+    ROOM_FILTERS,
     Prepared,
     allowed_windows,
     availability,
     contiguity,
+    home_rooms_of,
     room_capacity,
     room_reservation,
 )
@@ -78,6 +88,61 @@ def static_reason(prep: Prepared, r: int) -> tuple[str, str] | None:
     return None
 
 
+def clock(prep: Prepared, t: int) -> str:
+    """The start time of slot t ("10:20"), or "slot t" when its block has no start time."""
+    info = prep.inst.grid.slot_info[t]
+    block = next(b for d in prep.inst.grid.days for b in d.blocks if b.id == info.block)
+    if block.start is None:
+        return f"slot {t}"
+    hours, minutes = map(int, block.start.split(":"))
+    at = hours * 60 + minutes + info.position * prep.inst.grid.slot_minutes
+    return f"{at // 60:02d}:{at % 60:02d}"
+
+
+def _end_clock(prep: Prepared, t: int) -> str:
+    """The end time of slot t."""
+    if t + 1 < prep.n and prep.slot_block[t + 1] == prep.slot_block[t]:
+        return clock(prep, t + 1)
+    start = clock(prep, t)
+    if start.startswith("slot"):
+        return f"slot {t + 1}"
+    hours, minutes = map(int, start.split(":"))
+    at = hours * 60 + minutes + prep.inst.grid.slot_minutes
+    return f"{at // 60:02d}:{at % 60:02d}"
+
+
+def dropped_reason(prep: Prepared, r: int, slot: int, room: str) -> str:
+    """Why an earlier meeting (at `slot`, in `room`) is not kept by a re-plan."""
+    inst = prep.inst
+    req = inst.requests[r]
+    span = range(slot, slot + req.duration)
+    away = [p for p in req.parties if any(not prep.free_mask[p] >> t & 1 for t in span)]
+    rest = (
+        "it has no other start time"
+        if not prep.starts[r] or not prep.rooms[r]
+        else f"no other start time is free for {_names(prep, req.parties)}"
+    )
+    if away:
+        p = away[0]
+        first = next(t for t in span if not prep.free_mask[p] >> t & 1)
+        low, high = first, first
+        while low - 1 >= 0 and prep.slot_block[low - 1] == prep.slot_block[first]:
+            if prep.free_mask[p] >> (low - 1) & 1:
+                break
+            low -= 1
+        while high + 1 < prep.n and prep.slot_block[high + 1] == prep.slot_block[first]:
+            if prep.free_mask[p] >> (high + 1) & 1:
+                break
+            high += 1
+        return (
+            f"{_names(prep, [p])} is unavailable from {clock(prep, low)} to "
+            f"{_end_clock(prep, high)} and {rest}"
+        )
+    if inst.room_by_id[room] not in [inst.rooms[k] for k in prep.rooms[r]]:
+        return f"its earlier room {room} no longer fits it and {rest}"
+    return f"its earlier time conflicts with meetings kept in place and {rest}"
+
+
 def _free_run(prep: Prepared, p: str, s: int, d: int) -> bool:
     return all(prep.free_mask[p] >> t & 1 for t in range(s, s + d))
 
@@ -90,6 +155,11 @@ def explain_unscheduled(prep: Prepared, assignments: list[Assignment]) -> list[U
     room_busy: dict[tuple[str, int], str] = {}
     sector_room: dict[str, str] = {}
     sectors = {p.id for p in inst.parties if p.kind == "sector"}
+    homes = (
+        home_rooms_of(inst, {a.request: a.room for a in assignments}) or {}
+        if inst.options.home_rooms
+        else None
+    )
     for a in assignments:
         req = inst.request_by_id[a.request]
         for t in range(a.slot, a.slot + req.duration):
@@ -104,16 +174,21 @@ def explain_unscheduled(prep: Prepared, assignments: list[Assignment]) -> list[U
         for q in req.after:
             successors[q].append(req.id)
 
+    kept = inst.options.kept()
     out: list[Unscheduled] = []
     for r, req in enumerate(inst.requests):
         if req.id in placed:
+            continue
+        if req.id in kept:
+            reason = dropped_reason(prep, r, kept[req.id].slot, kept[req.id].room)
+            out.append(Unscheduled(request=req.id, code="previous_dropped", reason=reason))
             continue
         static = static_reason(prep, r)
         if static is not None:
             out.append(Unscheduled(request=req.id, code=static[0], reason=static[1]))
             continue
         code, reason = _dynamic(
-            prep, r, placed, party_busy, room_busy, sector_room, sectors, successors
+            prep, r, placed, party_busy, room_busy, sector_room, sectors, successors, homes
         )
         out.append(Unscheduled(request=req.id, code=code, reason=reason))
     return out
@@ -128,12 +203,25 @@ def _dynamic(
     sector_room: dict[str, str],
     sectors: set[str],
     successors: dict[str, list[str]],
+    homes: dict[str, str] | None = None,
 ) -> tuple[str, str]:
     """The reason request r, which has candidate starts, is not in the schedule (see the
-    module docstring)."""
+    module docstring); `homes`: the sectors' home rooms under `home_rooms`."""
     inst = prep.inst
     req = inst.requests[r]
     by_id = inst.request_by_id
+    own = [p for p in req.parties if p in sectors]
+
+    def at_home(room: str) -> bool:
+        return homes is None or not own or any(homes.get(p, room) == room for p in own)
+
+    home_only = False
+    # under home rooms, every room that fits (prep.share_homes may have kept only homes)
+    fitting = (
+        prep.rooms[r]
+        if homes is None
+        else [k for k, room in enumerate(inst.rooms) if all(f(req, room) for f in ROOM_FILTERS)]
+    )
 
     def heavy(other: str) -> bool:
         o = by_id[other]
@@ -150,9 +238,9 @@ def _dynamic(
             p: {party_busy[p, t] for t in span if (p, t) in party_busy} for p in req.parties
         }
         party_hit = [p for p, bl in blockers_by_party.items() if bl]
-        rooms_ok = [
+        rooms_open = [
             k
-            for k in prep.rooms[r]
+            for k in fitting
             if not any((inst.rooms[k].id, t) in room_busy for t in span)
             and all(
                 sector_room.get(p, inst.rooms[k].id) == inst.rooms[k].id
@@ -160,6 +248,9 @@ def _dynamic(
                 if p in sectors
             )
         ]
+        rooms_ok = [k for k in rooms_open if at_home(inst.rooms[k].id)]
+        if not party_hit and rooms_open and not rooms_ok:
+            home_only = True
         room_blockers = {
             room_busy[inst.rooms[k].id, t]
             for k in prep.rooms[r]
@@ -191,6 +282,11 @@ def _dynamic(
                 "or the objectives of the stages after weight"
             )
         return "optimisation", "dropped to schedule requests of higher total weight"
+    if home_only:
+        return "home_room", (
+            f"whenever {_names(prep, req.parties)} are free, the home room of "
+            f"{_names(prep, own)} is taken"
+        )
     if precedence_only:
         names = sorted(set(precedence_only))
         return "precedence", (

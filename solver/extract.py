@@ -28,7 +28,9 @@ def extract(b: Built, values: list[int]) -> list[Assignment]:
         if not b.prep.pooled:
             room = next(k for k in b.prep.rooms[r] if values[b.x[r, s, k].index])
         chosen.append((r, s, room))
-    if b.prep.pooled:
+    if b.prep.pooled and b.prep.homes is not None:
+        chosen = home_rooms(b.prep, chosen)
+    elif b.prep.pooled:
         chosen = assign_pooled_rooms(b.prep, chosen)
     return [
         Assignment(
@@ -39,6 +41,23 @@ def extract(b: Built, values: list[int]) -> list[Assignment]:
         )
         for r, s, k in sorted(chosen, key=lambda c: (c[1], c[0]))
     ]
+
+
+def home_rooms(
+    prep: Prepared, chosen: list[tuple[int, int, int | None]]
+) -> list[tuple[int, int, int]]:
+    """Each meeting in the home room of the first of its sectors whose home fits it
+    (prep.fixed_homes)."""
+    homes = prep.homes or {}
+    out = []
+    for r, s, _ in chosen:
+        k = next(
+            homes[p]
+            for p in prep.inst.requests[r].parties
+            if p in homes and homes[p] in prep.rooms[r]
+        )
+        out.append((r, s, k))
+    return out
 
 
 def assign_pooled_rooms(

@@ -31,6 +31,7 @@ class Feature(StrEnum):
     EXPLICIT_ROOMS = "explicit_rooms"  # rooms cannot be pooled: a variable per room
     PRECEDENCE = "precedence"  # a request that must come after others
     SECTOR_KEEPS_ROOM = "sector_keeps_room"  # each sector in one room
+    HOME_ROOMS = "home_rooms"  # each meeting in the home room of one of its sectors
     REPLAN = "replan"  # an earlier plan to stay close to (the changes stage)
     BREAK_FAIRNESS = "break_fairness"  # a hard limit on the spread of breaks
 
@@ -61,6 +62,8 @@ def features(prep: Prepared, options: Options) -> frozenset[Feature]:
         found.add(Feature.PRECEDENCE)
     if options.sector_keeps_room:
         found.add(Feature.SECTOR_KEEPS_ROOM)
+    if options.home_rooms and prep.homes is None:  # (fixed homes: rooms follow from them)
+        found.add(Feature.HOME_ROOMS)
     if options.previous is not None:
         found.add(Feature.REPLAN)
     if options.break_fairness is not None:

@@ -33,6 +33,7 @@ SUPPORTS = frozenset(
         Feature.EXPLICIT_ROOMS,
         Feature.PRECEDENCE,
         Feature.SECTOR_KEEPS_ROOM,
+        Feature.HOME_ROOMS,
         Feature.REPLAN,
     }
 )
@@ -80,6 +81,11 @@ def place(prep: Prepared) -> list[tuple[int, int, int]]:
     party_busy: set[tuple[str, int]] = set()
     room_busy: set[tuple[int, int]] = set()
     sector_room: dict[str, int] = {}
+    # home_rooms: each sector's home room (given, or the room of its first meeting)
+    room_index = {room.id: k for k, room in enumerate(inst.rooms)}
+    home: dict[str, int] = {
+        p.id: room_index[p.home_room] for p in inst.parties if p.home_room is not None
+    } | (prep.homes or {})
     where: dict[str, tuple[int, int]] = {}  # request id -> (start, end)
     successors: dict[str, list[str]] = {}
     for req in inst.requests:
@@ -98,9 +104,24 @@ def place(prep: Prepared) -> list[tuple[int, int, int]]:
 
     def room_free(r: int, s: int, room: int) -> bool:
         req = inst.requests[r]
-        return not any((room, t) in room_busy for t in range(s, s + req.duration)) and (
-            not opts.sector_keeps_room
-            or all(sector_room.get(p, room) == room for p in req.parties if p in sectors)
+        own = [p for p in req.parties if p in sectors]
+        return (
+            not any((room, t) in room_busy for t in range(s, s + req.duration))
+            and (not opts.sector_keeps_room or all(sector_room.get(p, room) == room for p in own))
+            and (not opts.home_rooms or not own or any(home.get(p, room) == room for p in own))
+        )
+
+    def room_order(r: int) -> list[int]:
+        """Smallest fitting room first; with home rooms, the rooms that are nobody's home
+        yet before the others, so that each sector gets a room of its own."""
+        taken = set(home.values())
+        return sorted(
+            prep.rooms[r],
+            key=lambda k: (
+                opts.home_rooms and k in taken,
+                inst.rooms[k].capacity or 10**9,
+                k,
+            ),
         )
 
     chosen: list[tuple[int, int, int]] = []
@@ -115,11 +136,13 @@ def place(prep: Prepared) -> list[tuple[int, int, int]]:
             for p in req.parties:
                 if p in sectors:
                     sector_room[p] = room
+        own = [p for p in req.parties if p in sectors]
+        if opts.home_rooms and own and not any(home.get(p) == room for p in own):
+            home[next(p for p in own if p not in home)] = room
         where[req.id] = (s, s + req.duration)
         chosen.append((r, s, room))
 
     request_index = {req.id: r for r, req in enumerate(inst.requests)}
-    room_index = {room.id: k for k, room in enumerate(inst.rooms)}
     for a in opts.previous or []:
         r = request_index.get(a.request)
         if r is None or a.request in where:
@@ -137,7 +160,7 @@ def place(prep: Prepared) -> list[tuple[int, int, int]]:
     for r in order:
         if inst.requests[r].id in where:
             continue
-        rooms = sorted(prep.rooms[r], key=lambda k: (inst.rooms[k].capacity or 10**9, k))
+        rooms = room_order(r)
         for s in prep.starts[r]:
             if not parties_free(r, s):
                 continue

@@ -105,6 +105,10 @@ class Party(_Strict):
     kind: PartyKind = "other"
     name: str | None = Field(default=None, max_length=300)
     unavailable: list[int] = Field(default_factory=list, description="Global slot indices")
+    home_room: str | None = Field(
+        default=None,
+        description="A sector's given home room (with `options.home_rooms`); None = chosen",
+    )
 
 
 class Pin(_Strict):
@@ -138,11 +142,12 @@ class Assignment(_Strict):
     day: str | None = Field(default=None, description="Filled in by the solver, informative")
 
 
-StageName = Literal["weight", "fairness", "breaks", "changes"]
+StageName = Literal["keep", "weight", "fairness", "breaks", "changes"]
 
-# A re-plan (after a cancellation, a minister called away...): keep the weight, then move as
-# few meetings as possible, and only then fairness and breaks.
-REPLAN_STAGES: list[StageName] = ["weight", "changes", "fairness", "breaks"]
+# A re-plan (after a cancellation, a minister called away...) with `keep_previous`: keep
+# every earlier meeting that can still be held, move as few as possible, then add new
+# requests where room is left, and only then fairness and breaks.
+REPLAN_STAGES: list[StageName] = ["keep", "changes", "weight", "fairness", "breaks"]
 
 
 class Options(_Strict):
@@ -167,11 +172,42 @@ class Options(_Strict):
         description="An idle run across a block boundary of the same day counts as a break",
     )
     sector_keeps_room: bool = False
+    home_rooms: bool = Field(
+        default=False,
+        description=(
+            "Each sector has one home room (its `home_room`, or chosen): every meeting is "
+            "held in the home room of one of its sectors"
+        ),
+    )
     previous: list[Assignment] | None = None
+    keep_previous: bool = Field(
+        default=True,
+        description=(
+            "With `previous`: keep the most earlier meetings possible (stage `keep`), then "
+            "move the fewest (`changes`, new requests not counted), then add new requests"
+        ),
+    )
+    release: list[str] = Field(
+        default_factory=list,
+        description="Request ids of `previous` that a re-plan may move or drop freely",
+    )
     changes_before_breaks: bool = False
     time_limit_s: float = Field(default=10.0, gt=0, le=3600)
     workers: int = Field(default=2, ge=1, le=64)
     seed: int = Field(default=0, ge=0)
+
+    @property
+    def keeps_previous(self) -> bool:
+        """A re-plan by the keeping rules: `previous` given and `keep_previous`."""
+        return self.previous is not None and self.keep_previous
+
+    def kept(self) -> dict[str, Assignment]:
+        """The earlier meetings a re-plan keeps where it can: `previous` minus `release`
+        (empty unless `keeps_previous`)."""
+        if not self.keeps_previous:
+            return {}
+        released = set(self.release)
+        return {a.request: a for a in self.previous or [] if a.request not in released}
 
 
 class Instance(_Strict):
@@ -224,6 +260,9 @@ class Instance(_Strict):
             unknown_after = [r for r in req.after if r not in requests or r == req.id]
             if unknown_after:
                 raise ValueError(f"request {req.id}: unknown or self precedence {unknown_after}")
+        for party in self.parties:
+            if party.home_room is not None and party.home_room not in rooms:
+                raise ValueError(f"party {party.id}: unknown home room {party.home_room!r}")
         if self.options.previous is not None:
             for a in self.options.previous:
                 if a.room not in rooms or a.slot >= n:

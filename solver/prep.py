@@ -78,6 +78,140 @@ ROOM_FILTERS: tuple[Callable[[MeetingRequest, Room], bool], ...] = (
 )
 
 
+def fixed_homes(inst: Instance, prep: Prepared) -> dict[str, int] | None:
+    """Under `home_rooms`, a home room per sector, no two sectors sharing one, that fits
+    every request of the sector alone (its given `home_room` if any) and, for each
+    multisector request, the home of one of its sectors; None when there is none (or a
+    request has no sector or is pinned to a room). With such homes the rule constrains no
+    time: a meeting held in its sector's own home never meets another one there (that
+    would put the sector in two meetings at once), so the schedule is solved with pooled
+    rooms and each meeting goes to its sector's home (extract.py). Homes follow the earlier
+    plan where they can (the room each sector used most), so a kept meeting keeps its room.
+    """
+    allowed, used, own = _allowed_homes(inst, prep)
+    live = list(own)
+    if any(not own[r] or (inst.requests[r].pin and inst.requests[r].pin.room) for r in live):
+        return None
+    homes = _match_homes(allowed, used)
+    if homes is None or any(all(homes[p] not in prep.rooms[r] for p in own[r]) for r in live):
+        return None
+    return homes
+
+
+def _allowed_homes(inst: Instance, prep: Prepared) -> tuple[dict[str, set[int]], dict, dict]:
+    """Per sector, the rooms that fit every request of it alone (and its given home room);
+    per sector, how often the earlier plan used each room; per live request, its sectors."""
+    n_rooms = len(inst.rooms)
+    kind = {p.id: p.kind for p in inst.parties}
+    live = [r for r in range(len(inst.requests)) if prep.starts[r] and prep.rooms[r]]
+    own = {r: [p for p in inst.requests[r].parties if kind[p] == "sector"] for r in live}
+    allowed: dict[str, set[int]] = {}
+    for r in live:
+        for p in own[r]:
+            allowed.setdefault(p, set(range(n_rooms)))
+        if len(own[r]) == 1:
+            allowed[own[r][0]] &= set(prep.rooms[r])
+    room_index = {room.id: k for k, room in enumerate(inst.rooms)}
+    for party in inst.parties:
+        if party.home_room is not None and party.id in allowed:
+            allowed[party.id] &= {room_index[party.home_room]}
+    used: dict[str, dict[int, int]] = {}
+    for a in inst.options.previous or []:
+        req = inst.request_by_id.get(a.request)
+        sectors = [p for p in req.parties if kind[p] == "sector"] if req is not None else []
+        if len(sectors) == 1:
+            count = used.setdefault(sectors[0], {})
+            count[room_index[a.room]] = count.get(room_index[a.room], 0) + 1
+    return allowed, used, own
+
+
+def _match_homes(
+    allowed: dict[str, set[int]], used: dict[str, dict[int, int]]
+) -> dict[str, int] | None:
+    """A room per sector among its allowed ones, no two sharing one, the earlier plan's
+    rooms first (Kuhn's augmenting paths); None when there is none."""
+    holder: dict[int, str] = {}
+
+    def place(p: str, seen: set[int]) -> bool:  # an augmenting path (Kuhn's matching)
+        order = sorted(allowed[p], key=lambda k: (-used.get(p, {}).get(k, 0), k))
+        for k in order:
+            if k in seen:
+                continue
+            seen.add(k)
+            if k not in holder or place(holder[k], seen):
+                holder[k] = p
+                return True
+        return False
+
+    for p in sorted(allowed, key=lambda q: (len(allowed[q]), q)):
+        if not place(p, set()):
+            return None
+    return {p: k for k, p in holder.items()}
+
+
+def share_homes(inst: Instance, prep: Prepared) -> None:
+    """Under `home_rooms` without a home room of its own per sector: choose each sector's
+    home, sharing rooms where there are too few that fit (the sector that cannot get a room
+    of its own joins the room of least load among those that fit it), and keep each
+    request's rooms to the homes of its sectors (a request none of whose homes fits keeps
+    its rooms). The model's rule then works on one or two rooms per request instead of
+    every room, a far smaller model; the homes are chosen here, not by the search."""
+    allowed, used, own = _allowed_homes(inst, prep)
+    if any(not rooms for rooms in allowed.values()):
+        return  # a sector whose requests share no room: the model chooses
+    holder: dict[int, str] = {}
+    homes: dict[str, int] = {}
+    load = {p: sum(inst.requests[r].duration for r in own if p in own[r]) for p in allowed}
+
+    def place(p: str, seen: set[int]) -> bool:
+        for k in sorted(allowed[p], key=lambda k: (-used.get(p, {}).get(k, 0), k)):
+            if k in seen:
+                continue
+            seen.add(k)
+            if k not in holder or place(holder[k], seen):
+                holder[k] = p
+                return True
+        return False
+
+    left = [p for p in sorted(allowed, key=lambda q: (len(allowed[q]), q)) if not place(p, set())]
+    homes = {p: k for k, p in holder.items()}
+    room_load = {k: load[p] for p, k in homes.items()}
+    for p in sorted(left, key=lambda q: (-load[q], q)):
+        k = min(allowed[p], key=lambda k: (room_load.get(k, 0), k))
+        homes[p] = k
+        room_load[k] = room_load.get(k, 0) + load[p]
+    for r, sectors in own.items():
+        fit = [k for k in prep.rooms[r] if any(homes[p] == k for p in sectors)]
+        if fit:
+            prep.rooms[r] = fit
+
+
+def home_rooms_of(inst: Instance, placed: dict[str, str]) -> dict[str, str] | None:
+    """The home room of each sector under `options.home_rooms`, from placements {request:
+    room}: the given `home_room`, else the room of its meetings without another sector;
+    a meeting of several sectors held in none of their homes makes the first of them
+    without a home its host. None when the placements break the rule this way (the
+    validator's own check is exact; this one serves hints, the greedy and explanations)."""
+    parties = inst.party_by_id
+    homes = {p.id: p.home_room for p in inst.parties if p.home_room is not None}
+    shared: list[tuple[list[str], str]] = []
+    for rid, room in placed.items():
+        sectors = [p for p in inst.request_by_id[rid].parties if parties[p].kind == "sector"]
+        if len(sectors) == 1:
+            if homes.setdefault(sectors[0], room) != room:
+                return None
+        elif sectors:
+            shared.append((sectors, room))
+    for sectors, room in shared:
+        if any(homes.get(p) == room for p in sectors):
+            continue
+        host = next((p for p in sectors if p not in homes), None)
+        if host is None:
+            return None
+        homes[host] = room
+    return homes
+
+
 def bits(mask: int) -> list[int]:
     """The set bits of a mask, in increasing order."""
     out = []
@@ -106,6 +240,9 @@ class Prepared:
     pooled: bool = False
     room_chain: list[frozenset[int]] = field(default_factory=list)
     room_class: list[int] = field(default_factory=list)  # index in room_chain, -1 if none
+    # `home_rooms` with rooms pooled: a home room of its own per sector (fixed_homes); the
+    # rooms of a schedule follow from it, so the model has no home-room variable
+    homes: dict[str, int] | None = None
     _fit: dict[int, int] = field(default_factory=dict)
 
     # -- helpers
@@ -168,7 +305,12 @@ def prepare(inst: Instance) -> Prepared:
         prep.rooms.append(
             [k for k, room in enumerate(inst.rooms) if all(f(req, room) for f in ROOM_FILTERS)]
         )
+    prep.homes = fixed_homes(inst, prep) if inst.options.home_rooms else None
+    if inst.options.home_rooms and prep.homes is None:
+        share_homes(inst, prep)
     chain = room_chain(inst, prep)
+    if chain is None:
+        prep.homes = None  # the room variables carry the rule (model/rules.py: home_rooms)
     prep.pooled = chain is not None
     prep.room_chain = chain or []
     prep.room_class = [
@@ -193,10 +335,11 @@ def room_chain(inst: Instance, prep: Prepared) -> list[frozenset[int]] | None:
     changes. It cannot when a more restricted meeting moved into that slot needs the room;
     the validator then counts one change more than the stage reported. With meetings longer
     than a slot the explicit room model is used.
-    `sector_keeps_room` always needs the explicit room model.
+    `sector_keeps_room` always needs the explicit room model, and so does `home_rooms` unless
+    every sector can have a home room of its own (`fixed_homes`).
     """
     o = inst.options
-    if o.sector_keeps_room:
+    if o.sector_keeps_room or (o.home_rooms and prep.homes is None):
         return None
     sets = sorted({frozenset(rooms) for rooms in prep.rooms if rooms}, key=len)
     if any(not a < b for a, b in zip(sets, sets[1:], strict=False)):

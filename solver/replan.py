@@ -17,15 +17,15 @@ REPAIR_SHARE = 0.2  # of a re-plan's time limit, at most, for place_missing
 FORCED_NEW_MAX = 20  # new requests looked at by forced_new, each a flow solve
 
 
-def closest_goal(b: Built) -> tuple[cp_model.LinearExprT, int]:
-    """A re-plan's weight and changes stages as one objective: weight * per - changes,
-    maximised, with `per` above any number of changes, so that its optimum is the heaviest
-    schedule and, among those, the closest to the earlier plan. Solved as the weight stage
-    alone, CP-SAT ends on any heaviest schedule, and when the hint (the greedy re-plan)
-    misses a mandatory meeting, that can be one far from the plan. Stage values are
-    CP-SAT's divided by `per`, rounded up."""
+def closest_goal(b: Built, stage: str = "weight") -> tuple[cp_model.LinearExprT, int]:
+    """A re-plan's `stage` (weight, or keep) and changes stages as one objective:
+    stage * per - changes, maximised, with `per` above any number of changes, so that its
+    optimum is the best schedule for `stage` and, among those, the closest to the earlier
+    plan. Solved as the weight stage alone, CP-SAT ends on any heaviest schedule, and when
+    the hint (the greedy re-plan) misses a mandatory meeting, that can be one far from the
+    plan. Stage values are CP-SAT's divided by `per`, rounded up."""
     per = len(b.inst.requests) + 1  # each request adds at most one change
-    return per * b.objectives["weight"][0] - b.objectives["changes"][0], per
+    return per * b.objectives[stage][0] - b.objectives["changes"][0], per
 
 
 @dataclass
@@ -93,6 +93,8 @@ def forced_new(b: Built, values: list[int], weight: int | None) -> int:
     and, with pair meetings, those without which the flow's weight bound falls below
     `weight` (a re-plan's changes stage, the weight fixed: a request added at weight 10
     must be placed)."""
+    if b.options.keeps_previous:
+        return 0  # new requests are no change (objectives.changes_objective)
     old = {a.request for a in b.options.previous or []}
     new = [  # (least_value counts a request whose domain holds it already)
         r

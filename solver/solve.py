@@ -44,6 +44,7 @@ from .model import (
     weight_is_constant,
 )
 from .models import (
+    REPLAN_STAGES,
     Instance,
     Options,
     ProgressCallback,
@@ -72,6 +73,8 @@ def stage_order(inst: Instance, options: Options) -> list[StageName]:
     """The stages to run: the requested (or default) order minus the inapplicable ones."""
     if options.stages is not None:
         order = list(options.stages)
+    elif options.keeps_previous:
+        order = list(REPLAN_STAGES)
     else:
         order = ["weight", "fairness", "breaks"]
         if options.previous is not None:
@@ -89,6 +92,8 @@ def stage_order(inst: Instance, options: Options) -> list[StageName]:
         if stage == "breaks" and options.break_parties == "none":
             continue
         if stage == "changes" and options.previous is None:
+            continue
+        if stage == "keep" and not options.kept():
             continue
         out.append(stage)
     return out
@@ -202,6 +207,8 @@ class _Run:
                 self.proven[stage] = PER_MILLE
             elif sense == "min" and value <= 0:  # no break, or no change, at all
                 self.proven[stage] = 0
+            elif stage == "keep" and value >= -least_value(b.model, -expr):
+                self.proven[stage] = value  # every earlier meeting with a candidate start
             elif stage == "changes" and value <= least_value(b.model, expr) + forced_new(
                 b, best, b.fixed.get("weight", (None, "max"))[0]
             ):
@@ -239,9 +246,9 @@ class _Run:
             - RESERVE_SHARE * self.total * (len(stages) - i - 1)
             - END_MARGIN_SHARE * self.total
         )
-        # a re-plan's weight stage looks for the heaviest schedule closest to the earlier
-        # plan, in one solve with the changes stage that follows (closest_goal)
-        closest = stage == "weight" and stages[i + 1 : i + 2] == ["changes"]
+        # a re-plan's weight (or keep) stage looks for the best schedule closest to the
+        # earlier plan, in one solve with the changes stage that follows (closest_goal)
+        closest = stage in ("weight", "keep") and stages[i + 1 : i + 2] == ["changes"]
         result, values, next_proven = run_stage(
             b,
             stage,
@@ -343,7 +350,7 @@ def run_stage(
     time) but the hint is feasible, the hint is this stage's solution: FEASIBLE, no bound.
     """
     expr, sense = b.objectives[stage]
-    goal, per = closest_goal(b) if closest else (expr, 1)
+    goal, per = closest_goal(b, stage) if closest else (expr, 1)
     m = b.model
     m.minimize(goal) if sense == "min" else m.maximize(goal)
     set_hint(m, hint)

@@ -12,13 +12,15 @@ from .flow import flow_schedule
 from .greedy import SUPPORTS as GREEDY_SUPPORTS
 from .greedy import place
 from .model import Built, hint_values, value_of
+from .prep import home_rooms_of
 
 
 def greedy_start(b: Built) -> tuple[list[int], bool]:
     """The greedy schedule as a value for every variable, and whether it keeps every rule.
 
     The greedy keeps every rule it supports except, possibly, mandatory requests it could
-    not place; those are checked here, and so is break fairness, which it ignores. Any
+    not place; those are checked here, and so is break fairness, which it ignores, and the
+    home rooms the hint's definitions find. Any
     other feature it does not support makes its schedule unsafe as a feasible start.
     """
     chosen = place(b.prep)
@@ -26,6 +28,10 @@ def greedy_start(b: Built) -> tuple[list[int], bool]:
     placed = {r for r, _, _ in chosen}
     ok = all(r in placed for r, req in enumerate(b.inst.requests) if req.mandatory)
     ok = ok and b.features - GREEDY_SUPPORTS <= {Feature.BREAK_FAIRNESS}
+    if ok and b.options.home_rooms:  # the home rooms its hint gives (home_rooms_of)
+        inst = b.inst
+        rooms = {inst.requests[r].id: inst.rooms[k].id for r, _, k in chosen}
+        ok = home_rooms_of(inst, rooms) is not None
     d = b.options.break_fairness
     if ok and d is not None and len(b.breaks) >= 2:
         counts = {p: value_of(values, expr) for p, expr in b.breaks.items()}

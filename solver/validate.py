@@ -135,6 +135,9 @@ def validate(
             if len(used) > 1:
                 v.append(f"sector {p} uses several rooms: {sorted(used)}")
 
+    if opts.home_rooms:
+        v.extend(_home_room_violations(inst, {rid: room for rid, (_, room) in placed.items()}))
+
     # ---- figures
     weight = sum(reqs[rid].weight for rid in placed)
     requested: dict[str, int] = defaultdict(int)
@@ -178,8 +181,14 @@ def validate(
     changes = None
     if opts.previous is not None:
         prev = {a.request: (a.slot, a.room) for a in opts.previous if a.request in reqs}
-        changes = sum(1 for rid, where in prev.items() if placed.get(rid) != where)
-        changes += sum(1 for rid in placed if rid not in prev)
+        if opts.keep_previous:  # earlier meetings moved or dropped, the released ones aside
+            released = set(opts.release)
+            changes = sum(
+                1 for rid, where in prev.items() if rid not in released and placed.get(rid) != where
+            )
+        else:
+            changes = sum(1 for rid, where in prev.items() if placed.get(rid) != where)
+            changes += sum(1 for rid in placed if rid not in prev)
 
     if solution.scheduled_weight != weight and solution.status != Status.INFEASIBLE:
         v.append(f"reported scheduled_weight {solution.scheduled_weight} != actual {weight}")
@@ -193,3 +202,47 @@ def validate(
         breaks_by_party=breaks_by_party,
         changes=changes,
     )
+
+
+def _home_room_violations(inst: Instance, placed: dict[str, str]) -> list[str]:
+    """`home_rooms`: whether each sector can be given one home room (its given one, if any)
+    so that every meeting with a sector is held in the home of one of its sectors. A
+    meeting of one sector fixes that sector's home; the meetings of several sectors left
+    are then covered by a search over which of their sectors hosts them."""
+    kind = {p.id: p.kind for p in inst.parties}
+    homes: dict[str, str] = {p.id: p.home_room for p in inst.parties if p.home_room is not None}
+    out: list[str] = []
+    shared: list[tuple[str, list[str], str]] = []
+    for rid, room in sorted(placed.items()):
+        sectors = [p for p in inst.request_by_id[rid].parties if kind[p] == "sector"]
+        if len(sectors) == 1:
+            p = sectors[0]
+            if homes.setdefault(p, room) != room:
+                out.append(
+                    f"request {rid}: sector {p} meets in {room}, its home room is {homes[p]}"
+                )
+        elif sectors:
+            shared.append((rid, sectors, room))
+    if out:
+        return out
+
+    def cover(i: int) -> bool:
+        if i == len(shared):
+            return True
+        _, sectors, room = shared[i]
+        if any(homes.get(p) == room for p in sectors):
+            return cover(i + 1)
+        for p in sectors:
+            if p not in homes:
+                homes[p] = room
+                if cover(i + 1):
+                    return True
+                del homes[p]
+        return False
+
+    if not cover(0):
+        out.append(
+            "home rooms: the meetings of several sectors "
+            f"({', '.join(rid for rid, _, _ in shared)}) cannot each be in a sector's home room"
+        )
+    return out

@@ -123,6 +123,7 @@ _RESERVED = re.compile(r"^request (\S+): room (\S+) is reserved for (\S+)$")
 _CROSSES = re.compile(r"^request (\S+): (starts at|slots) ")
 _PINNED = re.compile(r"^request (\S+): pinned to ")
 _ONE_ROOM = re.compile(r"^sector (\S+) uses several rooms")
+_HOME_ROOM = re.compile(r"request \S+: sector (\S+) meets in (\S+), its home room is (\S+)$")
 
 
 def _sentence(
@@ -177,6 +178,16 @@ def _sentence(
         return (
             f"{names.party(m.group(1))} debe mantener una sola sala en todo el cronograma "
             "(opción del cálculo)."
+        )
+    if m := _HOME_ROOM.match(violation):
+        return (
+            f"{names.party(m.group(1))} recibe a las delegaciones en la {names.room(m.group(3))} "
+            "(una sala por ministerio, opción del cálculo)."
+        )
+    if violation.startswith("home rooms:"):
+        return (
+            "Con una sala por ministerio (opción del cálculo), la reunión debe hacerse en la sala "
+            "de uno de sus ministerios."
         )
     if violation.startswith("break fairness"):
         return "El cambio desequilibra los tiempos libres entre participantes más de lo permitido."

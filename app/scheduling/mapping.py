@@ -101,6 +101,30 @@ def _join(codes: list[str]) -> str:
     return codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " y " + codes[-1]
 
 
+def _dropped_reason(reason: str, codes: list[str]) -> str:
+    """A published meeting the re-plan could not keep (solver/explain.py: dropped_reason)."""
+    away = re.match(r"^(.*) is unavailable from (\S+) to (\S+) and ", reason)
+    who = away.group(1) if away else ""
+    others = [c for c in codes if c != who] or codes or ["-"]
+    rest = (
+        "no tiene otro horario posible"
+        if reason.endswith("it has no other start time")
+        else f"no hay otro horario libre con {_join(others)}"
+    )
+    if away:
+        names = who.replace(" and ", " y ")
+        return (
+            f"Reunión publicada que no se pudo mantener: {names} no está disponible de "
+            f"{away.group(2)} a {away.group(3)} y {rest}."
+        )
+    if reason.startswith("its earlier room"):
+        return f"Reunión publicada que no se pudo mantener: su sala ya no le sirve y {rest}."
+    return (
+        "Reunión publicada que no se pudo mantener: su horario choca con reuniones que se "
+        f"mantienen y {rest}."
+    )
+
+
 def spanish_reason(
     u: solver.Unscheduled, party_codes: dict[str, str], request_parties: dict[str, list[str]]
 ) -> str:
@@ -115,6 +139,15 @@ def spanish_reason(
         return "Los bloques y horarios permitidos no dejan un horario de inicio posible."
     if u.code == "no_common_slot":
         return f"{parties} no tienen un turno libre en común."
+    if u.code == "home_room":
+        return (
+            "En todos los horarios libres de sus participantes, la sala de su ministerio está "
+            "ocupada."
+        )
+    if u.code == "previous_dropped":
+        return _dropped_reason(
+            u.reason, [party_codes.get(p, p) for p in request_parties.get(u.request, [])]
+        )
     if u.code == "precedence":
         return "Todos los horarios libres romperían el orden fijado con otras reuniones."
     if u.code == "party_capacity":
@@ -180,10 +213,12 @@ def solver_options(options: dict[str, Any], previous: list[solver.Assignment] | 
         "fairness": options.get("fairness", True),
         "break_fairness": options.get("break_fairness"),
         "sector_keeps_room": options.get("sector_keeps_room", False),
+        "home_rooms": options.get("home_rooms", False),
         "seed": options.get("seed", 0),
     }
     if previous is not None:
         kwargs["previous"] = previous
+        kwargs["release"] = [request_key(i) for i in options.get("release", [])]
         kwargs["stages"] = solver.REPLAN_STAGES
     return solver.Options(**kwargs)
 

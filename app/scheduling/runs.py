@@ -40,7 +40,7 @@ from app.core import clock, jobs
 from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import Page
-from app.editions.models import Delegation, Edition, EditionStatus, Room
+from app.editions.models import Delegation, Edition, EditionKind, EditionStatus, Room
 from app.scheduling.mapping import build_instance
 from app.scheduling.models import (
     ACTIVE_RUN_STATUSES,
@@ -217,9 +217,13 @@ def start_run(
         "fairness": run_in.fairness,
         "break_fairness": run_in.break_fairness,
         "sector_keeps_room": run_in.sector_keeps_room,
+        "home_rooms": (
+            edition.kind == EditionKind.GORE if run_in.home_rooms is None else run_in.home_rooms
+        ),
     }
     previous = None
     if run_in.mode == RunMode.replan:
+        options["release"] = sorted(set(run_in.release))
         previous = published_meetings(session=session, edition=edition)
         if not previous:
             raise Conflict(NO_PUBLISHED)

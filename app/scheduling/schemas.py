@@ -24,6 +24,22 @@ class RunOptionsIn(BaseModel):
     fairness: bool = True
     break_fairness: int | None = Field(default=None, ge=0, le=100)
     sector_keeps_room: bool = False
+    home_rooms: bool | None = Field(
+        default=None,
+        description=(
+            "Each ministry receives in one home room; a multisector meeting is held in the "
+            "home room of one of its ministries. None = the edition's kind: on for GORE, "
+            "off for MUNI"
+        ),
+    )
+    release: list[int] = Field(
+        default_factory=list,
+        max_length=1000,
+        description=(
+            "Re-plan: request ids of published meetings it may move or drop freely (every "
+            "other published meeting that can still be held is kept)"
+        ),
+    )
 
 
 class ProgressPoint(BaseModel):
@@ -78,6 +94,8 @@ class RunOptions(BaseModel):
     fairness: bool = True
     break_fairness: int | None = None
     sector_keeps_room: bool = False
+    home_rooms: bool = False
+    release: list[int] = Field(default_factory=list)
     seed: int = 0
     previous: list[PlannedMeetingPublic] | None = Field(
         default=None, description="Re-plan: the published meetings the run starts from"

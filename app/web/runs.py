@@ -185,7 +185,7 @@ def _list_page(
         rows=rows,
         runnable=_runnable(edition),
         status_label=STATUS_ES[EditionStatus(edition.status)],
-        values=values or {"mode": "plan", "time_limit_s": "60"},
+        values=values or {"mode": "plan", "time_limit_s": "60", "rooms": "", "release": ""},
         errors=errors or {},
     )
 
@@ -211,12 +211,29 @@ def start(
     principal: SdUser,
     mode: Annotated[str, Form(max_length=10)] = "plan",
     time_limit_s: Annotated[str, Form(max_length=10)] = "",
+    rooms: Annotated[str, Form(max_length=10)] = "",
+    release: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Start a run; its live page next, or the form with the reason it could not start."""
+    """Start a run; its live page next, or the form with the reason it could not start.
+    `rooms`: "home" (one room per ministry), "pooled", or "" (the edition kind's default);
+    `release`: a re-plan's published meetings it may move or drop, by request number."""
     edition = _edition(session, edition_id, principal)
-    values = {"mode": mode, "time_limit_s": time_limit_s}
+    values = {"mode": mode, "time_limit_s": time_limit_s, "rooms": rooms, "release": release}
     try:
-        run_in = parse(RunOptionsIn, {"mode": mode, "time_limit_s": time_limit_s or None})
+        numbers = release.replace(",", " ").split()
+        if not all(n.isdigit() for n in numbers):
+            raise FormErrors(
+                {"release": "Escriba los números de solicitud separados por comas (p. ej. 12, 15)."}
+            )
+        run_in = parse(
+            RunOptionsIn,
+            {
+                "mode": mode,
+                "time_limit_s": time_limit_s or None,
+                "home_rooms": {"home": True, "pooled": False}.get(rooms),
+                "release": [int(n) for n in numbers],
+            },
+        )
         run = runs.start_run(
             session=session,
             edition=edition,

@@ -18,7 +18,7 @@ Decomposition
   lie inside S_j number at most |S_j| (Hall's condition, exact for nested sets). Rooms are
   assigned after the solve by start time, most restricted meetings first
   (``assign_pooled_rooms`` in solver/extract.py), which always succeeds; this removes the
-  room symmetry entirely. Otherwise ("full" mode: pinned rooms, `sector_keeps_room`,
+  room symmetry entirely. Otherwise ("full" mode: pinned rooms, `sector_keeps_room`, `home_rooms`,
   non-nested sets, or long meetings with mixed rooms) ``x[r, s, k]`` chooses the room,
   only for fitting rooms, with ``sum_k x[r, s, k] = y[r, s]`` and one meeting per room
   and slot.
@@ -62,12 +62,14 @@ from .objectives import (
     delegations_for_fairness,
     fairness_objective,
     fix_objective,
+    keep_objective,
     weight_is_constant,
     weight_objective,
 )
 from .rules import (
     CONSTRAINT_RULES,
     HARD_RULES,
+    home_rooms,
     implied,
     mandatory,
     no_party_overlap,
@@ -100,7 +102,9 @@ __all__ = [
     "hall_needs",
     "has_meeting",
     "hint_values",
+    "home_rooms",
     "implied",
+    "keep_objective",
     "least_value",
     "mandatory",
     "no_party_overlap",

@@ -15,12 +15,14 @@ from .objectives import (
     changes_objective,
     delegations_for_fairness,
     fairness_objective,
+    keep_objective,
     weight_objective,
 )
 from .rules import CONSTRAINT_RULES, implied
 
 # The stage objectives built with the model; breaks come later (add_breaks).
 OBJECTIVES: dict[str, Callable[[Built], tuple[cp_model.LinearExprT, str]]] = {
+    "keep": keep_objective,
     "weight": weight_objective,
     "fairness": fairness_objective,
     "changes": changes_objective,

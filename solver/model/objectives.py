@@ -48,15 +48,30 @@ def fairness_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
     return share, "max"
 
 
+def keep_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
+    """Stage `keep` (a re-plan with `keep_previous`): earlier meetings still scheduled,
+    the released ones aside (max). Fixed at its optimum, it keeps every earlier meeting of
+    the largest set that can still be held together."""
+    kept = b.options.kept()
+    return sum(
+        s
+        for req, s in zip(b.inst.requests, b.sched, strict=True)
+        if s is not None and req.id in kept
+    ), "max"
+
+
 def changes_objective(b: Built) -> tuple[cp_model.LinearExprT, str]:
-    """Stage `changes`: requests whose (slot, room) differ from `options.previous` (min)."""
-    prev = {a.request: a for a in b.options.previous or []}
+    """Stage `changes`: requests whose (slot, room) differ from `options.previous` (min).
+    With `keep_previous`, only the earlier meetings count (moved or dropped, the released
+    ones aside): new requests are no change, the weight stage after it adds them."""
+    keeps = b.options.keeps_previous
+    prev = b.options.kept() if keeps else {a.request: a for a in b.options.previous or []}
     room_index = {room.id: k for k, room in enumerate(b.inst.rooms)}
     terms: list[cp_model.LinearExprT] = []
     for r, req in enumerate(b.inst.requests):
         a = prev.get(req.id)
         if a is None:
-            if b.sched[r] is not None:
+            if b.sched[r] is not None and not keeps:
                 terms.append(b.sched[r])
             continue
         if b.prep.pooled:

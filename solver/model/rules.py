@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from ..prep import ROOM_FILTERS, START_FILTERS
+from ..prep import ROOM_FILTERS, START_FILTERS, home_rooms_of
 from .built import Built
 
 
@@ -112,6 +112,58 @@ def sector_keeps_room(b: Built) -> None:
         b.define(var, lambda v, xs=used[key]: int(any(v[x.index] for x in xs)))
 
 
+def home_rooms(b: Built) -> None:
+    """With `options.home_rooms`, each sector has one home room (`home[p, k]`, at most one
+    per sector; only its `home_room` when given) and every meeting with a sector is held
+    in the home room of one of its sectors: a meeting of one sector in its home, a
+    meeting of several in the home of one of them (the others walk over). Sectors may
+    share a home room; meetings without a sector go to any room. With a home of its own
+    per sector (`prep.homes`, rooms pooled) nothing is added: rooms follow from the homes."""
+    if not b.options.home_rooms or b.prep.homes is not None:
+        return
+    inst = b.inst
+    sectors = {p.id for p in inst.parties if p.kind == "sector"}
+    given = {p.id: p.home_room for p in inst.parties if p.home_room is not None}
+    room_index = {room.id: k for k, room in enumerate(inst.rooms)}
+    home: dict[tuple[str, int], cp_model.IntVar] = {}
+    for p in sorted(sectors):
+        if p in given:
+            candidates = {room_index[given[p]]}
+        else:
+            candidates = {k for r in b.party_requests[p] for k in b.prep.rooms[r]}
+        for k in sorted(candidates):
+            home[p, k] = b.model.new_bool_var(f"home[{p},{inst.rooms[k].id}]")
+    by_sector: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    for (p, _k), var in home.items():
+        by_sector[p].append(var)
+    for vars_ in by_sector.values():
+        if len(vars_) > 1:
+            b.model.add_at_most_one(vars_)
+    for (r, _s, k), var in b.x.items():
+        own = [p for p in inst.requests[r].parties if p in sectors]
+        if own:
+            b.model.add_bool_or([~var, *(home[p, k] for p in own if (p, k) in home)])
+    # Defined from the placements (home_rooms_of); the first definition computes every
+    # sector's home and the others read it: definitions run in order on one vector.
+    homes: dict[str, str] = {}
+
+    def compute(v: list[int]) -> None:
+        placed = {
+            inst.requests[r].id: inst.rooms[k].id for (r, _s, k), x in b.x.items() if v[x.index]
+        }
+        homes.clear()
+        homes.update(home_rooms_of(inst, placed) or {})
+
+    for i, ((p, k), var) in enumerate(home.items()):
+
+        def value(v: list[int], p: str = p, k: int = k, first: bool = i == 0) -> int:
+            if first:
+                compute(v)
+            return int(homes.get(p) == inst.rooms[k].id)
+
+        b.define(var, value)
+
+
 def implied(b: Built) -> None:
     """Redundant constraints that strengthen propagation and the LP: per party, its
     scheduled meeting-slots equal its busy slots and fit in the slots its meetings can
@@ -142,6 +194,7 @@ CONSTRAINT_RULES: tuple[Callable[[Built], None], ...] = (
     no_room_overlap,
     precedences,
     sector_keeps_room,
+    home_rooms,
 )
 HARD_RULES: tuple[Callable, ...] = (
     *START_FILTERS,  # contiguity, allowed_windows, availability, pins

@@ -247,3 +247,17 @@ def test_the_moves_route(client, session, solved, sd):
 def test_a_manual_mode_cannot_be_queued(client, solved, sd):
     r = client.post(f"/api/editions/{solved.edition.id}/runs", json={"mode": "manual"}, headers=sd)
     assert r.status_code == 422
+
+
+def test_a_move_out_of_the_ministry_room_under_home_rooms(session, solved):
+    # a run with one room per ministry: Salud receives in Sala 1 (its meeting with Cusco)
+    solved.run.options = {**solved.run.options, "home_rooms": True}
+    session.add(solved.run)
+    session.commit()
+    check = _check(session, solved, "10", "10:40", 2)
+    assert not check.legal
+    assert check.conflicts == [
+        "Ministerio de Salud recibe a las delegaciones en la Sala 1 (una sala por ministerio, "
+        "opción del cálculo)."
+    ]
+    assert _check(session, solved, "10", "10:40", 0).legal

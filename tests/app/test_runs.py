@@ -532,7 +532,7 @@ def test_replan_keeps_the_published_schedule(client, session, setup, sd, monkeyp
     assert jobs.drain(60)
     replan = client.get(_url(setup, f"/{r.json()['id']}"), headers=sd).json()
     assert replan["status"] == "succeeded" and replan["mode"] == "replan"
-    assert [s["name"] for s in replan["result"]["stages"]][:2] == ["weight", "changes"]
+    assert [s["name"] for s in replan["result"]["stages"]][:3] == ["keep", "changes", "weight"]
     body = client.get(_url(setup, f"/{first}/compare/{replan['id']}"), headers=sd).json()
     assert body["dropped"] == [withdrawn.id] and body["added"] == [new.id]
     assert body["moved"] == [] and body["unchanged"] == 5

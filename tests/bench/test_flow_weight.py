@@ -3,7 +3,7 @@
 import random
 
 from bench.generators import gore, muni
-from solver import REPLAN_STAGES, Assignment, Status, solve, validate
+from solver import Assignment, Status, solve, validate
 from solver.extract import extract
 from solver.flow import _edge_colouring, flow_schedule, weight_bound
 from solver.model import build
@@ -106,7 +106,14 @@ def test_replan_weight_proven_by_the_bound_without_cp_sat():
         for p in inst.parties
     ]
     previous = [Assignment(**a.model_dump()) for a in plan.assignments]
-    options = inst.options.model_copy(update={"previous": previous, "stages": REPLAN_STAGES})
+    # the weight-first order (keep_previous false), whose weight stage the flow's bound proves
+    options = inst.options.model_copy(
+        update={
+            "previous": previous,
+            "keep_previous": False,
+            "stages": ["weight", "changes", "fairness", "breaks"],
+        }
+    )
     replan = inst.model_copy(update={"parties": parties, "options": options})
     sol = solve(replan)
     report = validate(replan, sol)

@@ -118,6 +118,7 @@ def featured(draw) -> Instance:
         workers=2,
         seed=draw(st.integers(0, 3)),
         sector_keeps_room=on[Feature.SECTOR_KEEPS_ROOM],
+        home_rooms=on[Feature.HOME_ROOMS],
         break_fairness=draw(st.sampled_from([0, 1])) if on[Feature.BREAK_FAIRNESS] else None,
         breaks_span_blocks=draw(st.booleans()),
         break_parties=draw(st.sampled_from(["all", "all", "delegations", "sectors"])),
@@ -206,6 +207,12 @@ FEATURE_EXAMPLES = {
         slots=[2],
     ),
     Feature.SECTOR_KEEPS_ROOM: make(ONE, sector_keeps_room=True),
+    # two sectors, one room: no home room of its own per sector, the model carries the rule
+    Feature.HOME_ROOMS: make(
+        [req("a", "D1", "S1", mandatory=True), req("b", "D2", "S2", mandatory=True)],
+        slots=[2],
+        home_rooms=True,
+    ),
     Feature.REPLAN: make(ONE, previous=[Assignment(request="a", slot=0, room="R0")]),
     Feature.BREAK_FAIRNESS: make(ONE, break_fairness=1),
 }
@@ -224,6 +231,7 @@ def test_each_feature_is_recognised(feature: Feature) -> None:
     # the examples add nothing else, but what a feature implies
     implied = {
         Feature.SECTOR_KEEPS_ROOM: {Feature.EXPLICIT_ROOMS},
+        Feature.HOME_ROOMS: {Feature.EXPLICIT_ROOMS},
         Feature.PINNED_ROOMS: {Feature.PINNED_SLOTS},
         Feature.EXPLICIT_ROOMS: {Feature.ROOM_CLASSES},
     }

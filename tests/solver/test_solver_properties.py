@@ -54,6 +54,16 @@ def instances(draw):
     ]
     capacities = draw(st.lists(st.sampled_from([None, 3, 6]), min_size=1, max_size=3))
     rooms = [Room(id=f"R{k}", capacity=c) for k, c in enumerate(capacities)]
+    home_rooms = draw(st.booleans())
+    if home_rooms:  # some sectors are given their home room
+        parties = [
+            p.model_copy(
+                update={"home_room": draw(st.sampled_from([None, *[x.id for x in rooms]]))}
+            )
+            if p.kind == "sector"
+            else p
+            for p in parties
+        ]
     if draw(st.booleans()) and len(rooms) > 1:
         rooms[0] = Room(id="R0", reserved_for=parties[0].id)
     block_ids = [b.id for d in days for b in d.blocks]
@@ -89,6 +99,7 @@ def instances(draw):
         time_limit_s=5,
         workers=1,
         sector_keeps_room=draw(st.booleans()),
+        home_rooms=home_rooms,
         break_fairness=draw(st.sampled_from([None, None, 0, 1])),
         breaks_span_blocks=draw(st.booleans()),
         break_parties=draw(st.sampled_from(["all", "delegations", "sectors"])),
@@ -123,6 +134,47 @@ def test_cpsat_and_greedy_solutions_are_valid(inst):
     if sol.status == Status.INFEASIBLE:
         assert sol.conflicts
         assert not greedy_complete
+
+
+@st.composite
+def replans(draw):
+    """An instance, its greedy plan as `previous`, then one party away at one slot more and
+    some earlier meetings released."""
+    inst = draw(instances())
+    plan = greedy(inst).assignments
+    away = draw(st.sampled_from([p.id for p in inst.parties]))
+    slot = draw(st.integers(0, inst.grid.n_slots - 1))
+    parties = [
+        p.model_copy(update={"unavailable": sorted({*p.unavailable, slot})}) if p.id == away else p
+        for p in inst.parties
+    ]
+    released = [a.request for a in plan if draw(st.integers(0, 4)) == 0]
+    options = inst.options.model_copy(update={"previous": plan, "release": released})
+    return Instance(
+        grid=inst.grid, rooms=inst.rooms, parties=parties, requests=inst.requests, options=options
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(replans())
+def test_replans_keep_the_earlier_plan_and_are_valid(inst):
+    sol = solve(inst)
+    report = validate(inst, sol)
+    assert report.ok, report.violations
+    if sol.status not in (Status.OPTIMAL, Status.FEASIBLE):
+        return
+    kept = inst.options.kept()
+    placed = {a.request for a in sol.assignments}
+    # every earlier meeting left out says why, as an earlier meeting
+    assert {u.request for u in sol.unscheduled if u.code == "previous_dropped"} == {
+        rid for rid in kept if rid not in placed
+    }
+    keep = next((s for s in sol.stages if s.name == "keep"), None)
+    if keep is not None:
+        assert keep.objective == len(placed & set(kept))
+    changes = next(s for s in sol.stages if s.name == "changes")
+    if changes.status == Status.OPTIMAL:  # (pooled rooms may count one change more)
+        assert changes.objective <= report.changes
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

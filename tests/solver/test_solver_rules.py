@@ -6,6 +6,7 @@ import pytest
 from solver_kit import codes, grid, make, req, where
 
 from solver import Pin, Room, Status, solve, validate
+from solver.prep import prepare
 
 
 def check(inst, expected: Status):
@@ -165,6 +166,58 @@ def test_sector_keeps_room():
     assert len({rooms[f"t{i}"][1] for i in range(3)}) == 1
 
 
+def test_home_rooms():
+    # two sectors, three delegations each, and one meeting of both sectors: each sector
+    # keeps one room, the shared meeting is held in one of the two homes
+    reqs = [req(f"s{i}", f"D{i}", "SA", mandatory=True) for i in range(3)]
+    reqs += [req(f"t{i}", f"D{i}", "SB", mandatory=True) for i in range(3)]
+    reqs += [req("both", "D3", "SA", "SB", mandatory=True)]
+    sol = check(make(reqs, slots=[4], rooms=3, home_rooms=True), Status.OPTIMAL)
+    rooms = where(sol)
+    home_s = {rooms[f"s{i}"][1] for i in range(3)}
+    home_t = {rooms[f"t{i}"][1] for i in range(3)}
+    assert len(home_s) == 1 and len(home_t) == 1
+    assert rooms["both"][1] in home_s | home_t
+    # a given home room: SA meets only in R2
+    given = make(reqs, slots=[4], rooms=3, home_rooms=True)
+    given = given.model_copy(
+        update={
+            "parties": [
+                p.model_copy(update={"home_room": "R2"}) if p.id == "SA" else p
+                for p in given.parties
+            ]
+        }
+    )
+    sol = check(given, Status.OPTIMAL)
+    assert {where(sol)[f"s{i}"][1] for i in range(3)} == {"R2"}
+    # pinned to two rooms: no single home for SA
+    pinned = [
+        req("a", "D1", "SA", mandatory=True, pin=Pin(slot=0, room="R0")),
+        req("b", "D2", "SA", mandatory=True, pin=Pin(slot=1, room="R1")),
+    ]
+    check(make(pinned, slots=[2], rooms=2, home_rooms=True), Status.INFEASIBLE)
+    # but a meeting of SA and SB may be in SB's home
+    shared = [pinned[0], req("b", "D2", "SA", "SB", mandatory=True, pin=Pin(slot=1, room="R1"))]
+    check(make(shared, slots=[2], rooms=2, home_rooms=True), Status.OPTIMAL)
+
+
+def test_home_room_reason():
+    # SA and SB are both given R0; a (SA, mandatory) takes it, so b (SB) has a free room (R1)
+    # at its only slot, but not its home
+    reqs = [req("a", "D1", "SA", mandatory=True), req("b", "D2", "SB")]
+    inst = make(reqs, slots=[1], rooms=2, home_rooms=True)
+    inst = inst.model_copy(
+        update={
+            "parties": [
+                p.model_copy(update={"home_room": "R0"}) if p.kind == "sector" else p
+                for p in inst.parties
+            ]
+        }
+    )
+    sol = check(inst, Status.OPTIMAL)
+    assert codes(sol) == {"b": "home_room"}
+
+
 def test_mandatory_beats_weight():
     pair = [req("heavy", "A", "B", weight=100), req("light", "A", "C", weight=1, mandatory=True)]
     sol = check(make(pair, slots=[1]), Status.OPTIMAL)
@@ -219,3 +272,23 @@ def test_room_modes():
         req("b", "C", "D", pin=Pin(slot=0, room="R1")),
     ]
     assert not prepare(make(pinned, rooms=2)).pooled
+
+
+def test_home_rooms_of_their_own_keep_rooms_pooled():
+    # three sectors, three rooms: each sector gets a room of its own, the rooms follow from
+    # it (pooled, no room variable), and the multisector meeting is in one of its homes
+    reqs = [
+        req(f"{s}{i}", f"D{i}", s, mandatory=True) for s in ("SA", "SB", "SC") for i in range(3)
+    ]
+    reqs.append(req("both", "D3", "SA", "SB", mandatory=True))
+    inst = make(reqs, slots=[4], rooms=3, home_rooms=True)
+    prep = prepare(inst)
+    assert prep.pooled and sorted(prep.homes.values()) == [0, 1, 2]
+    sol = check(inst, Status.OPTIMAL)
+    rooms = where(sol)
+    homes = {s: {rooms[f"{s}{i}"][1] for i in range(3)} for s in ("SA", "SB", "SC")}
+    assert all(len(h) == 1 for h in homes.values()) and len(set.union(*homes.values())) == 3
+    assert rooms["both"][1] in homes["SA"] | homes["SB"]
+    # two rooms for three sectors: the model carries the rule with room variables
+    prep = prepare(make(reqs, slots=[4], rooms=2, home_rooms=True))
+    assert not prep.pooled and prep.homes is None

@@ -5,16 +5,20 @@ from __future__ import annotations
 import importlib
 import itertools
 import random
+from pathlib import Path
 
 import pytest
-from solver_kit import grid, make, req, where
+from solver_kit import codes, grid, make, req, where
 
 from solver import (
-    REPLAN_STAGES,
     Assignment,
+    Block,
+    Day,
+    Instance,
     MeetingRequest,
     Room,
     Status,
+    TimeGrid,
     greedy,
     solve,
     validate,
@@ -25,6 +29,8 @@ from solver.prep import prepare
 from solver.replan import forced_new
 
 solve_module = importlib.import_module("solver.solve")  # `solver.solve` is the function
+# the re-plan order without the keeping rules (keep_previous=False)
+WEIGHT_FIRST = ["weight", "changes", "fairness", "breaks"]
 
 
 def solved(inst):
@@ -129,7 +135,7 @@ def _replan(**kw):
         Assignment(request="ab", slot=0, room="R0"),
         Assignment(request="ac", slot=2, room="R0"),
     ]
-    return make(_two_meetings(), slots=[3], previous=previous, **kw)
+    return make(_two_meetings(), slots=[3], previous=previous, **{"keep_previous": False, **kw})
 
 
 def test_changes_after_breaks():
@@ -153,7 +159,14 @@ def test_changes_count_moves_drops_and_new_requests():
         Assignment(request="gone", slot=1, room="R0"),
     ]
     reqs = [req("ab", "A", "B"), req("gone", "A", "C", attendees=50), req("new", "D", "E")]
-    inst = make(reqs, slots=[2], rooms=rooms, previous=previous, changes_before_breaks=True)
+    inst = make(
+        reqs,
+        slots=[2],
+        rooms=rooms,
+        previous=previous,
+        changes_before_breaks=True,
+        keep_previous=False,
+    )
     sol, report = solved(inst)
     assert where(sol)["ab"] == (0, "R0")  # kept exactly, room included
     # "gone" cannot be scheduled any more (no room holds 50), "new" is scheduled: 2 changes
@@ -270,7 +283,14 @@ def test_a_minimisation_whose_hint_is_zero_is_proven_without_cp_sat():
     # a re-plan where nothing changed: the hint is the earlier plan, no change at all
     reqs = [req("ab", "A", "B"), req("ac", "A", "C"), req("bd", "B", "D")]
     plan = solve(make(reqs, slots=[3], rooms=2))
-    inst = make(reqs, slots=[3], rooms=2, previous=plan.assignments, stages=REPLAN_STAGES)
+    inst = make(
+        reqs,
+        slots=[3],
+        rooms=2,
+        previous=plan.assignments,
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
+    )
     sol, report = solved(inst)
     changes = stage(sol, "changes")
     assert changes.status == Status.OPTIMAL and changes.objective == 0 == report.changes
@@ -297,7 +317,14 @@ def test_replan_hint_keeps_the_earlier_plan_even_when_the_greedy_misses_a_mandat
         Assignment(request="ab", slot=0, room="R0"),
         Assignment(request="ca", slot=1, room="R0"),
     ]
-    inst = make(reqs, slots=[2], previous=previous, unavailable={"B": [0]}, stages=REPLAN_STAGES)
+    inst = make(
+        reqs,
+        slots=[2],
+        previous=previous,
+        unavailable={"B": [0]},
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
+    )
     assert greedy(inst).status == Status.INFEASIBLE
     sol, report = solved(inst)
     assert where(sol) == {"ab": (1, "R0"), "ca": (0, "R0")}
@@ -328,7 +355,13 @@ def test_a_replan_that_changes_only_what_it_must_is_proven_without_cp_sat():
         Assignment(request="cd", slot=0, room="R1"),
     ]
     inst = make(
-        reqs, slots=[2], rooms=2, previous=previous, unavailable={"B": [0]}, stages=REPLAN_STAGES
+        reqs,
+        slots=[2],
+        rooms=2,
+        previous=previous,
+        unavailable={"B": [0]},
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
     )
     sol, report = solved(inst)
     changes = stage(sol, "changes")
@@ -360,7 +393,14 @@ def test_replan_weight_stage_finds_the_closest_heaviest_schedule_and_proves_its_
     previous = [
         Assignment(request=r, slot=s, room="R0") for r, s in (("ab", 0), ("ca", 1), ("de", 2))
     ]
-    inst = make(reqs, slots=[3], previous=previous, unavailable={"B": [0]}, stages=REPLAN_STAGES)
+    inst = make(
+        reqs,
+        slots=[3],
+        previous=previous,
+        unavailable={"B": [0]},
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
+    )
     assert greedy(inst).status == Status.INFEASIBLE
     sol = solve(inst, progress=events.append)
     report = validate(inst, sol)
@@ -423,7 +463,8 @@ def test_replan_weight_and_changes_match_every_placement_tried(pairs):
             slots=[4],
             previous=plan.assignments,
             unavailable={party: [lost.slot]},
-            stages=REPLAN_STAGES,
+            stages=WEIGHT_FIRST,
+            keep_previous=False,
         )
         sol, report = solved(inst)
         assert (report.scheduled_weight, report.changes) == _closest_heaviest(inst), (seed, party)
@@ -455,7 +496,13 @@ def test_replan_places_what_the_greedy_leaves_out_by_moving_its_parties_meetings
         for r, s, room in (("d1s1", 0, "R0"), ("d2s1", 1, "R0"), ("d3s2", 0, "R1"))
     ]
     inst = make(
-        reqs, slots=[2], rooms=2, previous=previous, unavailable={"D2": [1]}, stages=REPLAN_STAGES
+        reqs,
+        slots=[2],
+        rooms=2,
+        previous=previous,
+        unavailable={"D2": [1]},
+        stages=WEIGHT_FIRST,
+        keep_previous=False,
     )
     assert [u.request for u in greedy(inst).unscheduled] == ["d2s1"]
     sol, report = solved(inst)
@@ -470,7 +517,7 @@ def test_replan_changes_of_a_request_the_weight_needs_are_proven_without_a_solve
     # changes stage, at that least value, is proven without a solve
     previous = [Assignment(request="d1s1", slot=0, room="R0")]
     reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1", weight=10)]
-    inst = make(reqs, slots=[2], previous=previous, stages=REPLAN_STAGES)
+    inst = make(reqs, slots=[2], previous=previous, stages=WEIGHT_FIRST, keep_previous=False)
     sol, report = solved(inst)
     changes = stage(sol, "changes")
     assert report.changes == 1 == changes.objective and changes.status == Status.OPTIMAL
@@ -483,7 +530,93 @@ def test_forced_new_counts_only_the_new_requests_the_weight_cannot_do_without():
     previous = [Assignment(request="d1s1", slot=0, room="R0")]
     for new_weight, floor, forced in ((1, 1, 0), (3, 3, 1), (3, 1, 0)):
         reqs = [req("d1s1", "D1", "S1"), req("d2s1", "D2", "S1", weight=new_weight)]
-        inst = make(reqs, slots=[1], previous=previous, stages=REPLAN_STAGES)
-        b = build(prepare(inst), inst.options, REPLAN_STAGES)
+        inst = make(reqs, slots=[1], previous=previous, stages=WEIGHT_FIRST, keep_previous=False)
+        b = build(prepare(inst), inst.options, WEIGHT_FIRST)
         values = hint_values(b, {(1, 0): None})  # d2s1 in the slot, d1s1 dropped
         assert forced_new(b, values, floor) == forced, (new_weight, floor)
+
+
+def _published(**kw):
+    """Cusco meets MINSA and MVCS at slot 0, Lima meets MVCS at slot 1; Junin-MVCS is new,
+    of the same weight; MINSA is now away at slot 0."""
+    reqs = [
+        req("cusco", "DCUSCO", "SMINSA", "SMVCS", weight=5),
+        req("lima", "DLIMA", "SMVCS", weight=5),
+        req("junin", "DJUNIN", "SMVCS", weight=5),
+    ]
+    previous = [
+        Assignment(request="cusco", slot=0, room="R0"),
+        Assignment(request="lima", slot=1, room="R0"),
+    ]
+    return make(reqs, slots=[2], rooms=2, previous=previous, unavailable={"SMINSA": [0]}, **kw)
+
+
+def test_a_replan_keeps_every_earlier_meeting_that_can_be_held():
+    # the weight is 10 whether Junin replaces Cusco or not: keeping moves both earlier ones
+    sol, report = solved(_published())
+    assert [s.name for s in sol.stages] == ["keep", "changes", "weight", "fairness", "breaks"]
+    assert where(sol) == {"cusco": (1, "R0"), "lima": (0, "R0")}
+    assert stage(sol, "keep").objective == 2 and stage(sol, "changes").objective == 2
+    assert report.changes == 2 and codes(sol) == {"junin": "party_capacity"}
+
+
+def test_a_released_meeting_may_go():
+    sol, report = solved(_published(release=["cusco"]))
+    # Lima stays where it was, Junin takes the slot Cusco can no longer use
+    assert where(sol) == {"lima": (1, "R0"), "junin": (0, "R0")}
+    assert stage(sol, "changes").objective == 0 == report.changes
+    assert codes(sol)["cusco"] != "previous_dropped"
+
+
+def test_an_earlier_meeting_that_cannot_be_held_says_why():
+    time_grid = TimeGrid(
+        slot_minutes=30, days=[Day(id="d1", blocks=[Block(id="am", slots=4, start="09:00")])]
+    )
+    inst = _published()
+    inst = make(
+        list(inst.requests),
+        slots=time_grid,
+        rooms=2,
+        previous=inst.options.previous,
+        unavailable={"SMINSA": [0, 1, 2, 3]},
+    )
+    sol, _ = solved(inst)
+    assert codes(sol)["cusco"] == "previous_dropped"
+    reason = next(u.reason for u in sol.unscheduled if u.request == "cusco")
+    assert reason == "SMINSA is unavailable from 09:00 to 11:00 and it has no other start time"
+    assert "cusco" not in where(sol) and {"lima", "junin"} <= set(where(sol))
+
+
+def test_the_7th_edition_example_moves_only_the_forced_meetings():
+    # the file format's example with its greedy plan as `previous`, then MINSA away for
+    # the first three slots in a row where it meets: 3 meetings must move, and only they do
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "gore-7th-edition.json"
+    inst = Instance.model_validate_json(path.read_text(encoding="utf-8"))
+    plan = greedy(inst).assignments
+    busy = {a.slot for a in plan if "MINSA" in inst.request_by_id[a.request].parties}
+    start = min(t for t in busy if {t + 1, t + 2} <= busy)
+    away = {start, start + 1, start + 2}
+    parties = [
+        p.model_copy(update={"unavailable": sorted({*p.unavailable, *away})})
+        if p.id == "MINSA"
+        else p
+        for p in inst.parties
+    ]
+    options = inst.options.model_copy(update={"previous": plan, "workers": 1})
+    replan = Instance.model_validate(
+        inst.model_copy(update={"parties": parties, "options": options}).model_dump()
+    )
+    sol, report = solved(replan)
+    forced = {
+        a.request
+        for a in plan
+        if a.slot in away and "MINSA" in inst.request_by_id[a.request].parties
+    }
+    assert len(forced) == 3
+    assert stage(sol, "keep").objective == len(plan)  # nothing dropped
+    changes = stage(sol, "changes")
+    assert changes.status == Status.OPTIMAL and changes.objective == 3 == report.changes
+    before = {(a.request, a.slot, a.room) for a in plan}
+    assert {a.request for a in sol.assignments if (a.request, a.slot, a.room) not in before} == (
+        forced
+    )

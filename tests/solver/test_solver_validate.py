@@ -98,6 +98,25 @@ def test_changes_are_recomputed():
         Assignment(request="a", slot=0, room="R2"),
         Assignment(request="b", slot=0, room="R1"),
     ]
-    report = validate(instance(previous=previous), solution(BASE))
+    report = validate(instance(previous=previous, keep_previous=False), solution(BASE))
     # a kept, b moved, c d f new
     assert report.changes == 4
+    # keeping the earlier plan: only the earlier meetings count (b moved); released, none
+    assert validate(instance(previous=previous), solution(BASE)).changes == 1
+    assert validate(instance(previous=previous, release=["b"]), solution(BASE)).changes == 0
+
+
+def test_home_room_violations():
+    # S1 and S2 meet D1 and D2; m is a meeting of both sectors
+    reqs = [req("a", "D1", "S1"), req("b", "D2", "S2"), req("m", "D3", "S1", "S2")]
+    inst = make(reqs, slots=[3], rooms=3, home_rooms=True)
+    # m in R1, the home of S2: fine; in R2, nobody's home: S1 and S2 have theirs already
+    assert validate(inst, solution({"a": (0, "R0"), "b": (0, "R1"), "m": (1, "R1")})).ok
+    bad = validate(inst, solution({"a": (0, "R0"), "b": (0, "R1"), "m": (1, "R2")}))
+    assert any("home rooms" in v for v in bad.violations)
+    # S1 in two rooms
+    moved = make([*reqs, req("c", "D3", "S1")], slots=[3], rooms=3, home_rooms=True)
+    report = validate(moved, solution({"a": (0, "R0"), "c": (2, "R2")}))
+    assert any("sector S1 meets in R2, its home room is R0" in v for v in report.violations)
+    # m alone in a room of its own: one of its sectors makes it its home
+    assert validate(inst, solution({"m": (0, "R2"), "a": (1, "R2")})).ok

@@ -106,11 +106,18 @@ def test_start_a_run_and_follow_it_to_the_optimum(login_as, session):
         assert 'id="f-time-limit-error"' in bad.text and _runs(session) == []
         replan = sd.post(base, data={"csrf_token": token, "mode": "replan", "time_limit_s": "5"})
         assert replan.status_code == 409 and "cronograma publicado" in replan.text
+        data = {"csrf_token": token, "mode": "replan", "time_limit_s": "5", "release": "12; x"}
+        bad = sd.post(base, data=data)
+        assert bad.status_code == 422 and 'id="f-release-error"' in bad.text
+        assert "separados por comas" in bad.text and 'value="12; x"' in bad.text
         assert _runs(session) == []
 
-        r = sd.post(base, data={"csrf_token": token, "mode": "plan", "time_limit_s": "20"})
+        assert 'name="rooms"' in page.text and "Una sala por ministerio" in page.text
+        data = {"csrf_token": token, "mode": "plan", "time_limit_s": "20", "rooms": "pooled"}
+        r = sd.post(base, data=data)
         assert r.status_code == 303
         run_id = _runs(session)[0].id
+        assert _runs(session)[0].options["home_rooms"] is False  # the SD's choice
         assert r.headers["location"] == f"{base}/{run_id}"
         assert jobs.drain(60)
 
