@@ -89,11 +89,10 @@ def list_publications(
 
 def _download(document: Document) -> Response:
     disposition = "inline" if document.inline else "attachment"
-    return Response(
-        content=document.content,
-        media_type=document.media_type,
-        headers={"Content-Disposition": f'{disposition}; filename="{document.filename}"'},
-    )
+    headers = {"Content-Disposition": f'{disposition}; filename="{document.filename}"'}
+    if document.etag:
+        headers["ETag"] = document.etag
+    return Response(content=document.content, media_type=document.media_type, headers=headers)
 
 
 @router.get("/agendas/sectors/{code}", **DOWNLOAD)
