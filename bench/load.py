@@ -465,9 +465,7 @@ def run_load(
     echo(f"load average at the end (1, 5, 15 min): {_loadavg()}")
     errors = _table(echo, "phase 1: mix", phase1, t1)
     errors += _table(echo, "phase 2a: a running run, no event streams", without, t2)
-    errors += _table(
-        echo, f"phase 2b: {streams} event streams of the run open", with_streams, t3
-    )
+    errors += _table(echo, f"phase 2b: {streams} event streams of the run open", with_streams, t3)
     echo(f"\nevent streams: {stream_stats}")
     if (
         stream_stats.get("status 200", 0) != streams
