@@ -384,7 +384,7 @@ def running_run(url: str, edition_id: int) -> Iterator[int]:
 
 async def _phase2(
     base: str, world: World, run_id: int, clients: int, seconds: float, streams: int
-) -> tuple[dict[str, Samples], float, dict[str, Samples], float, dict[str, int]]:
+) -> tuple[dict[str, Samples], float, dict[str, Samples], float, dict[str, float]]:
     """/health and /api/me without, then with `streams` event streams of a running run."""
     events = f"/api/editions/{world.edition_id}/runs/{run_id}/events"
     stream_stats: dict[str, int] = defaultdict(int)
@@ -394,6 +394,7 @@ async def _phase2(
         async with contextlib.AsyncExitStack() as stack:
             keys = itertools.cycle(world.sd_keys)
             opened = []
+            start = time.monotonic()
             for _ in range(streams):
                 resp = await stack.enter_async_context(
                     sc.stream("GET", events, headers=_headers(next(keys)))
@@ -403,16 +404,27 @@ async def _phase2(
 
             async def drain(resp: httpx.Response) -> None:
                 with contextlib.suppress(httpx.HTTPError):
+                    event = ""
                     async for line in resp.aiter_lines():
                         if line.startswith("event: "):
-                            stream_stats[line[7:]] += 1
+                            event = line[7:]
+                            stream_stats[event] += 1
+                        elif line.startswith("data: ") and event == "done":
+                            stream_stats[f"done: {line[6:][:80]}"] += 1
 
+            opening_s = time.monotonic() - start
             readers = [asyncio.create_task(drain(resp)) for resp in opened]
             with_streams, t2 = await _clients(base, clients, seconds, phase2_mix(world))
             stream_stats["open at the end of the phase"] = sum(1 for t in readers if not t.done())
             for t in readers:
                 t.cancel()
-    return without, t1, with_streams, t2, dict(stream_stats)
+    return (
+        without,
+        t1,
+        with_streams,
+        t2,
+        dict(stream_stats) | {"seconds to open": round(opening_s, 1)},
+    )
 
 
 # --------------------------------------------------------------------------- report
