@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import subprocess
 import sys
@@ -23,7 +24,9 @@ from sqlmodel import Session
 from app.access.models import Role
 from app.core import clock
 from app.core.db import make_engine
+from app.core.errors import TooManyRequests
 from app.core.migrations import upgrade
+from app.scheduling import runs
 from app.scheduling.models import RunStatus, SolveRun
 
 ARTICULA = Path(sys.executable).with_name("articula")
@@ -129,3 +132,43 @@ def test_open_event_streams_hold_no_thread(server):
     assert extra.headers["content-type"] == "application/problem+json"
     assert int(extra.headers["retry-after"]) > 0
     assert ends == ["done"] * STREAMS
+
+
+def test_a_stream_gives_its_place_back(session):
+    """A key's streams count until they end, or until an unstarted one is collected."""
+    setup = schedulable_edition(session)
+    run = SolveRun(
+        edition_id=setup.edition.id,
+        status=RunStatus.succeeded,
+        options={},
+        created_by="test",
+        created_at=clock.now(),
+    )
+    session.add(run)
+    session.commit()
+    key_id = 987_654  # a key of its own: STREAMS lives as long as the process
+
+    def stream():
+        return runs.event_stream(
+            session=session,
+            engine=session.get_bind(),
+            edition=setup.edition,
+            run_id=run.id,
+            key_id=key_id,
+            max_streams=1,
+        )
+
+    first = stream()
+    assert runs.STREAMS.open_count(key_id) == 1
+    with pytest.raises(TooManyRequests):
+        stream()
+    del first  # never started: its place goes with it
+    gc.collect()
+    assert runs.STREAMS.open_count(key_id) == 0
+
+    async def read_all(events) -> list[str]:
+        return [chunk async for chunk in events]
+
+    chunks = asyncio.run(read_all(stream()))
+    assert chunks[-1].startswith("event: done")
+    assert runs.STREAMS.open_count(key_id) == 0
