@@ -135,5 +135,6 @@ def feed_calendar(*, session: Session, token: str) -> Document:
             media_type=formats.content_type(AgendaFormat.ics),
             filename=f"agenda-{sector.code}.ics",
             inline=True,
+            etag=f'"{doc.sha256}"',
         )
     raise NotFound("El sector aún no tiene una agenda publicada.")

@@ -171,3 +171,22 @@ def test_the_first_stored_document_stays(session, published):
         )
     ).all()
     assert [r.content for r in rows] == [b"first"]
+
+
+def test_if_none_match_answers_304_after_the_access_check(client, published):
+    world, token = published, published.tokens["MINSA"]
+    first = _get(client, world, "sectors/MINSA", token, format="pdf")
+    etag = first.headers["etag"]
+    path = f"/api/editions/{world.edition.id}/agendas/sectors/MINSA"
+    again = client.get(
+        path, params={"format": "pdf"}, headers=auth(token) | {"If-None-Match": etag}
+    )
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    other = client.get(
+        path, params={"format": "pdf"}, headers=auth(token) | {"If-None-Match": '"other"'}
+    )
+    assert other.status_code == 200 and other.content == first.content
+    foreign = client.get(
+        path, params={"format": "pdf"}, headers=auth(world.tokens["D1"]) | {"If-None-Match": etag}
+    )
+    assert foreign.status_code == 404
