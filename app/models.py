@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 import app.access.models  # noqa: F401
 import app.agendas.feeds  # noqa: F401
+import app.agendas.store  # noqa: F401
 import app.commitments.evidence  # noqa: F401
 import app.commitments.models  # noqa: F401
 import app.core.audit  # noqa: F401

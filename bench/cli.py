@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from . import b2b as b2bmod
-from . import home, pages, replan, run, satsearch
+from . import home, load, pages, replan, run, satsearch
 
 bench_app = typer.Typer(
     help="Benchmarks: the public B2B family, generated GORE / MUNI editions, smoke.",
@@ -136,6 +136,37 @@ def pages_command(
 ) -> None:
     """Server time of every web page at GORE size and of a MUNI-size grid (in-process)."""
     pages.run_pages(repeat=repeat, muni=muni, time_limit=time_limit, echo=typer.echo)
+
+
+@bench_app.command("load")
+def load_command(
+    clients: int = typer.Option(50, "--clients", help="Concurrent clients"),
+    seconds: float = typer.Option(20.0, "--seconds", help="Length of the mixed-load phase"),
+    stream_seconds: float = typer.Option(
+        10.0, "--stream-seconds", help="Length of each half of the event-stream phase"
+    ),
+    streams: int = typer.Option(60, "--streams", help="Event streams open in phase 2"),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="An empty PostgreSQL database (default: a fresh SQLite file)"
+    ),
+    time_limit: float = typer.Option(10.0, "--time-limit", help="CP-SAT seconds of the setup"),
+    gate: bool = typer.Option(False, "--gate/--no-gate", help="Exit 1 on a missed target too"),
+) -> None:
+    """A real server under --clients concurrent clients: health, topic submissions, agenda
+    PDFs, edition list; then /api/me with --streams event streams of a running solve open.
+    Exit 1 on errors (5xx, transport, unexpected status), with --gate on missed targets."""
+    failed = load.run_load(
+        clients=clients,
+        seconds=seconds,
+        stream_seconds=stream_seconds,
+        streams=streams,
+        database_url=database_url,
+        time_limit=time_limit,
+        gate=gate,
+        echo=typer.echo,
+    )
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @bench_app.command("smoke")

@@ -31,11 +31,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.agendas import formats
+from app.agendas import store
 from app.agendas.emails import EmailBody, Section, greeting
+from app.agendas.formats import AgendaFormat
 from app.agendas.render.fmt import format_date_long, format_time
 from app.agendas.schemas import DeliveryStatus, PartyChange, PublicationPublic
 from app.agendas.service import AgendaContext, build_agenda, load_context, summary_of
+from app.agendas.store import Rendered
 from app.core.config import Settings
 from app.editions.models import Delegation, Edition, Sector
 from app.mail.models import MessageKind, MessageStatus, OutboxMessage
@@ -263,20 +265,13 @@ def changes_body(ctx: AgendaContext, kind: str, name: str, code: str, d: PartyDi
     )
 
 
-def _attachments(ctx: AgendaContext, kind: str, party_id: int) -> list[Attachment]:
+ATTACHED = {AgendaFormat.pdf: "application/pdf", AgendaFormat.ics: "text/calendar"}
+
+
+def _documents(ctx: AgendaContext, kind: str, party_id: int) -> dict[AgendaFormat, Rendered]:
+    """The party's agenda in the attached formats (stored with the version when published)."""
     agenda = build_agenda(ctx, kind=kind, owner_id=party_id)  # type: ignore[arg-type]
-    return [
-        Attachment(
-            formats.filename(agenda, formats.AgendaFormat.pdf),
-            "application/pdf",
-            formats.render(agenda, formats.AgendaFormat.pdf),
-        ),
-        Attachment(
-            formats.filename(agenda, formats.AgendaFormat.ics),
-            "text/calendar",
-            formats.render(agenda, formats.AgendaFormat.ics),
-        ),
-    ]
+    return {fmt: store.render(agenda, fmt) for fmt in ATTACHED}
 
 
 @dataclass(frozen=True)
@@ -291,7 +286,14 @@ class Notification:
     subject: str
     body: str
     html: str
-    attachments: list[Attachment]
+    documents: dict[AgendaFormat, Rendered]
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        return [
+            Attachment(doc.filename, ATTACHED[fmt], doc.content)
+            for fmt, doc in self.documents.items()
+        ]
 
 
 @dataclass
@@ -387,7 +389,7 @@ def prepare_notifications(
                 ),
                 body=body.text(),
                 html=body.html(),
-                attachments=_attachments(ctx, kind, party_id),
+                documents=_documents(ctx, kind, party_id),
             )
         )
     return Notifications(
@@ -405,7 +407,8 @@ def queue_notifications(
     now: dt.datetime,
     settings: Settings,
 ) -> int:
-    """Write the prepared e-mails to the outbox (and supersede the ones still queued)."""
+    """Write the prepared e-mails to the outbox (and supersede the ones still queued) and
+    store their attached documents with the version."""
     for message in notifications.superseded:
         supersede(
             session=session,
@@ -431,6 +434,15 @@ def queue_notifications(
             agenda_version=version.number,
             settings=settings,
         )
+        for fmt, doc in n.documents.items():
+            store.save(
+                session=session,
+                version_id=version.id or 0,
+                kind=n.party_kind,  # type: ignore[arg-type]
+                owner_id=n.party_id,
+                fmt=fmt,
+                rendered=doc,
+            )
     return len(notifications.messages)
 
 

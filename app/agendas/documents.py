@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from app.access.principal import Principal
-from app.agendas import formats
+from app.agendas import store
 from app.agendas.formats import AgendaFormat
 from app.agendas.render.model import Agenda
 from app.agendas.service import OwnerKind, build_agenda, load_context
@@ -30,6 +30,7 @@ class Document:
     media_type: str
     filename: str
     inline: bool  # JSON is shown, the other formats are saved
+    etag: str | None = None  # quoted content hash of a stored document
 
 
 def _no_agenda(code: str) -> NotFound:
@@ -105,19 +106,29 @@ def agenda_document(
     code: str | None = None,
     room_id: int | None = None,
 ) -> Document:
-    """One agenda of a version (the current one by default) of the edition, rendered."""
-    agenda = agenda_of(
+    """One agenda of a version (the current one by default) of the edition: the stored
+    document, rendered and stored on its first download (`app.agendas.store`)."""
+    owner_id, owner = _owner(
+        session=session, edition=edition, principal=principal, kind=kind, code=code, room_id=room_id
+    )
+    row = get_version(session=session, edition=edition, number=version)
+
+    def build() -> Agenda:
+        ctx = load_context(session=session, edition=edition, version=row)
+        return build_agenda(ctx, kind=kind, owner_id=owner_id, owner=owner)
+
+    doc = store.stored(
         session=session,
-        edition=edition,
-        principal=principal,
+        version_id=row.id or 0,
         kind=kind,
-        version=version,
-        code=code,
-        room_id=room_id,
+        owner_id=owner_id,
+        fmt=fmt,
+        build=build,
     )
     return Document(
-        content=formats.render(agenda, fmt),
-        media_type=formats.content_type(fmt),
-        filename=formats.filename(agenda, fmt),
+        content=doc.content,
+        media_type=doc.media_type,
+        filename=doc.filename,
         inline=fmt == AgendaFormat.json,
+        etag=f'"{doc.sha256}"',
     )

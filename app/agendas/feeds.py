@@ -11,18 +11,21 @@ subscribed events in place (moved, cancelled) instead of duplicating them.
 # No `from __future__ import annotations`: SQLModel needs real annotations.
 import datetime as dt
 import secrets
+from functools import partial
 
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.access.principal import Principal
-from app.agendas import formats
+from app.agendas import formats, store
 from app.agendas.documents import Document
 from app.agendas.formats import AgendaFormat
+from app.agendas.render.model import Agenda
 from app.agendas.service import build_agenda, load_context
 from app.core.errors import NotFound
 from app.core.types import UTCDateTime, utcnow
 from app.editions.models import Edition, EditionSector, Sector
 from app.scheduling.publication import current_version
+from app.scheduling.versions import ScheduleVersion
 
 TOKEN_BYTES = 32
 FEED_PATH = "/api/feeds/sectors/{token}.ics"
@@ -95,6 +98,13 @@ def rotate_sector_feed(
     return _public(sector, feed)
 
 
+def _sector_agenda(
+    session: Session, edition: Edition, version: ScheduleVersion, sector: Sector
+) -> Agenda:
+    ctx = load_context(session=session, edition=edition, version=version)
+    return build_agenda(ctx, kind="sector", owner_id=sector.id, owner=(sector.code, sector.name))
+
+
 def feed_calendar(*, session: Session, token: str) -> Document:
     """The iCalendar of the feed `token` (404 for an unknown or rotated token, or while
     none of the sector's editions has a published agenda)."""
@@ -112,14 +122,19 @@ def feed_calendar(*, session: Session, token: str) -> Document:
         version = current_version(session=session, edition=edition)
         if version is None or sector is None:
             continue
-        ctx = load_context(session=session, edition=edition, version=version)
-        agenda = build_agenda(
-            ctx, kind="sector", owner_id=sector.id, owner=(sector.code, sector.name)
+        doc = store.stored(
+            session=session,
+            version_id=version.id or 0,
+            kind="sector",
+            owner_id=sector.id,
+            fmt=AgendaFormat.ics,
+            build=partial(_sector_agenda, session, edition, version, sector),
         )
         return Document(
-            content=formats.render(agenda, AgendaFormat.ics),
+            content=doc.content,
             media_type=formats.content_type(AgendaFormat.ics),
             filename=f"agenda-{sector.code}.ics",
             inline=True,
+            etag=f'"{doc.sha256}"',
         )
     raise NotFound("El sector aún no tiene una agenda publicada.")

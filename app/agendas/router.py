@@ -41,9 +41,15 @@ DOWNLOAD = {
                     "description": "inline for JSON, attachment otherwise, with the file name "
                     "agenda-<owner code>-v<version>.<format>",
                     "schema": {"type": "string"},
-                }
+                },
+                "ETag": {
+                    "description": "The document's content hash (a version's documents do not "
+                    "change)",
+                    "schema": {"type": "string"},
+                },
             },
-        }
+        },
+        304: {"description": "Not modified: If-None-Match names the document's ETag"},
     },
 }
 FormatQuery = Annotated[AgendaFormat, Query(description="json, pdf, ics, xlsx or csv")]
@@ -87,18 +93,30 @@ def list_publications(
 # --------------------------------------------------------------------------- downloads
 
 
-def _download(document: Document) -> Response:
+def _not_modified(document: Document, request: Request) -> Response | None:
+    """304 when the client already holds these bytes (If-None-Match names their ETag)."""
+    if document.etag is None:
+        return None
+    held = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
+    if document.etag in held or "*" in held:
+        return Response(status_code=304, headers={"ETag": document.etag})
+    return None
+
+
+def _download(document: Document, request: Request) -> Response:
+    if (unchanged := _not_modified(document, request)) is not None:
+        return unchanged
     disposition = "inline" if document.inline else "attachment"
-    return Response(
-        content=document.content,
-        media_type=document.media_type,
-        headers={"Content-Disposition": f'{disposition}; filename="{document.filename}"'},
-    )
+    headers = {"Content-Disposition": f'{disposition}; filename="{document.filename}"'}
+    if document.etag:
+        headers["ETag"] = document.etag
+    return Response(content=document.content, media_type=document.media_type, headers=headers)
 
 
 @router.get("/agendas/sectors/{code}", **DOWNLOAD)
 def sector_agenda(
     code: str,
+    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
     edition: EditionDep,
@@ -116,12 +134,13 @@ def sector_agenda(
         fmt=format,
         version=version,
     )
-    return _download(document)
+    return _download(document, request)
 
 
 @router.get("/agendas/delegations/{code}", **DOWNLOAD)
 def delegation_agenda(
     code: str,
+    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
     edition: EditionDep,
@@ -138,7 +157,7 @@ def delegation_agenda(
         fmt=format,
         version=version,
     )
-    return _download(document)
+    return _download(document, request)
 
 
 @router.get(
@@ -157,6 +176,7 @@ def delegation_unscheduled_meetings(
 @router.get("/agendas/rooms/{room_id}", **DOWNLOAD)
 def room_agenda(
     room_id: DbId,
+    request: Request,
     session: SessionDep,
     principal: SdAdmin,
     edition: EditionDep,
@@ -173,11 +193,12 @@ def room_agenda(
         fmt=format,
         version=version,
     )
-    return _download(document)
+    return _download(document, request)
 
 
 @router.get("/agendas/grid", **DOWNLOAD)
 def grid_agenda(
+    request: Request,
     session: SessionDep,
     principal: SdAdmin,
     edition: EditionDep,
@@ -193,7 +214,7 @@ def grid_agenda(
         fmt=format,
         version=version,
     )
-    return _download(document)
+    return _download(document, request)
 
 
 # --------------------------------------------------------------------------- calendar feeds
@@ -218,10 +239,16 @@ def rotate_sector_feed(
 @feeds_router.get(
     "/feeds/sectors/{token}.ics",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/calendar": {"schema": {"type": "string"}}}},
+        304: {"description": "Not modified: If-None-Match names the calendar's ETag"},
+    },
 )
-def sector_feed_calendar(token: str, session: SessionDep) -> Response:
+def sector_feed_calendar(token: str, request: Request, session: SessionDep) -> Response:
     """The subscribed calendar: the secret token in the address is the credential (calendar
     applications send no key); an unknown or rotated token is a 404."""
     document = feeds.feed_calendar(session=session, token=token)
-    return Response(content=document.content, media_type=document.media_type)
+    if (unchanged := _not_modified(document, request)) is not None:
+        return unchanged
+    headers = {"ETag": document.etag} if document.etag else None
+    return Response(content=document.content, media_type=document.media_type, headers=headers)

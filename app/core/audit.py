@@ -42,6 +42,7 @@ NOISE_TABLES: dict[str, str] = {
     "login_failure": "throttle counter of failed logins (kept for a time window)",
     "outbox_attachment": "the bytes of an e-mail's attachments (the message row is audited)",
     "delivery_log": "the outbox's own log of delivery attempts",
+    "agenda_document": "a published version's documents, rendered from audited rows",
 }
 # Columns whose changes are not audited (an update that touches only these leaves no row).
 NOISE_COLUMNS: dict[str, frozenset[str]] = {

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     run_stale_after_s: float = Field(default=60.0, gt=0)
     run_queued_timeout_s: float = Field(default=3600.0, gt=0)
     run_progress_every_s: float = Field(default=0.5, ge=0)  # 0: write every point
+    # Open Server-Sent Event streams of runs per API key or web account (429 past it).
+    run_streams_per_key: int = Field(default=5, ge=1, le=1000)
 
     # Web pages: the session cookie is signed with secret_key; without one, a key is
     # generated once and kept in secret_key_file (next to the SQLite file by default).

@@ -22,23 +22,27 @@ running run per edition (checked here, and by a partial unique index).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
+from starlette.concurrency import run_in_threadpool
 
 import solver
 from app.core import clock, jobs
 from app.core.config import Settings
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound, TooManyRequests
 from app.core.pagination import Page
 from app.editions.models import Delegation, Edition, EditionKind, EditionStatus, Room
 from app.scheduling.mapping import build_instance
@@ -69,6 +73,7 @@ ACTIVE_EXISTS = "Ya hay un cálculo en curso para esta edición; espere a que te
 NO_PUBLISHED = "La edición no tiene un cronograma publicado"
 SSE_POLL_S = 0.5
 SSE_MAX_S = 4 * 3600.0
+SSE_RETRY_AFTER_S = 5
 
 
 def render_run(run: SolveRun) -> SolveRunPublic:
@@ -278,30 +283,90 @@ def _sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
 
 
-def event_stream(
-    *, session: Session, engine: Engine, edition: Edition, run_id: int
-) -> Iterator[str]:
-    """Server-Sent Events of a run of the edition (404 at once for another): one `progress`
-    event per progress point, then `done`; each poll reads the run in a session of its own."""
-    get_run(session=session, edition=edition, run_id=run_id)
+class _Slot:
+    """One open stream's place in `StreamSlots` (alive as long as its stream)."""
 
-    def stream() -> Iterator[str]:
-        sent = 0
-        deadline = time.monotonic() + SSE_MAX_S
-        while True:
-            with Session(engine) as s:
-                run = s.get(SolveRun, run_id)
-                if run is None:
+    __slots__ = ("__weakref__",)
+
+
+class StreamSlots:
+    """Open event streams per key (API key or web account): a key past `limit` gets a 429.
+
+    A stream counts while its generator lives and has not finished: it leaves the count
+    when it ends (client gone, run done) or, never started, when it is garbage-collected.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[int, weakref.WeakSet[_Slot]] = defaultdict(weakref.WeakSet)
+        self._lock = threading.Lock()
+
+    def open_count(self, key_id: int) -> int:
+        with self._lock:
+            return len(self._open[key_id])
+
+    def take(self, key_id: int, *, limit: int) -> _Slot:
+        """A place for one more stream of the key, or 429 past `limit`."""
+        with self._lock:
+            if len(self._open[key_id]) >= limit:
+                raise TooManyRequests(
+                    f"Ya tiene {limit} seguimientos en vivo abiertos; cierre alguno o espere "
+                    f"{SSE_RETRY_AFTER_S} segundos antes de volver a intentarlo.",
+                    retry_after=SSE_RETRY_AFTER_S,
+                )
+            slot = _Slot()
+            self._open[key_id].add(slot)
+            return slot
+
+    def give_back(self, key_id: int, slot: _Slot) -> None:
+        with self._lock:
+            self._open[key_id].discard(slot)
+
+
+STREAMS = StreamSlots()
+
+
+def _poll(engine: Engine, run_id: int) -> tuple[list[Any], str] | None:
+    """The run's progress points and status, read in a session of its own (None: deleted)."""
+    with Session(engine) as s:
+        run = s.get(SolveRun, run_id)
+        return None if run is None else (list(run.progress), str(run.status))
+
+
+def event_stream(
+    *,
+    session: Session,
+    engine: Engine,
+    edition: Edition,
+    run_id: int,
+    key_id: int,
+    max_streams: int,
+) -> AsyncIterator[str]:
+    """Server-Sent Events of a run of the edition (404 at once for another, 429 past
+    `max_streams` open streams of the key): one `progress` event per progress point, then
+    `done`. The stream waits on the event loop; each poll is a short read in the thread
+    pool, so open streams hold no worker thread."""
+    get_run(session=session, edition=edition, run_id=run_id)
+    slot = STREAMS.take(key_id, limit=max_streams)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            sent = 0
+            deadline = time.monotonic() + SSE_MAX_S
+            while True:
+                polled = await run_in_threadpool(_poll, engine, run_id)
+                if polled is None:
                     yield _sse("done", {"status": "deleted"})
                     return
-                points, status = list(run.progress), run.status
-            for point in points[sent:]:
-                yield _sse("progress", point)
-            sent = max(sent, len(points))
-            if status not in ACTIVE_RUN_STATUSES or time.monotonic() > deadline:
-                yield _sse("done", {"status": status, "run_id": run_id})
-                return
-            time.sleep(SSE_POLL_S)
+                points, status = polled
+                for point in points[sent:]:
+                    yield _sse("progress", point)
+                sent = max(sent, len(points))
+                if status not in ACTIVE_RUN_STATUSES or time.monotonic() > deadline:
+                    yield _sse("done", {"status": status, "run_id": run_id})
+                    return
+                await asyncio.sleep(SSE_POLL_S)
+        finally:
+            STREAMS.give_back(key_id, slot)
 
     return stream()
 

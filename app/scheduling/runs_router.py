@@ -62,11 +62,17 @@ def get_run(run_id: DbId, session: SessionDep, _: SdAdmin, edition: EditionDep) 
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 def run_events(
-    run_id: DbId, request: Request, session: SessionDep, _: SdAdmin, edition: EditionDep
+    run_id: DbId, request: Request, session: SessionDep, principal: SdAdmin, edition: EditionDep
 ) -> StreamingResponse:
-    """Server-Sent Events: one `progress` event per progress point, then `done`."""
+    """Server-Sent Events: one `progress` event per progress point, then `done` (429 with
+    Retry-After past `ARTICULA_RUN_STREAMS_PER_KEY` open streams of the key)."""
     stream = runs.event_stream(
-        session=session, engine=request.app.state.engine, edition=edition, run_id=run_id
+        session=session,
+        engine=request.app.state.engine,
+        edition=edition,
+        run_id=run_id,
+        key_id=principal.key_id,
+        max_streams=request.app.state.settings.run_streams_per_key,
     )
     return StreamingResponse(
         stream,

@@ -196,22 +196,21 @@ def submit_topics(
     if not topics_in.topics and not topics_in.confirm_empty:
         raise Invalid(EMPTY_LIST, field="confirm_empty")
     sector_ids = validate_topic_list(session=session, edition=edition, topics_in=topics_in)
-    previous = session.exec(
-        select(TopicListVersion)
-        .where(
-            TopicListVersion.edition_id == edition.id,
-            TopicListVersion.delegation_id == delegation.id,
-        )
-        .order_by(col(TopicListVersion.number).desc())
-        .with_for_update()
+    mine = (
+        col(TopicListVersion.edition_id) == edition.id,
+        col(TopicListVersion.delegation_id) == delegation.id,
+    )
+    current = session.exec(
+        select(TopicListVersion).where(*mine, col(TopicListVersion.is_current)).with_for_update()
     ).all()
-    for old in previous:
+    for old in current:
         old.is_current = False
         session.add(old)
+    last = session.exec(select(func.max(TopicListVersion.number)).where(*mine)).one()
     version = TopicListVersion(
         edition_id=edition.id,
         delegation_id=delegation.id,
-        number=(previous[0].number + 1) if previous else 1,
+        number=(last or 0) + 1,
         is_current=True,
         submitted_at=now,
         submitted_by=str(principal.key_id),

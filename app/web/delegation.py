@@ -169,7 +169,7 @@ def agenda_download(
         code=principal.delegation_code,
         fmt=fmt,
     )
-    return attachment(document.content, document.media_type, document.filename)
+    return attachment(document.content, document.media_type, document.filename, etag=document.etag)
 
 
 # --------------------------------------------------------------------------- versions

@@ -153,7 +153,7 @@ def agenda_download(
         code=principal.sector_code,
         fmt=fmt,
     )
-    return attachment(document.content, document.media_type, document.filename)
+    return attachment(document.content, document.media_type, document.filename, etag=document.etag)
 
 
 # --------------------------------------------------------------------------- commitments

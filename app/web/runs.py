@@ -337,7 +337,12 @@ def events(
     """The run's Server-Sent Events for the chart: `progress` points, then `done`."""
     edition = _edition(session, edition_id, principal)
     stream = runs.event_stream(
-        session=session, engine=request.app.state.engine, edition=edition, run_id=run_id
+        session=session,
+        engine=request.app.state.engine,
+        edition=edition,
+        run_id=run_id,
+        key_id=principal.key_id,
+        max_streams=request.app.state.settings.run_streams_per_key,
     )
     return StreamingResponse(
         stream,

@@ -79,10 +79,9 @@ def redirect(request: Request, url: str, *, reload: bool = False) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-def attachment(content: bytes, media_type: str, filename: str) -> Response:
+def attachment(content: bytes, media_type: str, filename: str, etag: str | None = None) -> Response:
     """A file download: the bytes with their media type, saved under `filename`."""
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if etag:
+        headers["ETag"] = etag
+    return Response(content, media_type=media_type, headers=headers)

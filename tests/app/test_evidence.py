@@ -183,7 +183,7 @@ def test_one_evidence_list_whatever_the_route(small, session, settings):
 
 
 def test_executed_needs_a_row_of_the_evidence_table(small, session, settings):
-    """Evidence only in the history (an event's text, as written before 0013) does not count:
+    """Evidence only in the history (an event's text, as written before 0012) does not count:
     `executed` needs a link, a file or a note in the evidence list."""
     client, _ = small
     p = published(session, settings)
@@ -210,10 +210,10 @@ def test_executed_needs_a_row_of_the_evidence_table(small, session, settings):
 
 
 def test_the_migration_moves_the_evidence_texts_into_the_table(tmp_path):
-    """0013 copies each event's evidence text into the evidence table (a link as url, any
+    """0012 copies each event's evidence text into the evidence table (a link as url, any
     other text as a note); its downgrade takes them out again."""
     url = sqlite_url(tmp_path, "evidence.db")
-    upgrade(url, "0009")
+    upgrade(url, "0011")
     at = dt.datetime(2030, 3, 2, 14, 0)
     engine = create_engine(url)  # foreign keys off: the commitment's parties are not needed
     try:
@@ -251,7 +251,7 @@ def test_the_migration_moves_the_evidence_texts_into_the_table(tmp_path):
             ("https://www.gob.pe/minsa/resolucion-45", None, "MINSA"),
             (None, "https://www.gob.pe/a b", "MINSA"),
         ]
-        downgrade(url, "0009")
+        downgrade(url, "0011")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM commitment_evidence")).scalar() == 0
     finally:

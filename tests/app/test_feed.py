@@ -39,8 +39,14 @@ def test_the_feed_follows_new_versions_and_dies_when_rotated(client, session, se
         settings=settings,
     )
     session.commit()
-    updated = client.get(path).text
+    # a calendar holding version 1 asks with its ETag: the new version answers in full
+    assert client.get(path, headers={"If-None-Match": calendar.headers["etag"]}).status_code == 200
+    updated_response = client.get(path)
+    updated = updated_response.text
     assert "STATUS:CANCELLED" in updated and f"-r{dropped}@articula.pe" in updated
+    etag = updated_response.headers["etag"]
+    assert etag != calendar.headers["etag"]
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
 
     rotated = client.post("/api/sectors/MINSA/feed/rotate", headers=minsa)
     assert rotated.status_code == 200 and rotated.json()["path"] != path
