@@ -8,6 +8,8 @@ import typer
 
 from . import b2b as b2bmod
 from . import pages, replan, run, satsearch
+from .generators import b2b_constrained, muni_multisector
+from .harness import header
 
 bench_app = typer.Typer(
     help="Benchmarks: the public B2B family, generated GORE / MUNI editions, smoke.",
@@ -134,4 +136,38 @@ def all_command(
 ) -> None:
     """Everything: B2B at 60 s per instance and solver, GORE and MUNI at 30 s."""
     if run.run_all(directory, solutions_dir, b2b_limit, gen_limit, typer.echo):
+        raise typer.Exit(code=1)
+
+
+@bench_app.command("versus")
+def versus_command(
+    family: str = typer.Option(
+        "muni-multisector", "--family", help="muni-multisector or b2b-constrained"
+    ),
+    seeds: list[int] = typer.Option([0], "--seed", help="Generator seed (repeatable)"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds per solver"),
+    workers: int = typer.Option(2, "--workers"),
+    directory: Path | None = typer.Option(
+        None, "--dir", envvar=b2bmod.B2B_DIR_ENV, help=_B2B_DIR_HELP + " (b2b-constrained)"
+    ),
+    only: list[str] = typer.Option([], "--only", help="B2B instance name (repeatable)"),
+) -> None:
+    """The product against the plain CP-SAT model (bench/plain.py) at equal time, on the MUNI
+    multisector family or the B2B family with precedences, pins and forbidden slots."""
+    if family == "muni-multisector":
+        instances = [muni_multisector(seed=s, time_limit_s=time_limit) for s in seeds]
+    elif family == "b2b-constrained":
+        if directory is None or not directory.is_dir():
+            raise typer.BadParameter(f"b2b-constrained needs --dir or {b2bmod.B2B_DIR_ENV}")
+        options = b2bmod.b2b_options(time_limit_s=time_limit, workers=workers)
+        instances = [
+            b2b_constrained(b2bmod.to_instance(b2bmod.parse_b2b(path), options), seed=s)
+            for path in b2bmod.list_instances(directory, only)
+            for s in seeds
+        ]
+    else:
+        raise typer.BadParameter(f"unknown family {family!r}")
+    header(typer.echo, f"{family}: solver.solve against plain CP-SAT, {time_limit:g} s each")
+    runs = run.versus_plain(instances, workers, typer.echo)
+    if any(r.error or r.valid is not True for _, *pair in runs for r in pair):
         raise typer.Exit(code=1)

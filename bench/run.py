@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solver import greedy, solve
-from solver.models import Status
+from solver.models import Instance, Status
 
 from . import b2b as b2bmod
 from .generators import gore, muni
 from .harness import Echo, Timed, fmt, header, run_solver
 from .highs import solve_highs
 from .metrics import idle_slots, requested_weight
+from .plain import solve_plain
 from .replan import run_replan
 
 # --------------------------------------------------------------------------- B2B
@@ -359,3 +360,39 @@ def run_all(
         failures += sum(1 for r in runs.values() if r.error or r.valid is not True)
     echo(f"all: {failures} failure(s)")
     return failures
+
+
+# --------------------------------------------------------------------------- against plain CP-SAT
+
+
+def versus_plain(
+    instances: Iterable[Instance], workers: int, echo: Echo = print
+) -> list[tuple[Instance, Timed, Timed]]:
+    """Each instance solved by `solver.solve` and by the plain CP-SAT baseline
+    (bench/plain.py), one after the other at the instance's time limit; both validated. A
+    table per instance: every stage's status, objective, bound and seconds side by side."""
+    out: list[tuple[Instance, Timed, Timed]] = []
+    echo("| instance | solver | stage | status | objective | bound | stage s | total s | valid |")
+    echo("|---|---|---|---|---|---|---|---|---|")
+    for inst in instances:
+        inst = inst.model_copy(
+            update={"options": inst.options.model_copy(update={"workers": workers})}
+        )
+        ours = run_solver(solve, inst, with_progress=True)
+        plain = run_solver(solve_plain, inst, with_progress=False)
+        for label, run in (("CP-SAT", ours), ("plain", plain)):
+            sol = run.solution
+            if run.error or sol is None:
+                echo(f"| {inst.name} | {label} | - | crash: {run.error} | - | - | - | - | - |")
+                continue
+            valid = "yes" if run.valid else "NO: " + "; ".join(run.violations[:2])
+            for st in sol.stages or [None]:
+                echo(
+                    f"| {inst.name} | {label} | {st.name if st else '-'} "
+                    f"| {st.status if st else sol.status} | {fmt(st.objective if st else None)} "
+                    f"| {fmt(st.bound if st else None)} | {fmt(st.seconds if st else None, 2)} "
+                    f"| {fmt(sol.seconds, 2)} | {valid} |"
+                )
+        out.append((inst, ours, plain))
+    echo("")
+    return out
