@@ -8,7 +8,7 @@ import typer
 
 from . import b2b as b2bmod
 from . import pages, replan, run, satsearch
-from .generators import b2b_constrained, muni_multisector
+from .generators import b2b_constrained, gore, muni_multisector, seventh_edition
 from .harness import header
 
 bench_app = typer.Typer(
@@ -155,7 +155,9 @@ def all_command(
 @bench_app.command("versus")
 def versus_command(
     family: str = typer.Option(
-        "muni-multisector", "--family", help="muni-multisector or b2b-constrained"
+        "muni-multisector",
+        "--family",
+        help="muni-multisector, b2b-constrained, gore or gore-7th (the 7th edition's size)",
     ),
     seeds: list[int] = typer.Option([0], "--seed", help="Generator seed (repeatable)"),
     time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds per solver"),
@@ -166,9 +168,14 @@ def versus_command(
     only: list[str] = typer.Option([], "--only", help="B2B instance name (repeatable)"),
 ) -> None:
     """The product against the plain CP-SAT model (bench/plain.py) at equal time, on the MUNI
-    multisector family or the B2B family with precedences, pins and forbidden slots."""
+    multisector family, the B2B family with precedences, pins and forbidden slots, or the
+    generated GORE editions."""
     if family == "muni-multisector":
         instances = [muni_multisector(seed=s, time_limit_s=time_limit) for s in seeds]
+    elif family == "gore":
+        instances = [gore(seed=s, time_limit_s=time_limit) for s in seeds]
+    elif family == "gore-7th":
+        instances = [seventh_edition(time_limit_s=time_limit)]
     elif family == "b2b-constrained":
         if directory is None or not directory.is_dir():
             raise typer.BadParameter(f"b2b-constrained needs --dir or {b2bmod.B2B_DIR_ENV}")
