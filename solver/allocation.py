@@ -8,11 +8,11 @@ most rooms x slots). Every schedule chooses a set that meets them, so the relaxa
 optimum bounds the scheduled weight from above; where each party's meetings compete for
 the same slots (ministers asked far more than their day holds) it is usually the optimum.
 
-`allocation_start` solves the relaxation, then the full model with exactly the chosen
-requests scheduled (a feasibility problem, with every hard rule): a schedule found there
-reaches the bound, so it is optimal and the weight stage needs no search of its own. It
-applies to any instance (the check has every rule) except a re-plan, whose weight stage
-also looks for the schedule closest to the earlier plan (solver/replan.py).
+`allocation_start` solves the relaxation, then schedules exactly the chosen requests (a
+feasibility problem, with every hard rule): a schedule found there reaches the bound, so
+it is optimal and the weight stage needs no search of its own. It applies to any instance
+(the schedule keeps every rule) except a re-plan, whose weight stage also looks for the
+schedule closest to the earlier plan (solver/replan.py).
 """
 
 from __future__ import annotations
@@ -24,8 +24,13 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from .cpsat import solve_once
+from .extract import extract
 from .features import Feature
-from .model import Built, complete_values
+from .model import Built, build, hint_values, set_hint
+from .models import Solution, Status
+from .prep import prepare
+from .starts import greedy_start
+from .validate import validate
 
 # Every rule only removes schedules, so the relaxation stays an upper bound, and the check
 # solves the full model: every feature but a re-plan's closest-schedule goal.
@@ -90,21 +95,47 @@ def relaxation(b: Built, seconds: float) -> Allocation | None:
 
 def allocation_start(b: Built, seconds: float) -> tuple[Allocation | None, list[int] | None]:
     """The relaxation (see the module docstring) and, when a schedule of exactly its chosen
-    requests keeps every rule of b's model, that schedule (every variable's value), whose
-    weight is then the proven optimum; both within `seconds`."""
+    requests keeps every rule, that schedule (every variable's value of b's model), whose
+    weight is then the proven optimum; both within `seconds`. The chosen requests are
+    scheduled as an edition of their own (every one mandatory, the precedences on the
+    others dropped: they bind only when both requests are scheduled), a model far smaller
+    than b's; its schedule is checked by the validator against the whole edition."""
     t0 = time.perf_counter()
     alloc = relaxation(b, RELAXATION_SHARE * seconds)
     if alloc is None or alloc.chosen is None:
         return alloc, None
-    chosen = set(alloc.chosen)
-    check = b.model.clone()
-    check.clear_objective()
-    check.clear_hints()
-    for r, ys in enumerate(b.y):
-        if ys:
-            check.add(sum(ys.values()) == (1 if r in chosen else 0))
+    inst = b.inst
+    ids = {inst.requests[r].id for r in alloc.chosen}
+    sub = inst.model_copy(
+        update={
+            "requests": [
+                req.model_copy(
+                    update={"mandatory": True, "after": [q for q in req.after if q in ids]}
+                )
+                for req in inst.requests
+                if req.id in ids
+            ]
+        }
+    )
+    part = build(prepare(sub), b.options, ["weight"])
+    start = greedy_start(part)
+    set_hint(part.model, start[0] if start[1] else None)
     left = seconds - (time.perf_counter() - t0)
-    out = solve_once(check, b.options, left, stop_after_first=True)
+    out = solve_once(part.model, b.options, left, stop_after_first=True)
     if out.values is None:
         return alloc, None
-    return alloc, complete_values(b, out.values)
+    assignments = extract(part, out.values)
+    found = Solution(
+        instance=inst.name,
+        status=Status.FEASIBLE,
+        assignments=assignments,
+        scheduled_weight=sum(inst.request_by_id[a.request].weight for a in assignments),
+    )
+    if not validate(inst, found, b.options).ok:
+        return alloc, None
+    index = {req.id: r for r, req in enumerate(inst.requests)}
+    room = {room.id: k for k, room in enumerate(inst.rooms)}
+    placed = {
+        (index[a.request], a.slot): None if b.prep.pooled else room[a.room] for a in assignments
+    }
+    return alloc, hint_values(b, placed)
