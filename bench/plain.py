@@ -74,7 +74,13 @@ def solve_plain(
         )
         values = complete_values(b, out.values)
     if values is None:
-        return Solution(instance=instance.name, status=Status.UNKNOWN, stages=results)
+        return Solution(
+            instance=instance.name,
+            status=Status.UNKNOWN,
+            solver="cp-sat-plain",
+            stages=results,
+            seconds=time.perf_counter() - t0,
+        )
     assignments = extract(b, values)
     optimal = complete and all(r.status == Status.OPTIMAL for r in results)
     return Solution(
