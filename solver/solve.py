@@ -141,6 +141,8 @@ class _Run:
         self.spent: dict[str, float] = {}
         self.hint: list[int] | None = None
         self.best: list[int] | None = None
+        # the allocation relaxation's proven bound on the weight (solver/allocation.py)
+        self.weight_bound: int | None = None
         # every schedulable request mandatory: the weight stage has nothing to optimise and
         # is not solved separately; the next stage finds the schedule
         self.skip_weight = len(stages) > 1 and stages[0] == "weight" and weight_is_constant(b)
@@ -207,6 +209,7 @@ class _Run:
         self.spent["weight"] = time.perf_counter() - t
         if alloc is None:
             return
+        self.weight_bound = alloc.bound
         if values is not None and evaluate(expr, values) == alloc.bound:
             self.hint = self.best = values
             self.proven["weight"] = alloc.bound
@@ -277,6 +280,8 @@ class _Run:
         )
         if stage in self.spent:
             result = result.model_copy(update={"seconds": result.seconds + self.spent[stage]})
+        if stage == "weight" and self.weight_bound is not None and result.objective is not None:
+            result = tighter_bound(result, self.weight_bound)
         if self.skip_weight and not self.results:
             found = values is not None
             self.results.append(self.weight_result(found, result.status))
@@ -347,6 +352,21 @@ class _Run:
             breaks=count_breaks(self.b.prep, self.options, assignments),
             seconds=time.perf_counter() - self.t0,
         )
+
+
+def tighter_bound(result: StageResult, bound: int) -> StageResult:
+    """A maximisation stage's result with `bound`, a proven upper bound found outside its
+    search, where it is tighter than the search's own (then optimal if reached)."""
+    if result.bound is not None and result.bound <= bound:
+        return result
+    objective = result.objective or 0.0
+    return result.model_copy(
+        update={
+            "bound": float(bound),
+            "gap": abs(objective - bound) / max(1.0, abs(objective)),
+            "status": Status.OPTIMAL if objective >= bound else result.status,
+        }
+    )
 
 
 def run_stage(

@@ -12,8 +12,9 @@ from solver import Instance, Status, solve, validate
 from solver.allocation import allocation_start, applies, relaxation
 from solver.cpsat import solve_once
 from solver.model import build, evaluate
+from solver.models import StageResult
 from solver.prep import prepare
-from solver.solve import stage_order
+from solver.solve import stage_order, tighter_bound
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -77,3 +78,12 @@ def test_a_chosen_set_that_cannot_be_scheduled_leaves_it_to_the_search() -> None
     (weight,) = sol.stages
     assert weight.status == Status.OPTIMAL and weight.objective == 5
     assert validate(inst, sol).ok
+
+
+def test_the_relaxation_bound_tightens_a_weight_stage_cut_short() -> None:
+    cut = StageResult(name="weight", status=Status.FEASIBLE, objective=7.0, sense="max")
+    assert tighter_bound(cut, 9).bound == 9 and tighter_bound(cut, 9).status == Status.FEASIBLE
+    reached = tighter_bound(cut, 7)
+    assert reached.status == Status.OPTIMAL and reached.gap == 0.0
+    own = cut.model_copy(update={"bound": 8.0})
+    assert tighter_bound(own, 9) == own
