@@ -419,13 +419,16 @@ def b2b_constrained(
     n_after: int = 6,
     n_pins: int = 4,
     n_forbidden: int = 8,
-    reference_seconds: float = 20.0,
+    reference_seconds: float = 300.0,
 ) -> Instance:
     """A B2B instance (bench.b2b.to_instance) with `n_after` precedences between meetings of a
     common participant, `n_pins` meetings pinned to a slot and `n_forbidden` more forbidden
     (participant, slot) pairs. All three are read off one reference schedule of `base` (CP-SAT,
     one worker, `seed`, every hard rule of `base` including its break fairness), which keeps
-    every added rule, so the instance stays feasible."""
+    every added rule, so the instance stays feasible. Every request being mandatory, the first
+    schedule found is the reference: the same seed gives the same instance as long as that
+    search ends before `reference_seconds` (its time shares depend on the limit, not on the
+    machine's speed, below it)."""
     rng = random.Random(seed)
     options = base.options.model_copy(
         update={"stages": ["weight"], "workers": 1, "seed": seed, "time_limit_s": reference_seconds}
