@@ -427,8 +427,8 @@ def b2b_constrained(
     one worker, `seed`, every hard rule of `base` including its break fairness), which keeps
     every added rule, so the instance stays feasible. Every request being mandatory, the first
     schedule found is the reference: the same seed gives the same instance as long as that
-    search ends before `reference_seconds` (its time shares depend on the limit, not on the
-    machine's speed, below it)."""
+    search stays well inside `reference_seconds` (a time limit it runs into would make the
+    reference depend on the machine's speed)."""
     rng = random.Random(seed)
     options = base.options.model_copy(
         update={"stages": ["weight"], "workers": 1, "seed": seed, "time_limit_s": reference_seconds}
