@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from solver.models import Instance
+
 from . import b2b as b2bmod
 from . import pages, replan, run, satsearch
 from .generators import b2b_constrained, gore, muni_multisector, seventh_edition
@@ -166,11 +168,17 @@ def versus_command(
         None, "--dir", envvar=b2bmod.B2B_DIR_ENV, help=_B2B_DIR_HELP + " (b2b-constrained)"
     ),
     only: list[str] = typer.Option([], "--only", help="B2B instance name (repeatable)"),
+    files: list[Path] = typer.Option(
+        [], "--instance", exists=True, help="Instance JSON files instead of a family (repeatable)"
+    ),
 ) -> None:
     """The product against the plain CP-SAT model (bench/plain.py) at equal time, on the MUNI
     multisector family, the B2B family with precedences, pins and forbidden slots, or the
     generated GORE editions."""
-    if family == "muni-multisector":
+    if files:
+        instances = [Instance.model_validate_json(path.read_text()) for path in files]
+        family = "instance files"
+    elif family == "muni-multisector":
         instances = [muni_multisector(seed=s, time_limit_s=time_limit) for s in seeds]
     elif family == "gore":
         instances = [gore(seed=s, time_limit_s=time_limit) for s in seeds]
