@@ -476,10 +476,12 @@ def b2b_constrained(
         p.model_copy(update={"unavailable": sorted(set(p.unavailable) | extra.get(p.id, set()))})
         for p in base.parties
     ]
-    return base.model_copy(
-        update={
+    # validated anew: a copy would carry base's cached lookups (party_by_id, ...)
+    return Instance.model_validate(
+        {
+            **base.model_dump(),
             "name": f"{base.name}-constrained-s{seed}",
-            "requests": requests,
-            "parties": parties,
+            "requests": [req.model_dump() for req in requests],
+            "parties": [p.model_dump() for p in parties],
         }
     )

@@ -27,7 +27,7 @@ from .cpsat import solve_once
 from .extract import extract
 from .features import Feature
 from .model import Built, build, hint_values, set_hint
-from .models import Solution, Status
+from .models import Instance, Solution, Status
 from .prep import prepare
 from .starts import greedy_start
 from .validate import validate
@@ -106,15 +106,17 @@ def allocation_start(b: Built, seconds: float) -> tuple[Allocation | None, list[
         return alloc, None
     inst = b.inst
     ids = {inst.requests[r].id for r in alloc.chosen}
-    sub = inst.model_copy(
-        update={
+    # validated anew: a copy would carry the edition's cached lookups (request_by_id, ...)
+    sub = Instance.model_validate(
+        {
+            **inst.model_dump(),
             "requests": [
                 req.model_copy(
                     update={"mandatory": True, "after": [q for q in req.after if q in ids]}
-                )
+                ).model_dump()
                 for req in inst.requests
                 if req.id in ids
-            ]
+            ],
         }
     )
     part = build(prepare(sub), b.options, ["weight"])
