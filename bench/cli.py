@@ -6,8 +6,12 @@ from pathlib import Path
 
 import typer
 
+from solver.models import Instance
+
 from . import b2b as b2bmod
 from . import home, load, pages, replan, run, satsearch
+from .generators import b2b_constrained, gore, muni_multisector, seventh_edition
+from .harness import header
 
 bench_app = typer.Typer(
     help="Benchmarks: the public B2B family, generated GORE / MUNI editions, smoke.",
@@ -83,6 +87,18 @@ def muni_command(
 ) -> None:
     """A generated MUNI Ejecutivo edition (600 x 20, 2 days, ~2,400 requests)."""
     _generated("muni", seed, time_limit, workers, highs)
+
+
+@bench_app.command("muni-multisector")
+def muni_multisector_command(
+    seed: int = typer.Option(0, "--seed"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds per solver"),
+    workers: int = typer.Option(2, "--workers"),
+    highs: bool = typer.Option(False, "--highs/--no-highs"),
+) -> None:
+    """A generated MUNI edition of 600 municipalities x 20 ministers, 2 days, 2,385 requests,
+    5-10 % multisector, unavailability windows: CP-SAT and greedy (HiGHS on request)."""
+    _generated("muni-multisector", seed, time_limit, workers, highs)
 
 
 @bench_app.command("replan")
@@ -174,9 +190,10 @@ def smoke_command(
     directory: Path = B2B_DIR_OPTION,
     solutions_dir: Path | None = typer.Option(OUT / "smoke", "--solutions-dir"),
 ) -> None:
-    """3 small B2B instances (10 s), a GORE instance (10 s), and a GORE and a MUNI plan with
-    four re-plans each (30 s each); exit 1 on any invalid solution, a break count below a
-    known optimum or a re-plan that changes more than a tenth of the plan."""
+    """3 small B2B instances (10 s), a GORE instance (10 s), a MUNI multisector edition
+    (10 s), and a GORE and a MUNI plan with four re-plans each (30 s each); exit 1 on any
+    invalid solution, a break count below a known optimum or a re-plan that changes more than
+    a tenth of the plan."""
     if run.smoke(directory, solutions_dir, typer.echo):
         raise typer.Exit(code=1)
 
@@ -190,4 +207,51 @@ def all_command(
 ) -> None:
     """Everything: B2B at 60 s per instance and solver, GORE and MUNI at 30 s."""
     if run.run_all(directory, solutions_dir, b2b_limit, gen_limit, typer.echo):
+        raise typer.Exit(code=1)
+
+
+@bench_app.command("versus")
+def versus_command(
+    family: str = typer.Option(
+        "muni-multisector",
+        "--family",
+        help="muni-multisector, b2b-constrained, gore or gore-7th (the 7th edition's size)",
+    ),
+    seeds: list[int] = typer.Option([0], "--seed", help="Generator seed (repeatable)"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds per solver"),
+    workers: int = typer.Option(2, "--workers"),
+    directory: Path | None = typer.Option(
+        None, "--dir", envvar=b2bmod.B2B_DIR_ENV, help=_B2B_DIR_HELP + " (b2b-constrained)"
+    ),
+    only: list[str] = typer.Option([], "--only", help="B2B instance name (repeatable)"),
+    files: list[Path] = typer.Option(
+        [], "--instance", exists=True, help="Instance JSON files instead of a family (repeatable)"
+    ),
+) -> None:
+    """The product against the plain CP-SAT model (bench/plain.py) at equal time, on the MUNI
+    multisector family, the B2B family with precedences, pins and forbidden slots, or the
+    generated GORE editions."""
+    if files:
+        instances = [Instance.model_validate_json(path.read_text()) for path in files]
+        family = "instance files"
+    elif family == "muni-multisector":
+        instances = [muni_multisector(seed=s, time_limit_s=time_limit) for s in seeds]
+    elif family == "gore":
+        instances = [gore(seed=s, time_limit_s=time_limit) for s in seeds]
+    elif family == "gore-7th":
+        instances = [seventh_edition(time_limit_s=time_limit)]
+    elif family == "b2b-constrained":
+        if directory is None or not directory.is_dir():
+            raise typer.BadParameter(f"b2b-constrained needs --dir or {b2bmod.B2B_DIR_ENV}")
+        options = b2bmod.b2b_options(time_limit_s=time_limit, workers=workers)
+        instances = [
+            b2b_constrained(b2bmod.to_instance(b2bmod.parse_b2b(path), options), seed=s)
+            for path in b2bmod.list_instances(directory, only)
+            for s in seeds
+        ]
+    else:
+        raise typer.BadParameter(f"unknown family {family!r}")
+    header(typer.echo, f"{family}: solver.solve against plain CP-SAT, {time_limit:g} s each")
+    runs = run.versus_plain(instances, workers, typer.echo)
+    if any(r.error or r.valid is not True for _, *pair in runs for r in pair):
         raise typer.Exit(code=1)

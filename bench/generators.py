@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 
+from solver import solve
 from solver.models import (
     Block,
     Day,
@@ -19,6 +20,7 @@ from solver.models import (
     MeetingRequest,
     Options,
     Party,
+    Pin,
     Room,
     TimeGrid,
 )
@@ -325,4 +327,161 @@ def seventh_edition(seed: int = 7, time_limit_s: float = 10.0) -> Instance:
         parties=parties,
         requests=requests,
         options=Options(time_limit_s=time_limit_s, seed=0),
+    )
+
+
+def muni_multisector(
+    seed: int = 0,
+    n_munis: int = 600,
+    n_requests: int = 2385,
+    multisector_share: float = 0.06,
+    time_limit_s: float = 30.0,
+) -> Instance:
+    """A MUNI Ejecutivo edition where each of the 20 sectors of MUNI_SECTORS is one party (its
+    minister), two days of 24 slots: far more requests than the ministers can hold, so the
+    weight stage chooses. A `multisector_share` of the requests (5-10 %) adds a second sector;
+    40 % of the sectors and 15 % of the municipalities are unavailable for part of a day
+    (arrive late, leave early or step out mid-block). Identical rooms, one per sector plus 4."""
+    rng = random.Random(seed)
+    grid = TimeGrid(slot_minutes=20, days=[_day("2026-11-23", "d1-"), _day("2026-11-24", "d2-")])
+    codes = [c for c, _, _ in MUNI_SECTORS]
+    demand = [float(c) ** 0.5 for _, _, c in MUNI_SECTORS]
+    munis = [f"M{k:04d}" for k in range(1, n_munis + 1)]
+    blocks = [list(grid.block_slots(blk.id)) for day in grid.days for blk in day.blocks]
+
+    def window() -> list[int]:
+        """Part of one block: its first slots, its last ones or a run in the middle."""
+        slots = rng.choice(blocks)
+        length = rng.randint(2, len(slots) // 2)
+        where = rng.choice(("start", "end", "middle"))
+        if where == "start":
+            return slots[:length]
+        if where == "end":
+            return slots[-length:]
+        first = rng.randrange(1, len(slots) - length)
+        return slots[first : first + length]
+
+    unavailable: dict[str, list[int]] = {}
+    for party in rng.sample(codes, round(0.4 * len(codes))) + rng.sample(
+        munis, round(0.15 * n_munis)
+    ):
+        away = set(window())
+        if rng.random() < 0.3:  # a second window, unless the two would fill a block
+            second = away | set(window())
+            away = away if any(set(blk) <= second for blk in blocks) else second
+        unavailable[party] = sorted(away)
+    names = {c: name for c, name, _ in MUNI_SECTORS}
+    parties = [
+        Party(
+            id=m, kind="delegation", name=f"Municipalidad {m}", unavailable=unavailable.get(m, [])
+        )
+        for m in munis
+    ] + [
+        Party(id=c, kind="sector", name=names[c], unavailable=unavailable.get(c, [])) for c in codes
+    ]
+    base, extra = divmod(n_requests, n_munis)
+    sizes = [base + (1 if k < extra else 0) for k in range(n_munis)]
+    for _ in range(n_munis // 2):
+        a, b = rng.randrange(n_munis), rng.randrange(n_munis)
+        if sizes[a] > 1 and sizes[b] < len(codes) - 1:
+            sizes[a] -= 1
+            sizes[b] += 1
+    multi = set(rng.sample(range(n_requests), round(multisector_share * n_requests)))
+    requests: list[MeetingRequest] = []
+    for mid, size in zip(munis, sizes, strict=True):
+        chosen = _weighted_sample(rng, codes, demand, size)
+        for priority, sector in enumerate(chosen, start=1):
+            parties_ = [mid, sector]
+            if len(requests) in multi:
+                # usually with MEF (budget), else another ministry the municipality did not ask
+                others = [c for c in codes if c not in chosen]
+                other = "MEF" if "MEF" in others and rng.random() < 0.5 else rng.choice(others)
+                parties_.append(other)
+            requests.append(
+                MeetingRequest(
+                    id=f"r{len(requests) + 1:04d}", parties=parties_, weight=_weight(priority)
+                )
+            )
+    rooms = [Room(id=f"sala-{k:02d}") for k in range(1, len(codes) + 5)]
+    return Instance(
+        name=f"muni-multisector-s{seed}",
+        grid=grid,
+        rooms=rooms,
+        parties=parties,
+        requests=requests,
+        options=Options(time_limit_s=time_limit_s, seed=seed),
+    )
+
+
+def b2b_constrained(
+    base: Instance,
+    seed: int = 0,
+    n_after: int = 6,
+    n_pins: int = 4,
+    n_forbidden: int = 8,
+    reference_seconds: float = 300.0,
+) -> Instance:
+    """A B2B instance (bench.b2b.to_instance) with `n_after` precedences between meetings of a
+    common participant, `n_pins` meetings pinned to a slot and `n_forbidden` more forbidden
+    (participant, slot) pairs. All three are read off one reference schedule of `base` (CP-SAT,
+    one worker, `seed`, every hard rule of `base` including its break fairness), which keeps
+    every added rule, so the instance stays feasible. Every request being mandatory, the first
+    schedule found is the reference: the same seed gives the same instance as long as that
+    search stays well inside `reference_seconds` (a time limit it runs into would make the
+    reference depend on the machine's speed)."""
+    rng = random.Random(seed)
+    options = base.options.model_copy(
+        update={"stages": ["weight"], "workers": 1, "seed": seed, "time_limit_s": reference_seconds}
+    )
+    reference = solve(base, options)
+    slot = {a.request: a.slot for a in reference.assignments}
+    if len(slot) != len(base.requests):
+        raise ValueError(f"{base.name}: no complete reference schedule in {reference_seconds} s")
+    by_party: dict[str, list[str]] = {}
+    for req in base.requests:
+        for p in req.parties:
+            by_party.setdefault(p, []).append(req.id)
+    after: dict[str, list[str]] = {req.id: list(req.after) for req in base.requests}
+    candidates = sorted(
+        (first, second)
+        for ids in by_party.values()
+        for first in ids
+        for second in ids
+        if slot[first] < slot[second]
+    )
+    for first, second in rng.sample(candidates, min(n_after, len(candidates))):
+        if first not in after[second]:
+            after[second].append(first)
+    pinned = set(rng.sample(sorted(slot), min(n_pins, len(slot))))
+    requests = [
+        req.model_copy(
+            update={
+                "after": after[req.id],
+                "pin": Pin(slot=slot[req.id]) if req.id in pinned else req.pin,
+            }
+        )
+        for req in base.requests
+    ]
+    busy: dict[str, set[int]] = {p: {slot[r] for r in ids} for p, ids in by_party.items()}
+    idle = sorted(
+        (p.id, t)
+        for p in base.parties
+        for t in range(base.grid.n_slots)
+        if t not in busy.get(p.id, set()) and t not in p.unavailable
+    )
+    extra: dict[str, set[int]] = {}
+    for p, t in rng.sample(idle, min(n_forbidden, len(idle))):
+        extra.setdefault(p, set()).add(t)
+    parties = [
+        p.model_copy(update={"unavailable": sorted(set(p.unavailable) | extra.get(p.id, set()))})
+        for p in base.parties
+    ]
+    # validated anew: a copy would carry base's cached lookups (party_by_id, ...)
+    return Instance.model_validate(
+        {
+            **base.model_dump(),
+            "name": f"{base.name}-constrained-s{seed}",
+            "requests": [req.model_dump() for req in requests],
+            "parties": [p.model_dump() for p in parties],
+        }
     )

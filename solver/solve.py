@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 
+from . import allocation
 from .breaks import local, solve_breaks
 from .conflicts import find_conflicts, infeasible
 from .cpsat import Progress, ceil_div, solve_once
@@ -67,6 +68,9 @@ END_MARGIN_SHARE = 0.05
 # search on the flow's schedule, which CP-SAT's breaks stage improves far more slowly at
 # that size
 POLISH_SHARE = 0.8
+# share of the weight stage's time that the allocation start (solver/allocation.py) may use
+# before CP-SAT's search of the whole model takes over
+ALLOCATION_SHARE = 0.5
 
 
 def stage_order(inst: Instance, options: Options) -> list[StageName]:
@@ -142,6 +146,8 @@ class _Run:
         self.spent: dict[str, float] = {}
         self.hint: list[int] | None = None
         self.best: list[int] | None = None
+        # the allocation relaxation's proven bound on the weight (solver/allocation.py)
+        self.weight_bound: int | None = None
         # every schedulable request mandatory: the weight stage has nothing to optimise and
         # is not solved separately; the next stage finds the schedule
         self.skip_weight = len(stages) > 1 and stages[0] == "weight" and weight_is_constant(b)
@@ -176,6 +182,8 @@ class _Run:
             if exact is not None:  # optimal weight schedule and its value (solver/flow.py)
                 self.hint = self.best = exact[1]
                 self.proven["weight"] = exact[0]
+            elif not self.skip_weight and allocation.applies(b):
+                self.allocate()
         if self.best is None:
             # The greedy schedule, completed to every variable when it keeps every rule, is
             # the first stage's hint, and the fallback answer if CP-SAT finds nothing in time.
@@ -193,6 +201,25 @@ class _Run:
             self.spent.update(repair.spent)
             if repair.weight is not None:
                 self.proven["weight"] = repair.weight
+
+    def allocate(self) -> None:
+        """The weight stage by allocation first (solver/allocation.py): its schedule, when
+        it has one, is proven optimal; its bound otherwise joins the model."""
+        b, t = self.b, time.perf_counter()
+        expr, _ = b.objectives["weight"]
+        budget = self.left() - (RESERVE_SHARE * (len(self.stages) - 1) + END_MARGIN_SHARE) * (
+            self.total
+        )
+        alloc, values = allocation.allocation_start(b, ALLOCATION_SHARE * budget)
+        self.spent["weight"] = time.perf_counter() - t
+        if alloc is None:
+            return
+        self.weight_bound = alloc.bound
+        if values is not None and evaluate(expr, values) == alloc.bound:
+            self.hint = self.best = values
+            self.proven["weight"] = alloc.bound
+        else:  # a proven bound: a redundant constraint that CP-SAT's search starts from
+            b.model.add(expr <= alloc.bound).with_name("allocation_bound")
 
     def proven_without_solve(self, stage: StageName) -> bool:
         """Whether the schedule in hand proves `stage` optimal: then its objective is fixed
@@ -260,6 +287,8 @@ class _Run:
         )
         if stage in self.spent:
             result = result.model_copy(update={"seconds": result.seconds + self.spent[stage]})
+        if stage == "weight" and self.weight_bound is not None and result.objective is not None:
+            result = tighter_bound(result, self.weight_bound)
         if self.skip_weight and not self.results:
             found = values is not None
             self.results.append(self.weight_result(found, result.status))
@@ -330,6 +359,21 @@ class _Run:
             breaks=count_breaks(self.b.prep, self.options, assignments),
             seconds=time.perf_counter() - self.t0,
         )
+
+
+def tighter_bound(result: StageResult, bound: int) -> StageResult:
+    """A maximisation stage's result with `bound`, a proven upper bound found outside its
+    search, where it is tighter than the search's own (then optimal if reached)."""
+    if result.bound is not None and result.bound <= bound:
+        return result
+    objective = result.objective or 0.0
+    return result.model_copy(
+        update={
+            "bound": float(bound),
+            "gap": abs(objective - bound) / max(1.0, abs(objective)),
+            "status": Status.OPTIMAL if objective >= bound else result.status,
+        }
+    )
 
 
 def run_stage(

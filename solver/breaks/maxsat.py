@@ -18,6 +18,7 @@ The formula, every request scheduled once:
   small totals quickly.
 * gap start `g[p, t]` <- busy at t-1, idle at t and busy again later in the segment (a
   "later" chain per segment); the search counts the `g` that hold.
+* precedence: a request after another never starts at or before its start.
 * fairness: with `limit` d, at most d gap starts per counted party (the restricted model
   of breaks.search_breaks: min_breaks = 0).
 """
@@ -37,9 +38,12 @@ from ..features import Feature
 from ..model import Built, counted_parties
 
 # The formula schedules every request (so none may be optional) as a meeting of two
-# parties for one slot, over its candidate starts, with pooled rooms counted per slot.
+# parties for one slot, over its candidate starts, with pooled rooms counted per slot;
+# a precedence, binding since both requests are scheduled, forbids each pair of starts out
+# of order.
 SUPPORTS = frozenset(
     {
+        Feature.PRECEDENCE,
         Feature.TIME_WINDOWS,
         Feature.UNAVAILABILITY,
         Feature.PINNED_SLOTS,
@@ -116,6 +120,12 @@ def formula(b: Built, limit: int | None) -> _Formula:
             busy[p][t] = u = f.new()
             f.add([[-lit, u] for lit in lits] + [[-u, *lits]])
         f.equals(list(busy[p].values()), len(b.party_requests[p]))
+
+    index = {req.id: r for r, req in enumerate(reqs)}
+    for r, req in enumerate(reqs):
+        for other in req.after:
+            q = index[other]
+            f.add([[-x[r, s], -x[q, s2]] for s in b.y[r] for s2 in b.y[q] if s2 >= s])
 
     for held in by_slot.values():
         for j, cap in enumerate(prep.room_caps):

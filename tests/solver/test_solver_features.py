@@ -240,11 +240,16 @@ def test_each_feature_is_recognised(feature: Feature) -> None:
 
 def test_an_engine_applies_only_where_it_supports_every_feature():
     # one-slot pair meetings, all mandatory: the local search and the MaxSAT search apply;
-    # a precedence between two of them is a feature neither supports
+    # a precedence between two of them is a feature the local search does not support (the
+    # MaxSAT search does), an optional request one the MaxSAT search does not
     reqs = [req("a", "D1", "S1", mandatory=True), req("b", "D1", "S2", mandatory=True)]
-    for after, expected in (([], True), (["a"], False)):
-        reqs[1] = req("b", "D1", "S2", mandatory=True, after=after)
+    for after, mandatory, in_local, in_maxsat in (
+        ([], True, True, True),
+        (["a"], True, False, True),
+        ([], False, True, False),
+    ):
+        reqs[1] = req("b", "D1", "S2", mandatory=mandatory, after=after)
         inst = make(reqs, slots=[3], stages=["breaks"])
         b = build(prepare(inst), inst.options, ["breaks"])
         add_breaks(b)
-        assert local.applies(b) is expected and maxsat.applies(b) is expected
+        assert local.applies(b) is in_local and maxsat.applies(b) is in_maxsat

@@ -38,7 +38,7 @@ def cpsat_optimum(b, limit: int | None) -> int | None:
 def fixed_sets(draw):
     """Mandatory meetings of one slot (pairs, perhaps one of three), one or two blocks (a
     lunch break counts or not), unavailable slots, one room or two (one of them reserved),
-    fairness or none."""
+    fairness or none, up to two precedences."""
     blocks = draw(st.lists(st.integers(2, 5), min_size=1, max_size=2))
     n_slots = sum(blocks)
     parties = [f"P{i}" for i in range(draw(st.integers(3, 6)))]
@@ -52,8 +52,26 @@ def fixed_sets(draw):
     }
     reserved = draw(st.booleans())
     rooms = [Room(id="R0", reserved_for=chosen[0][0] if reserved else None), Room(id="R1")]
+    # precedences, perhaps between meetings of a common party: (later, earlier)
+    order = draw(
+        st.lists(
+            st.tuples(st.integers(0, len(chosen) - 1), st.integers(0, len(chosen) - 1)).filter(
+                lambda pair: pair[0] != pair[1]
+            ),
+            max_size=2,
+            unique=True,
+        )
+    )
     return make(
-        [req(f"r{k}", *who, mandatory=True) for k, who in enumerate(chosen)],
+        [
+            req(
+                f"r{k}",
+                *who,
+                mandatory=True,
+                after=[f"r{j}" for later, j in order if later == k],
+            )
+            for k, who in enumerate(chosen)
+        ],
         slots=blocks,
         rooms=rooms[: draw(st.integers(1, 2))],
         unavailable=unavailable,
