@@ -7,17 +7,29 @@ meeting happens; `TimeGrid.slot_info` maps an index back to its day and block.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's copy, without the `cached_property` values derived from the old fields
+        (pydantic copies the instance dict, caches included): a copy with `update` recomputes
+        its lookups from its own fields."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            for klass in type(self).__mro__:
+                for name, attr in vars(klass).items():
+                    if isinstance(attr, cached_property):
+                        copy.__dict__.pop(name, None)
+        return copy
 
 
 # --------------------------------------------------------------------------- grid

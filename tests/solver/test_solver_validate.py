@@ -120,3 +120,15 @@ def test_home_room_violations():
     assert any("sector S1 meets in R2, its home room is R0" in v for v in report.violations)
     # m alone in a room of its own: one of its sectors makes it its home
     assert validate(inst, solution({"m": (0, "R2"), "a": (1, "R2")})).ok
+
+
+def test_a_copy_with_new_parties_is_validated_against_them():
+    """A copied instance's lookups come from its own fields, not from the original's cache."""
+    inst = make([req("r1", "D1", "S1")], slots=[2])
+    assert inst.party_by_id["S1"].unavailable == []  # fills the original's cache
+    away = [p.model_copy(update={"unavailable": [0]}) if p.id == "S1" else p for p in inst.parties]
+    copy = inst.model_copy(update={"parties": away})
+    assert copy.party_by_id["S1"].unavailable == [0]
+    report = validate(copy, solution({"r1": (0, "R0")}))
+    assert not report.ok
+    assert inst.party_by_id["S1"].unavailable == []
