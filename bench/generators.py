@@ -476,7 +476,7 @@ def b2b_constrained(
         p.model_copy(update={"unavailable": sorted(set(p.unavailable) | extra.get(p.id, set()))})
         for p in base.parties
     ]
-    # validated anew: a copy would carry base's cached lookups (party_by_id, ...)
+    # validated anew, so the derived instance passes the instance's own checks
     return Instance.model_validate(
         {
             **base.model_dump(),

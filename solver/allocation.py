@@ -106,7 +106,7 @@ def allocation_start(b: Built, seconds: float) -> tuple[Allocation | None, list[
         return alloc, None
     inst = b.inst
     ids = {inst.requests[r].id for r in alloc.chosen}
-    # validated anew: a copy would carry the edition's cached lookups (request_by_id, ...)
+    # validated anew, so the sub-edition passes the instance's own checks
     sub = Instance.model_validate(
         {
             **inst.model_dump(),
