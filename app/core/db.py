@@ -15,6 +15,9 @@ from sqlmodel import Session, create_engine
 from app.core import audit  # noqa: F401  (its hooks record the writes of every Session)
 
 SQLITE_BUSY_TIMEOUT_S = 30
+# A connection for each thread of Starlette's pool (40) that runs requests: readers never
+# wait for a connection, and writers wait on the writers' queue, not on the pool.
+SQLITE_POOL_SIZE = 40
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _HOLDS_WRITE_LOCK = "articula_holds_write_lock"
 
@@ -26,6 +29,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            **({} if "poolclass" in kwargs else {"pool_size": SQLITE_POOL_SIZE}),
             **kwargs,
         )
 
