@@ -233,23 +233,20 @@ def home_of_requests(
     return home_of
 
 
-def with_room_parties(inst: Instance, home_of: dict[int, int]) -> tuple[Instance, list[str]]:
+def with_room_parties(
+    inst: Instance, homes: dict[str, int], home_of: dict[int, int]
+) -> tuple[Instance, list[str]]:
     """The instance with a virtual party per room that is home to several sectors, taking
     part in every meeting held there: one meeting per room and slot becomes the virtual
-    party's no-overlap, so rooms can stay pooled. The virtual parties' ids (kind "other",
-    always free, no breaks counted)."""
-    counts: dict[int, int] = {}
-    for k in home_of.values():
-        counts[k] = counts.get(k, 0) + 1
-    sectors_in: dict[int, set[str]] = {}
-    kind = {p.id: p.kind for p in inst.parties}
-    for r, k in home_of.items():
-        sectors_in.setdefault(k, set()).update(
-            p for p in inst.requests[r].parties if kind[p] == "sector"
-        )
+    party's no-overlap, so rooms can stay pooled (a room home to one sector needs none: each
+    meeting held there has that sector). The virtual parties' ids (kind "other", always
+    free, no breaks counted)."""
+    sectors_in: dict[int, int] = {}
+    for k in homes.values():
+        sectors_in[k] = sectors_in.get(k, 0) + 1
     taken = {p.id for p in inst.parties}
     virtual: dict[int, str] = {}
-    for k in sorted(k for k, sectors in sectors_in.items() if len(sectors) > 1):
+    for k in sorted(k for k, n in sectors_in.items() if n > 1):
         vid = f"room-{k}"
         while vid in taken:
             vid += "'"
@@ -323,13 +320,15 @@ class Prepared:
     pooled: bool = False
     room_chain: list[frozenset[int]] = field(default_factory=list)
     room_class: list[int] = field(default_factory=list)  # index in room_chain, -1 if none
-    # `home_rooms` with rooms pooled: a home room of its own per sector (fixed_homes); the
-    # rooms of a schedule follow from it, so the model has no home-room variable
+    # `home_rooms` with rooms pooled: each sector's home room, its own (fixed_homes) or
+    # shared (share_homes); the rooms of a schedule follow from it (home_of_requests), so
+    # the model has no home-room variable
     homes: dict[str, int] | None = None
     home_of: dict[int, int] = field(default_factory=dict)  # with `homes`: each request's room
     # shared homes: `inst` is the instance with a virtual party per shared room
     # (with_room_parties), these are their ids (no breaks counted)
     virtual: list[str] = field(default_factory=list)
+    given: Instance | None = None  # the instance as given (`inst` without virtual parties)
     _fit: dict[int, int] = field(default_factory=dict)
 
     # -- helpers
@@ -427,7 +426,8 @@ def _home_rooms(inst: Instance, prep: Prepared) -> None:
         prep.homes, prep.home_of = None, {}
         restrict_to_homes(inst, prep, homes)
         return
-    prep.inst, prep.virtual = with_room_parties(inst, home_of)
+    prep.given = inst
+    prep.inst, prep.virtual = with_room_parties(inst, homes, home_of)
     for vid in prep.virtual:
         prep.free_mask[vid] = prep.full_mask
 
