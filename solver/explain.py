@@ -32,6 +32,7 @@ meeting, every fitting room taken, or a scheduled predecessor / successor (prece
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from .models import Assignment, Unscheduled
 from .prep import (
@@ -148,7 +149,10 @@ def _free_run(prep: Prepared, p: str, s: int, d: int) -> bool:
 
 
 def explain_unscheduled(prep: Prepared, assignments: list[Assignment]) -> list[Unscheduled]:
-    """One reason for every request missing from `assignments`."""
+    """One reason for every request missing from `assignments`; a shared home room is
+    named as such, not as the virtual party the solver gives it (prep.with_room_parties)."""
+    if prep.given is not None:
+        prep = replace(prep, inst=prep.given, virtual=[], given=None)
     inst = prep.inst
     placed = {a.request: a for a in assignments}
     party_busy: dict[tuple[str, int], str] = {}

@@ -46,18 +46,8 @@ def extract(b: Built, values: list[int]) -> list[Assignment]:
 def home_rooms(
     prep: Prepared, chosen: list[tuple[int, int, int | None]]
 ) -> list[tuple[int, int, int]]:
-    """Each meeting in the home room of the first of its sectors whose home fits it
-    (prep.fixed_homes)."""
-    homes = prep.homes or {}
-    out = []
-    for r, s, _ in chosen:
-        k = next(
-            homes[p]
-            for p in prep.inst.requests[r].parties
-            if p in homes and homes[p] in prep.rooms[r]
-        )
-        out.append((r, s, k))
-    return out
+    """Each meeting in the room its sectors' homes give it (prep.home_of_requests)."""
+    return [(r, s, prep.home_of[r]) for r, s, _ in chosen]
 
 
 def assign_pooled_rooms(
@@ -97,7 +87,7 @@ def assign_pooled_rooms(
 
 def count_breaks(prep: Prepared, options: Options, assignments: list[Assignment]) -> int:
     """Total breaks of the counted parties (same definition as the model)."""
-    counted = set(counted_parties(prep.inst, options.break_parties))
+    counted = set(counted_parties(prep, options.break_parties))
     busy: dict[str, set[int]] = {p: set() for p in counted}
     for a in assignments:
         req = prep.inst.request_by_id[a.request]

@@ -113,7 +113,10 @@ def place(prep: Prepared) -> list[tuple[int, int, int]]:
 
     def room_order(r: int) -> list[int]:
         """Smallest fitting room first; with home rooms, the rooms that are nobody's home
-        yet before the others, so that each sector gets a room of its own."""
+        yet before the others, so that each sector gets a room of its own; with fixed homes
+        (prep.homes), the request's room (prep.home_of)."""
+        if prep.homes is not None and r in prep.home_of:
+            return [prep.home_of[r]]
         taken = set(home.values())
         return sorted(
             prep.rooms[r],

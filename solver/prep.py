@@ -149,22 +149,34 @@ def _match_homes(
     return {p: k for k, p in holder.items()}
 
 
-def share_homes(inst: Instance, prep: Prepared) -> None:
-    """Under `home_rooms` without a home room of its own per sector: choose each sector's
-    home, sharing rooms where there are too few that fit (the sector that cannot get a room
-    of its own joins the room of least load among those that fit it), and keep each
-    request's rooms to the homes of its sectors (a request none of whose homes fits keeps
-    its rooms). The model's rule then works on one or two rooms per request instead of
-    every room, a far smaller model; the homes are chosen here, not by the search."""
+def share_homes(inst: Instance, prep: Prepared) -> dict[str, int] | None:
+    """Under `home_rooms` without a home room of its own per sector: each sector's home,
+    sharing rooms where there are too few that fit; None when a sector's requests share no
+    room. The sectors with the most meeting slots get rooms of their own (augmenting paths
+    tried in that order keep every sector already placed, so the sectors left over are the
+    least loaded ones a maximum matching can leave out); each sector left over joins the
+    room of least load among those that fit it. Each meeting of several sectors makes one
+    of them its host, whose home must fit it too; the rooms are tried smallest first, so
+    that large rooms stay for the sectors whose meetings need them."""
     allowed, used, own = _allowed_homes(inst, prep)
     if any(not rooms for rooms in allowed.values()):
-        return  # a sector whose requests share no room: the model chooses
-    holder: dict[int, str] = {}
-    homes: dict[str, int] = {}
+        return None
     load = {p: sum(inst.requests[r].duration for r in own if p in own[r]) for p in allowed}
+    for r, sectors in own.items():
+        if len(sectors) < 2 or any(allowed[p] <= set(prep.rooms[r]) for p in sectors):
+            continue
+        host = max(sectors, key=lambda p: (len(allowed[p] & set(prep.rooms[r])), -load[p]))
+        if allowed[host] & set(prep.rooms[r]):
+            allowed[host] &= set(prep.rooms[r])
+    cap = [room.capacity or 10**9 for room in inst.rooms]
 
-    def place(p: str, seen: set[int]) -> bool:
-        for k in sorted(allowed[p], key=lambda k: (-used.get(p, {}).get(k, 0), k)):
+    def order(p: str, k: int) -> tuple[int, int, int]:
+        return (-used.get(p, {}).get(k, 0), cap[k], k)
+
+    holder: dict[int, str] = {}
+
+    def place(p: str, seen: set[int]) -> bool:  # an augmenting path (Kuhn's matching)
+        for k in sorted(allowed[p], key=lambda k: order(p, k)):
             if k in seen:
                 continue
             seen.add(k)
@@ -173,17 +185,85 @@ def share_homes(inst: Instance, prep: Prepared) -> None:
                 return True
         return False
 
-    left = [p for p in sorted(allowed, key=lambda q: (len(allowed[q]), q)) if not place(p, set())]
+    left = [p for p in sorted(allowed, key=lambda q: (-load[q], q)) if not place(p, set())]
     homes = {p: k for k, p in holder.items()}
     room_load = {k: load[p] for p, k in homes.items()}
     for p in sorted(left, key=lambda q: (-load[q], q)):
         k = min(allowed[p], key=lambda k: (room_load.get(k, 0), k))
         homes[p] = k
         room_load[k] = room_load.get(k, 0) + load[p]
+    return homes
+
+
+def restrict_to_homes(inst: Instance, prep: Prepared, homes: dict[str, int]) -> None:
+    """Keep each request's rooms to the homes of its sectors (a request none of whose
+    homes fits keeps its rooms): the model's rule then works on one or two rooms per
+    request instead of every room, a far smaller model; the model still chooses the homes
+    among them."""
+    _, _, own = _allowed_homes(inst, prep)
     for r, sectors in own.items():
         fit = [k for k in prep.rooms[r] if any(homes[p] == k for p in sectors)]
         if fit:
             prep.rooms[r] = fit
+
+
+def home_of_requests(
+    inst: Instance, prep: Prepared, homes: dict[str, int]
+) -> dict[int, int] | None:
+    """The room of each live request under fixed homes: the home of one of its sectors
+    that fits it, a home no other sector shares first (a meeting there binds no one but
+    its own sectors), else the home shared with the fewest meeting slots. None when a
+    request has no sector, is pinned to a room, or fits none of its sectors' homes."""
+    _, _, own = _allowed_homes(inst, prep)
+    sharing: dict[int, int] = {}
+    for k in homes.values():
+        sharing[k] = sharing.get(k, 0) + 1
+    room_load: dict[int, int] = {}
+    for r, sectors in own.items():
+        if len(sectors) == 1:
+            k = homes[sectors[0]]
+            room_load[k] = room_load.get(k, 0) + inst.requests[r].duration
+    home_of: dict[int, int] = {}
+    for r, sectors in own.items():
+        pin = inst.requests[r].pin
+        fit = [homes[p] for p in sectors if homes[p] in prep.rooms[r]]
+        if not fit or (pin is not None and pin.room is not None):
+            return None
+        home_of[r] = min(fit, key=lambda k: (sharing[k] > 1, room_load.get(k, 0)))
+    return home_of
+
+
+def with_room_parties(
+    inst: Instance, homes: dict[str, int], home_of: dict[int, int]
+) -> tuple[Instance, list[str]]:
+    """The instance with a virtual party per room that is home to several sectors, taking
+    part in every meeting held there: one meeting per room and slot becomes the virtual
+    party's no-overlap, so rooms can stay pooled (a room home to one sector needs none: each
+    meeting held there has that sector). The virtual parties' ids (kind "other", always
+    free, no breaks counted)."""
+    sectors_in: dict[int, int] = {}
+    for k in homes.values():
+        sectors_in[k] = sectors_in.get(k, 0) + 1
+    taken = {p.id for p in inst.parties}
+    virtual: dict[int, str] = {}
+    for k in sorted(k for k, n in sectors_in.items() if n > 1):
+        vid = f"room-{k}"
+        while vid in taken:
+            vid += "'"
+        taken.add(vid)
+        virtual[k] = vid
+    if not virtual:
+        return inst, []
+    parties = [p.model_dump() for p in inst.parties] + [
+        {"id": vid, "kind": "other", "name": f"sala {inst.rooms[k].id}"}
+        for k, vid in virtual.items()
+    ]
+    requests = [req.model_dump() for req in inst.requests]
+    for r, k in home_of.items():
+        if k in virtual:
+            requests[r]["parties"] = [*requests[r]["parties"], virtual[k]]
+    data = inst.model_dump() | {"parties": parties, "requests": requests}
+    return Instance.model_validate(data), list(virtual.values())
 
 
 def home_rooms_of(inst: Instance, placed: dict[str, str]) -> dict[str, str] | None:
@@ -240,9 +320,15 @@ class Prepared:
     pooled: bool = False
     room_chain: list[frozenset[int]] = field(default_factory=list)
     room_class: list[int] = field(default_factory=list)  # index in room_chain, -1 if none
-    # `home_rooms` with rooms pooled: a home room of its own per sector (fixed_homes); the
-    # rooms of a schedule follow from it, so the model has no home-room variable
+    # `home_rooms` with rooms pooled: each sector's home room, its own (fixed_homes) or
+    # shared (share_homes); the rooms of a schedule follow from it (home_of_requests), so
+    # the model has no home-room variable
     homes: dict[str, int] | None = None
+    home_of: dict[int, int] = field(default_factory=dict)  # with `homes`: each request's room
+    # shared homes: `inst` is the instance with a virtual party per shared room
+    # (with_room_parties), these are their ids (no breaks counted)
+    virtual: list[str] = field(default_factory=list)
+    given: Instance | None = None  # the instance as given (`inst` without virtual parties)
     _fit: dict[int, int] = field(default_factory=dict)
 
     # -- helpers
@@ -305,10 +391,9 @@ def prepare(inst: Instance) -> Prepared:
         prep.rooms.append(
             [k for k, room in enumerate(inst.rooms) if all(f(req, room) for f in ROOM_FILTERS)]
         )
-    prep.homes = fixed_homes(inst, prep) if inst.options.home_rooms else None
-    if inst.options.home_rooms and prep.homes is None:
-        share_homes(inst, prep)
-    chain = room_chain(inst, prep)
+    if inst.options.home_rooms:
+        _home_rooms(inst, prep)
+    chain = room_chain(prep.inst, prep)
     if chain is None:
         prep.homes = None  # the room variables carry the rule (model/rules.py: home_rooms)
     prep.pooled = chain is not None
@@ -318,6 +403,33 @@ def prepare(inst: Instance) -> Prepared:
         for rs in prep.rooms
     ]
     return prep
+
+
+def _home_rooms(inst: Instance, prep: Prepared) -> None:
+    """Under `home_rooms`: fixed homes, each sector's own (`fixed_homes`), or shared ones
+    (`share_homes`) written as virtual parties (`with_room_parties`) when every request's
+    room then follows from them and rooms can be pooled; else the shared homes only narrow
+    each request's rooms and the model's room variables carry the rule."""
+    prep.homes = fixed_homes(inst, prep)
+    shared = prep.homes is None
+    homes = prep.homes or share_homes(inst, prep)
+    home_of = home_of_requests(inst, prep, homes) if homes is not None else None
+    if home_of is None:
+        prep.homes = None
+        if homes is not None:
+            restrict_to_homes(inst, prep, homes)
+        return
+    prep.homes, prep.home_of = homes, home_of
+    if not shared:
+        return
+    if room_chain(inst, prep) is None:  # explicit rooms: the model's rule instead
+        prep.homes, prep.home_of = None, {}
+        restrict_to_homes(inst, prep, homes)
+        return
+    prep.given = inst
+    prep.inst, prep.virtual = with_room_parties(inst, homes, home_of)
+    for vid in prep.virtual:
+        prep.free_mask[vid] = prep.full_mask
 
 
 def room_chain(inst: Instance, prep: Prepared) -> list[frozenset[int]] | None:

@@ -73,7 +73,7 @@ SUPPORTS = frozenset(
 
 def applies(b: Built) -> bool:
     """The instance's features are supported and some party's breaks are counted."""
-    return b.features <= SUPPORTS and bool(counted_parties(b.inst, b.options.break_parties))
+    return b.features <= SUPPORTS and bool(counted_parties(b.prep, b.options.break_parties))
 
 
 @dataclass
@@ -107,7 +107,7 @@ class Board:
         n = b.prep.n
         caps = b.prep.room_caps
         segments = b.prep.segments(b.options.breaks_span_blocks)
-        counted = set(counted_parties(b.inst, b.options.break_parties))
+        counted = set(counted_parties(b.prep, b.options.break_parties))
         board = cls(
             requests=requests,
             party_ids=party_ids,

@@ -56,7 +56,7 @@ SUPPORTS = frozenset(
 
 def applies(b: Built) -> bool:
     """The instance's features are supported and some party's breaks are counted."""
-    return b.features <= SUPPORTS and bool(counted_parties(b.inst, b.options.break_parties))
+    return b.features <= SUPPORTS and bool(counted_parties(b.prep, b.options.break_parties))
 
 
 class _Formula:
@@ -108,7 +108,7 @@ def formula(b: Built, limit: int | None) -> _Formula:
         by_slot[s].append((prep.room_class[r], lit))
         for p in reqs[r].parties:
             at[p][s].append(lit)
-    counted = set(counted_parties(b.inst, b.options.break_parties))
+    counted = set(counted_parties(b.prep, b.options.break_parties))
     busy: dict[str, dict[int, int]] = {}
     for p, slots in at.items():
         for lits in slots.values():

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model
 
-from ..models import Instance
+from ..prep import Prepared
 from .built import Built, value_of
 from .crowded import crowded_intervals
 
 
-def counted_parties(inst: Instance, which: str) -> list[str]:
-    """The parties whose breaks count (`Options.break_parties`), among those with requests."""
+def counted_parties(prep: Prepared, which: str) -> list[str]:
+    """The parties whose breaks count (`Options.break_parties`), among those with requests
+    (never the virtual parties of shared home rooms)."""
+    inst = prep.inst
     kinds = {"all": None, "delegations": "delegation", "sectors": "sector"}
     if which == "none":
         return []
     kind = kinds[which]
     with_requests = {p for req in inst.requests for p in req.parties}
     return [
-        p.id for p in inst.parties if p.id in with_requests and (kind is None or p.kind == kind)
+        p.id
+        for p in inst.parties
+        if p.id in with_requests and (kind is None or p.kind == kind) and p.id not in prep.virtual
     ]
 
 
@@ -30,7 +34,7 @@ def add_breaks(b: Built) -> None:
     """
     if "breaks" in b.objectives:
         return
-    b.counted = counted_parties(b.inst, b.options.break_parties)
+    b.counted = counted_parties(b.prep, b.options.break_parties)
     for p in b.counted:
         b.breaks[p] = gap_breaks_of(b, p)
     b.sure_active = [p for p in b.breaks if has_meeting(b, p, create=False) is True]

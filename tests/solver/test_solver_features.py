@@ -207,10 +207,15 @@ FEATURE_EXAMPLES = {
         slots=[2],
     ),
     Feature.SECTOR_KEEPS_ROOM: make(ONE, sector_keeps_room=True),
-    # two sectors, one room: no home room of its own per sector, the model carries the rule
+    # two sectors, one room, and a meeting without a sector, which may use any room: the
+    # rooms do not follow from homes, the model carries the rule
     Feature.HOME_ROOMS: make(
-        [req("a", "D1", "S1", mandatory=True), req("b", "D2", "S2", mandatory=True)],
-        slots=[2],
+        [
+            req("a", "D1", "S1", mandatory=True),
+            req("b", "D2", "S2", mandatory=True),
+            req("c", "D1", "D2", mandatory=True),
+        ],
+        slots=[3],
         home_rooms=True,
     ),
     Feature.REPLAN: make(ONE, previous=[Assignment(request="a", slot=0, room="R0")]),
@@ -253,3 +258,22 @@ def test_an_engine_applies_only_where_it_supports_every_feature():
         b = build(prepare(inst), inst.options, ["breaks"])
         add_breaks(b)
         assert local.applies(b) is in_local and maxsat.applies(b) is in_maxsat
+
+
+def test_shared_home_rooms_keep_rooms_pooled_for_the_local_search():
+    # three sectors, two rooms: two sectors share a home room, a virtual party of that room
+    # joins their meetings; rooms stay pooled, so the local search applies and no break of
+    # the virtual party counts
+    reqs = [req(f"{s}{i}", f"D{i}", s, mandatory=True) for s in ("S1", "S2", "S3") for i in (1, 2)]
+    inst = make(reqs, slots=[4], rooms=2, home_rooms=True, stages=["breaks"])
+    prep = prepare(inst)
+    assert len(prep.virtual) == 1 and prep.pooled
+    assert features(prep, inst.options) == {Feature.GROUP_MEETINGS}
+    b = build(prep, inst.options, ["breaks"])
+    add_breaks(b)
+    assert local.applies(b) and not maxsat.applies(b)
+    assert prep.virtual[0] not in b.counted
+    sol = solve(inst)
+    assert sol.breaks == validate(inst, sol).breaks_total
+    held = [(a.slot, a.room) for a in sol.assignments]
+    assert len(held) == len(reqs) == len(set(held))

@@ -289,6 +289,19 @@ def test_home_rooms_of_their_own_keep_rooms_pooled():
     homes = {s: {rooms[f"{s}{i}"][1] for i in range(3)} for s in ("SA", "SB", "SC")}
     assert all(len(h) == 1 for h in homes.values()) and len(set.union(*homes.values())) == 3
     assert rooms["both"][1] in homes["SA"] | homes["SB"]
-    # two rooms for three sectors: the model carries the rule with room variables
-    prep = prepare(make(reqs, slots=[4], rooms=2, home_rooms=True))
-    assert not prep.pooled and prep.homes is None
+    # two rooms for three sectors: the least loaded sector (SC) shares a room, written as a
+    # virtual party; rooms stay pooled. Six slots hold the shared room's six meetings only
+    # if the meeting of SA and SB is in the home nobody shares
+    inst = make(reqs, slots=[6], rooms=2, home_rooms=True)
+    prep = prepare(inst)
+    assert prep.pooled and len(prep.virtual) == 1 and len(set(prep.homes.values())) == 2
+    assert prep.homes["SC"] in {prep.homes["SA"], prep.homes["SB"]}
+    sol = check(inst, Status.OPTIMAL)
+    rooms = where(sol)
+    assert len(rooms) == len(reqs)
+    homes = {s: {rooms[f"{s}{i}"][1] for i in range(3)} for s in ("SA", "SB", "SC")}
+    assert all(len(h) == 1 for h in homes.values())
+    shared = homes["SC"]
+    assert rooms["both"][1] not in shared
+    assert len({slot for slot, room in rooms.values() if room in shared}) == 6
+    assert sol.breaks == validate(inst, sol).breaks_total  # no break of the virtual party
