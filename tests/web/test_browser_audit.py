@@ -44,7 +44,7 @@ def test_the_audit_log_shows_who_accepted_a_topic(page, live_server):
     expect(table).to_contain_text("accepted")
     expect(table.locator("tbody tr")).to_have_count(1)
     assert_accessible(page, "audit-filtered")
-    screenshot(page, "audit")
+    screenshot(page, "audit", key=True)
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Descargar XLSX").click()
