@@ -217,8 +217,8 @@ def submit_topics(
     )
     session.add(version)
     session.flush()
-    for position, topic_in in enumerate(topics_in.topics):
-        topic = Topic(
+    topics = [
+        Topic(
             version_id=version.id,
             edition_id=edition.id,
             delegation_id=delegation.id,
@@ -229,17 +229,20 @@ def submit_topics(
             cui=topic_in.cui,
             amount=topic_in.amount,
         )
-        session.add(topic)
-        session.flush()
-        for s in topic_in.sectors:
-            session.add(
-                TopicSector(
-                    topic_id=topic.id,
-                    sector_id=sector_ids[s.sector],
-                    rank=s.rank,
-                    submitted_rank=s.rank,
-                )
-            )
+        for position, topic_in in enumerate(topics_in.topics)
+    ]
+    session.add_all(topics)
+    session.flush()  # one batch of INSERTs; the topics' ids are known after it
+    session.add_all(
+        TopicSector(
+            topic_id=topic.id,
+            sector_id=sector_ids[s.sector],
+            rank=s.rank,
+            submitted_rank=s.rank,
+        )
+        for topic, topic_in in zip(topics, topics_in.topics, strict=True)
+        for s in topic_in.sectors
+    )
     session.flush()
     return version
 
