@@ -220,13 +220,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(url: str, workdir: Path) -> Iterator[str]:
-    """`articula serve` on a free port: its base URL until the block ends."""
+def serve(url: str, workdir: Path, settings: dict[str, str] | None = None) -> Iterator[str]:
+    """`articula serve` on a free port, with `settings` added to its environment: its base
+    URL until the block ends."""
     port = _free_port()
     env = os.environ | {
         "ARTICULA_DATABASE_URL": url,
         "ARTICULA_SECRET_KEY": "b" * 40,
         "ARTICULA_OUTBOX_DIR": str(workdir / "outbox"),
+        **(settings or {}),
     }
     log = workdir / "server.log"
     with log.open("ab") as out:

@@ -6,10 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +14,6 @@ import pytest
 from dbutil import sqlite_url
 from factories import auth, create_key
 from runs_support import schedulable_edition
-from smtp_support import free_port
 from sqlmodel import Session
 
 from app.access.models import Role
@@ -28,8 +23,8 @@ from app.core.errors import TooManyRequests
 from app.core.migrations import upgrade
 from app.scheduling import runs
 from app.scheduling.models import RunStatus, SolveRun
+from bench.load import serve
 
-ARTICULA = Path(sys.executable).with_name("articula")
 THREAD_POOL = 40  # anyio's default worker threads, what sync endpoints run in
 PER_KEY = 4
 STREAMS = 48  # > THREAD_POOL, from STREAMS // PER_KEY keys
@@ -40,31 +35,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server process on a fresh SQLite file: (base URL, database URL)."""
     url = sqlite_url(tmp_path, "streams.db")
     upgrade(url)
-    port, log = free_port(), tmp_path / "server.log"
-    env = os.environ | {
-        "ARTICULA_DATABASE_URL": url,
-        "ARTICULA_SECRET_KEY": "k" * 40,
-        "ARTICULA_OUTBOX_DIR": str(tmp_path / "outbox"),
+    settings = {
         "ARTICULA_JOBS_PERIODIC": "false",  # no reaper: the test's run stays `running`
         "ARTICULA_RUN_STREAMS_PER_KEY": str(PER_KEY),
     }
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [str(ARTICULA), "serve", "--port", str(port)], env=env, stdout=out, stderr=out
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.1)
+    with serve(url, tmp_path, settings) as base:
         yield base, url
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 async def _scenario(
