@@ -23,13 +23,12 @@ from app.core.config import Settings
 from app.core.errors import Conflict, NotFound
 from app.mail import tasks
 from app.mail.models import (
-    DeliveryLog,
     DeliveryPublic,
     MessageStatus,
     OutboxAttachment,
     OutboxMessage,
 )
-from app.mail.service import Attachment, list_deliveries, queue_message
+from app.mail.service import Attachment, list_deliveries, log_delivery, queue_message
 
 STUCK_AFTER = dt.timedelta(minutes=15)
 STATUS_ES = {
@@ -92,15 +91,12 @@ def send_now(
         )
     message.next_attempt_at = now
     session.add(message)
-    session.add(
-        DeliveryLog(
-            message_id=message.id,
-            edition_id=message.edition_id,
-            at=now,
-            event="send_now",
-            attempt=message.attempts,
-            detail=f"envío inmediato pedido por {actor}"[:2000],
-        )
+    log_delivery(
+        session=session,
+        message=message,
+        event="send_now",
+        now=now,
+        detail=f"envío inmediato pedido por {actor}",
     )
     session.flush()
     _kick(session)
@@ -181,15 +177,12 @@ def resend(
         settings=settings,
     )
     session.flush()
-    session.add(
-        DeliveryLog(
-            message_id=message.id,
-            edition_id=message.edition_id,
-            at=now,
-            event="resent",
-            attempt=message.attempts,
-            detail=f"reenviado como mensaje {copy.id}, pedido por {actor}"[:2000],
-        )
+    log_delivery(
+        session=session,
+        message=message,
+        event="resent",
+        now=now,
+        detail=f"reenviado como mensaje {copy.id}, pedido por {actor}",
     )
     session.flush()
     _kick(session)

@@ -128,31 +128,37 @@ def queue_message(
         )
         for a in attachments
     )
+    log_delivery(
+        session=session,
+        message=message,
+        event="queued",
+        now=now,
+        detail=f"programado para {due_at.isoformat()}",
+    )
+    return message
+
+
+def log_delivery(
+    *, session: Session, message: OutboxMessage, event: str, now: dt.datetime, detail: str
+) -> None:
+    """One row of the delivery log: what happened to `message` at its current attempt."""
     session.add(
         DeliveryLog(
             message_id=message.id,
-            edition_id=edition_id,
+            edition_id=message.edition_id,
             at=now,
-            event="queued",
-            detail=f"programado para {due_at.isoformat()}",
+            event=event,
+            attempt=message.attempts,
+            detail=detail[:2000],
         )
     )
-    return message
 
 
 def supersede(*, session: Session, message: OutboxMessage, now: dt.datetime, detail: str) -> None:
     """A queued message replaced by a newer one before it was sent."""
     message.status = MessageStatus.superseded
     session.add(message)
-    session.add(
-        DeliveryLog(
-            message_id=message.id,
-            edition_id=message.edition_id,
-            at=now,
-            event="superseded",
-            detail=detail,
-        )
-    )
+    log_delivery(session=session, message=message, event="superseded", now=now, detail=detail)
 
 
 # --------------------------------------------------------------------------- building
@@ -306,16 +312,7 @@ def _send_one(*, engine: Engine, settings: Settings, message_id: int, now: dt.da
             message.last_error = None
             event, detail, sent = "sent", where, True
         session.add(message)
-        session.add(
-            DeliveryLog(
-                message_id=message_id,
-                edition_id=message.edition_id,
-                at=now,
-                event=event,
-                attempt=message.attempts,
-                detail=detail,
-            )
-        )
+        log_delivery(session=session, message=message, event=event, now=now, detail=detail)
         session.commit()
         return sent
 
@@ -395,16 +392,7 @@ def hold_queued(*, session: Session, now: dt.datetime, detail: str) -> int:
         message.status = MessageStatus.held
         message.claimed_at = None
         session.add(message)
-        session.add(
-            DeliveryLog(
-                message_id=message.id,
-                edition_id=message.edition_id,
-                at=now,
-                event="held",
-                attempt=message.attempts,
-                detail=detail,
-            )
-        )
+        log_delivery(session=session, message=message, event="held", now=now, detail=detail)
     session.flush()
     return len(messages)
 
@@ -419,15 +407,12 @@ def release_held(*, session: Session, now: dt.datetime, edition_id: int | None =
         message.status = MessageStatus.queued
         message.next_attempt_at = now
         session.add(message)
-        session.add(
-            DeliveryLog(
-                message_id=message.id,
-                edition_id=message.edition_id,
-                at=now,
-                event="released",
-                attempt=message.attempts,
-                detail="liberado por la SD después de una restauración",
-            )
+        log_delivery(
+            session=session,
+            message=message,
+            event="released",
+            now=now,
+            detail="liberado por la SD después de una restauración",
         )
     session.flush()
     return len(messages)
