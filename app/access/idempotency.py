@@ -12,11 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from app.access.models import IdempotencyRecord
@@ -44,42 +42,58 @@ def request_hash(*, scope: str, payload: Any) -> str:
     return hashlib.sha256(f"{scope}\n{canonical}".encode()).hexdigest()
 
 
-def run_once(
-    *,
-    session: Session,
-    principal: Principal,
-    key: str | None,
-    scope: str,
-    payload: Any,
-    write: Callable[[], BaseModel],
-    now: dt.datetime,
-    status: int = 201,
-) -> Outcome:
-    """Run `write` unless this caller already sent this key: then replay its response (409
-    if the key came with another request). Without a key, just write."""
-    if key is None:
-        return Outcome(body=write().model_dump(mode="json"), replayed=False)
-    digest = request_hash(scope=scope, payload=payload)
-    record = session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.principal_key == str(principal.key_id),
-            IdempotencyRecord.key == key,
-        )
-    ).first()
-    if record is not None:
-        if record.request_hash != digest:
-            raise Conflict(KEY_REUSED)
-        return Outcome(body=record.response_body, replayed=True)
-    body = write().model_dump(mode="json")
-    session.add(
-        IdempotencyRecord(
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """A write sent with an `Idempotency-Key`: who sent it, the key and what was asked.
+
+    A write looks for the stored answer first (`stored`); when there is none it writes and
+    stores its answer in the same transaction (`remember`). A write that validates before
+    taking its lock looks again once it holds the lock: a retry with the same key may have
+    been stored meanwhile."""
+
+    principal_key: str
+    key: str
+    digest: str
+
+    @classmethod
+    def of(
+        cls, *, principal: Principal, key: str | None, scope: str, payload: Any
+    ) -> IdempotentRequest | None:
+        """The request, or None when no key was sent (the write is then not idempotent)."""
+        if key is None:
+            return None
+        return cls(
             principal_key=str(principal.key_id),
             key=key,
-            request_hash=digest,
-            response_status=status,
-            response_body=body,
-            created_at=now,
+            digest=request_hash(scope=scope, payload=payload),
         )
-    )
-    session.flush()
-    return Outcome(body=body, replayed=False)
+
+    def stored(self, session: Session) -> Outcome | None:
+        """The stored answer to this key, if any; 409 if the key came with another request."""
+        record = session.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.principal_key == self.principal_key,
+                IdempotencyRecord.key == self.key,
+            )
+        ).first()
+        if record is None:
+            return None
+        if record.request_hash != self.digest:
+            raise Conflict(KEY_REUSED)
+        return Outcome(body=record.response_body, replayed=True)
+
+    def remember(
+        self, session: Session, *, body: dict[str, Any], now: dt.datetime, status: int = 201
+    ) -> None:
+        """Store the answer, to replay it to a repeat of this request."""
+        session.add(
+            IdempotencyRecord(
+                principal_key=self.principal_key,
+                key=self.key,
+                request_hash=self.digest,
+                response_status=status,
+                response_body=body,
+                created_at=now,
+            )
+        )
+        session.flush()

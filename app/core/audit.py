@@ -156,6 +156,9 @@ class _Recorder:
             self._parents[key] = self._parent_edition(parent_table, values[fk])
         return self._parents[key]
 
+    def parent_inserted(self, table: str, row_id: Any, edition_id: int) -> None:
+        self._parents[(table, row_id)] = edition_id
+
     def _parent_edition(self, parent_table: str, parent_id: Any) -> int | None:
         """The parent's edition: from the session when it holds the parent, else a query."""
         cls = _class_of(parent_table)
@@ -256,8 +259,13 @@ def _state_values(obj: Any, *, committed: bool) -> tuple[str, dict[str, Any], li
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     recorder = _Recorder(session)
-    for obj in session.new:
-        table, values, pk = _state_values(obj, committed=False)
+    inserted = [_state_values(obj, committed=False) for obj in session.new]
+    for table, values, pk in inserted:
+        # Not in the identity map until the flush ends: a child inserted in the same flush
+        # (a topic's sectors) finds its parent's edition here instead of in a query.
+        if pk == ["id"] and values.get("edition_id") is not None:
+            recorder.parent_inserted(table, values["id"], values["edition_id"])
+    for table, values, pk in inserted:
         if table in NOISE_TABLES:
             continue
         recorder.add(

@@ -5,15 +5,14 @@ submission is a new `TopicListVersion` and the old ones are kept. Review state (
 reason, reviewer) lives on the topics of the current version.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: SQLModel relationships need real annotations.
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
 from pydantic import ConfigDict, field_validator
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from app.core.types import DbId, UTCDateTime
 
@@ -79,6 +78,8 @@ class Topic(SQLModel, table=True):
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reviewed_by: str | None = Field(default=None, max_length=64)
     merged_into_id: int | None = Field(default=None, foreign_key="topic.id")
+    # Many-to-one only, so a new version, its topics and their sectors insert in one flush.
+    version: TopicListVersion = Relationship()
 
 
 class TopicSector(SQLModel, table=True):
@@ -92,6 +93,7 @@ class TopicSector(SQLModel, table=True):
     sector_id: int = Field(foreign_key="sector.id", index=True)
     rank: int = Field(ge=1, description="Current rank (the SD may re-rank in review)")
     submitted_rank: int = Field(ge=1, description="Rank as the delegation submitted it")
+    topic: Topic = Relationship()
 
 
 # --------------------------------------------------------------------------- input

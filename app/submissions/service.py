@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from app.access.idempotency import Outcome, run_once
+from app.access.idempotency import IdempotentRequest, Outcome
 from app.access.principal import Principal
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.pagination import Page
@@ -48,6 +50,42 @@ EMPTY_LIST = (
     "que desea, confírmelo expresamente (confirm_empty)."
 )
 NOT_IN_REVIEW = "La revisión de temas solo es posible cuando la edición está en revisión."
+
+
+CENT = Decimal("0.01")  # amounts are stored with two decimals (Numeric(18, 2))
+
+
+@dataclass
+class PreparedVersion:
+    """A checked topic list ready to store: the version, its topics in submitted order and
+    each topic's sector links."""
+
+    delegation_code: str
+    version: TopicListVersion
+    topics: list[Topic]
+    sectors: list[list[TopicSector]]
+    codes: dict[int, str]  # sector id -> code, for the answer
+
+    def public(self) -> TopicListVersionPublic:
+        """The stored version as `get_version` reads it back, from the rows in memory."""
+        summary = _summary(self.version, self.delegation_code, len(self.topics))
+        topics = [
+            _topic_public(
+                topic,
+                delegation=self.delegation_code,
+                version=self.version.number,
+                sectors=[
+                    SectorRankPublic(
+                        sector=self.codes[link.sector_id],
+                        rank=link.rank,
+                        submitted_rank=link.submitted_rank,
+                    )
+                    for link in links
+                ],
+            )
+            for topic, links in zip(self.topics, self.sectors, strict=True)
+        ]
+        return TopicListVersionPublic(**summary.model_dump(), topics=topics)
 
 
 def not_found() -> NotFound:
@@ -180,6 +218,87 @@ def validate_topic_list(
     return sectors
 
 
+def prepare_version(
+    *,
+    session: Session,
+    edition: Edition,
+    delegation: Delegation,
+    topics_in: TopicListIn,
+    principal: Principal,
+    now: datetime,
+) -> PreparedVersion:
+    """Check the list (window, confirmation of an empty list, `validate_topic_list`) and build
+    its rows, not yet numbered nor in the session. It only reads, so a submission runs it
+    before taking the delegation's write lock."""
+    if not submissions_open(edition, now):
+        raise Conflict(WINDOW_CLOSED)
+    if not topics_in.topics and not topics_in.confirm_empty:
+        raise Invalid(EMPTY_LIST, field="confirm_empty")
+    sector_ids = validate_topic_list(session=session, edition=edition, topics_in=topics_in)
+    version = TopicListVersion(
+        edition_id=edition.id,
+        delegation_id=delegation.id,
+        number=1,  # set by store_version, under the lock
+        is_current=True,
+        submitted_at=now,
+        submitted_by=str(principal.key_id),
+    )
+    topics = [
+        Topic(
+            version=version,
+            edition_id=edition.id,
+            delegation_id=delegation.id,
+            position=position,
+            title=topic_in.title,
+            description=topic_in.description,
+            kind=topic_in.kind,
+            cui=topic_in.cui,
+            amount=None if topic_in.amount is None else topic_in.amount.quantize(CENT),
+        )
+        for position, topic_in in enumerate(topics_in.topics)
+    ]
+    sectors = [
+        [
+            TopicSector(
+                topic=topic, sector_id=sector_ids[s.sector], rank=s.rank, submitted_rank=s.rank
+            )
+            for s in sorted(topic_in.sectors, key=lambda s: s.sector)
+        ]
+        for topic, topic_in in zip(topics, topics_in.topics, strict=True)
+    ]
+    codes = {sector_id: code for code, sector_id in sector_ids.items()}
+    return PreparedVersion(
+        delegation_code=delegation.code,
+        version=version,
+        topics=topics,
+        sectors=sectors,
+        codes=codes,
+    )
+
+
+def store_version(*, session: Session, prepared: PreparedVersion) -> TopicListVersion:
+    """Number the prepared version after the delegation's last one, make it the current one
+    and insert it with its topics and their sectors (one flush: the rows link through
+    their relationships)."""
+    version = prepared.version
+    mine = (
+        col(TopicListVersion.edition_id) == version.edition_id,
+        col(TopicListVersion.delegation_id) == version.delegation_id,
+    )
+    last = session.exec(select(func.max(TopicListVersion.number)).where(*mine)).one()
+    current = session.exec(
+        select(TopicListVersion).where(*mine, col(TopicListVersion.is_current)).with_for_update()
+    ).all()
+    for old in current:
+        old.is_current = False
+    version.number = (last or 0) + 1
+    session.add(version)
+    session.add_all(prepared.topics)
+    session.add_all(link for links in prepared.sectors for link in links)
+    session.flush()
+    return version
+
+
 def submit_topics(
     *,
     session: Session,
@@ -190,61 +309,17 @@ def submit_topics(
     now: datetime,
 ) -> TopicListVersion:
     """Store the delegation's whole list as a new version, while the window is open; an
-    empty list only when `confirm_empty` says so."""
-    if not submissions_open(edition, now):
-        raise Conflict(WINDOW_CLOSED)
-    if not topics_in.topics and not topics_in.confirm_empty:
-        raise Invalid(EMPTY_LIST, field="confirm_empty")
-    sector_ids = validate_topic_list(session=session, edition=edition, topics_in=topics_in)
-    mine = (
-        col(TopicListVersion.edition_id) == edition.id,
-        col(TopicListVersion.delegation_id) == delegation.id,
+    empty list only when `confirm_empty` says so. (No lock: for one writer at a time, as the
+    demo data; requests go through `submit_topic_list`.)"""
+    prepared = prepare_version(
+        session=session,
+        edition=edition,
+        delegation=delegation,
+        topics_in=topics_in,
+        principal=principal,
+        now=now,
     )
-    current = session.exec(
-        select(TopicListVersion).where(*mine, col(TopicListVersion.is_current)).with_for_update()
-    ).all()
-    for old in current:
-        old.is_current = False
-        session.add(old)
-    last = session.exec(select(func.max(TopicListVersion.number)).where(*mine)).one()
-    version = TopicListVersion(
-        edition_id=edition.id,
-        delegation_id=delegation.id,
-        number=(last or 0) + 1,
-        is_current=True,
-        submitted_at=now,
-        submitted_by=str(principal.key_id),
-    )
-    session.add(version)
-    session.flush()
-    topics = [
-        Topic(
-            version_id=version.id,
-            edition_id=edition.id,
-            delegation_id=delegation.id,
-            position=position,
-            title=topic_in.title,
-            description=topic_in.description,
-            kind=topic_in.kind,
-            cui=topic_in.cui,
-            amount=topic_in.amount,
-        )
-        for position, topic_in in enumerate(topics_in.topics)
-    ]
-    session.add_all(topics)
-    session.flush()  # one batch of INSERTs; the topics' ids are known after it
-    session.add_all(
-        TopicSector(
-            topic_id=topic.id,
-            sector_id=sector_ids[s.sector],
-            rank=s.rank,
-            submitted_rank=s.rank,
-        )
-        for topic, topic_in in zip(topics, topics_in.topics, strict=True)
-        for s in topic_in.sectors
-    )
-    session.flush()
-    return version
+    return store_version(session=session, prepared=prepared)
 
 
 # --------------------------------------------------------------------------- submitting
@@ -252,10 +327,11 @@ def submit_topics(
 
 def _serialise_submissions(*, session: Session, delegation: Delegation) -> None:
     """Take the delegation's write lock for the rest of the transaction: a no-op UPDATE of
-    its row (PostgreSQL: the row lock, held until commit; SQLite: the database's write lock,
-    taken before anything is read). Concurrent submissions of the same delegation then read
-    the version numbers and idempotency records one after the other, each seeing the last."""
-    session.exec(  # type: ignore[call-overload]
+    its row (PostgreSQL: the row lock, held until commit; SQLite: the database's write lock).
+    Concurrent submissions of the same delegation then read the version numbers and
+    idempotency records one after the other, each seeing the last. It changes nothing, so
+    it runs on the session's connection, where the audit hooks do not read the row around it."""
+    session.connection().execute(
         sa.update(Delegation)
         .where(col(Delegation.id) == delegation.id)
         .values(code=col(Delegation.code))
@@ -273,37 +349,63 @@ def submit_topic_list(
     now: datetime,
 ) -> Outcome:
     """Submit the delegation's whole list as a new version and answer it; with an
-    `Idempotency-Key`, a repeat of the same request replays the first answer."""
+    `Idempotency-Key`, a repeat of the same request replays the first answer (even after
+    the window closed). Everything that only reads (the stored answer, the checks, the rows
+    to insert) runs before the delegation's write lock, which SQLite holds for the whole
+    database: the lock covers the version number, the inserts and the answer."""
     delegation = resolve_delegation(
         session=session, edition=edition, code=delegation_code, principal=principal
     )
-    _serialise_submissions(session=session, delegation=delegation)
-
-    def write() -> TopicListVersionPublic:
-        version = submit_topics(
-            session=session,
-            edition=edition,
-            delegation=delegation,
-            topics_in=topics_in,
-            principal=principal,
-            now=now,
-        )
-        return get_version(
-            session=session, edition=edition, delegation=delegation, number=version.number
-        )
-
-    return run_once(
-        session=session,
+    request = IdempotentRequest.of(
         principal=principal,
         key=idempotency_key,
         scope=f"{edition.id}/{delegation.code}",
         payload=topics_in.model_dump(mode="json"),
-        write=write,
+    )
+    if request is not None and (replay := request.stored(session)) is not None:
+        return replay
+    prepared = prepare_version(
+        session=session,
+        edition=edition,
+        delegation=delegation,
+        topics_in=topics_in,
+        principal=principal,
         now=now,
     )
+    _serialise_submissions(session=session, delegation=delegation)
+    # A retry with the same key may have been stored while this request was being checked.
+    if request is not None and (replay := request.stored(session)) is not None:
+        return replay
+    store_version(session=session, prepared=prepared)
+    body = prepared.public().model_dump(mode="json")
+    if request is not None:
+        request.remember(session, body=body, now=now)
+    return Outcome(body=body, replayed=False)
 
 
 # --------------------------------------------------------------------------- reading
+
+
+def _topic_public(
+    topic: Topic, *, delegation: str, version: int, sectors: list[SectorRankPublic]
+) -> TopicPublic:
+    return TopicPublic(
+        id=topic.id or 0,
+        edition_id=topic.edition_id,
+        delegation=delegation,
+        version=version,
+        position=topic.position,
+        title=topic.title,
+        description=topic.description,
+        kind=topic.kind,
+        cui=topic.cui,
+        amount=topic.amount,
+        sectors=sorted(sectors, key=lambda s: s.sector),
+        status=topic.status,
+        review_reason=topic.review_reason,
+        reviewed_at=topic.reviewed_at,
+        merged_into_id=topic.merged_into_id,
+    )
 
 
 def render_topics(*, session: Session, topics: Sequence[Topic]) -> list[TopicPublic]:
@@ -316,7 +418,6 @@ def render_topics(*, session: Session, topics: Sequence[Topic]) -> list[TopicPub
         select(TopicSector.topic_id, Sector.code, TopicSector.rank, TopicSector.submitted_rank)
         .join(Sector, col(Sector.id) == col(TopicSector.sector_id))
         .where(col(TopicSector.topic_id).in_(ids))
-        .order_by(col(Sector.code))
     ).all()
     for topic_id, code, rank, submitted in rows:
         links[topic_id].append(SectorRankPublic(sector=code, rank=rank, submitted_rank=submitted))
@@ -335,22 +436,11 @@ def render_topics(*, session: Session, topics: Sequence[Topic]) -> list[TopicPub
         ).all()
     )
     return [
-        TopicPublic(
-            id=t.id,
-            edition_id=t.edition_id,
+        _topic_public(
+            t,
             delegation=codes[t.delegation_id],
             version=versions[t.version_id],
-            position=t.position,
-            title=t.title,
-            description=t.description,
-            kind=t.kind,
-            cui=t.cui,
-            amount=t.amount,
-            sectors=links[t.id],
-            status=t.status,
-            review_reason=t.review_reason,
-            reviewed_at=t.reviewed_at,
-            merged_into_id=t.merged_into_id,
+            sectors=links[t.id or 0],
         )
         for t in topics
     ]

@@ -36,6 +36,9 @@ def test_submit_creates_version_one_with_ranked_topics(client, world):
     multi = body["topics"][4]
     assert [s["sector"] for s in multi["sectors"]] == ["MINSA", "MTC"]
     assert all(t["status"] == "pending" for t in body["topics"])
+    # the answer is built from the rows in memory: it is what reading the version gives back
+    read = client.get(world.lists("CUS", "/current"), headers=world.keys["CUS"])
+    assert read.json() == body
 
 
 def test_sd_may_submit_on_behalf_of_a_delegation(client, world):
