@@ -21,7 +21,7 @@ from app.core import jobs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.errors import install_error_handlers, install_problem_docs
-from app.core.middleware import BodyLimit, RequestContext, SecurityHeaders
+from app.core.middleware import Admission, BodyLimit, RequestContext, SecurityHeaders
 from app.editions.router import catalog as catalog_router
 from app.editions.router import router as editions_router
 from app.mail.router import router as mail_router
@@ -87,7 +87,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     install_web(application, settings)
     # Outermost last: the request id around everything, headers on every answer, the key
-    # checked before the body is read.
+    # checked before the body is read, its size before it waits for a turn.
+    if settings.max_concurrent_requests:
+        application.add_middleware(
+            Admission,
+            limit=settings.max_concurrent_requests,
+            timeout_s=settings.request_queue_timeout_s,
+        )
     application.add_middleware(
         BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
     )

@@ -1,9 +1,10 @@
 """ASGI middleware every response passes through: the request id and access log, the body
-size limit and the security headers. All plain ASGI (no BaseHTTPMiddleware), so streamed
-bodies stay streamed."""
+size limit, the security headers and the queue of requests waiting for a turn. All plain
+ASGI (no BaseHTTPMiddleware), so streamed bodies stay streamed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -75,6 +76,78 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+class Admission:
+    """At most `limit` requests run at once; the others wait for a turn, first come first
+    served, for up to `timeout_s` (then 503 problem+json with Retry-After).
+
+    The requests of one process share one interpreter lock, so a hundred running at once
+    share one core in slices: a cheap request and a costly one finish in proportion to their
+    work, and a writer holding SQLite's lock gets a slice of the core while every other
+    writer waits for it. In one line, each waits for those before it and then runs with the
+    core to itself and a few others. A request with a declared body is received in full
+    before it waits (the limits above have checked its size), so a slow client holds no
+    turn. Event streams (`GET …/events`) are long and mostly idle: they do not queue."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, timeout_s: float) -> None:
+        self.app = app
+        self.limit = limit
+        self.timeout_s = timeout_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._turns = asyncio.Semaphore(limit)
+
+    def _line(self) -> asyncio.Semaphore:
+        """The line of the running event loop: a server has one loop; an app called from one
+        loop after another (as tests do) starts a new line in each."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._turns = loop, asyncio.Semaphore(self.limit)
+        return self._turns
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (
+            scope["method"] == "GET" and scope["path"].endswith("/events")
+        ):
+            await self.app(scope, receive, send)
+            return
+        if Headers(scope=scope).get("content-length", "0") != "0":
+            receive = await _received(receive)
+        turns = self._line()
+        try:
+            await asyncio.wait_for(turns.acquire(), self.timeout_s)
+        except TimeoutError:
+            response = problem(
+                503,
+                "El servicio está atendiendo muchas solicitudes; vuelva a intentarlo en unos "
+                "segundos.",
+                slug="busy",
+                instance=scope["path"],
+                headers={"Retry-After": "5"},
+                retryable=True,
+            )
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            turns.release()
+
+
+async def _received(receive: Receive) -> Receive:
+    """Receive the whole body now; the returned `receive` hands it over, then waits for
+    the client to disconnect as the original would."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
 
 
 class SecurityHeaders:
