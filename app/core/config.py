@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # multipart/form-data
     api_auth_window_s: int = Field(default=60, ge=1)
     # Requests running at once in this process; the others wait their turn in order, for up
-    # to request_queue_timeout_s (then 503). 0 turns the queue off. See BENCHMARKS.md "Load".
+    # to request_queue_timeout_s (then 503). 0 turns the queue off.
     max_concurrent_requests: int = Field(default=4, ge=0)
     request_queue_timeout_s: float = Field(default=30.0, gt=0)
     api_auth_max_failures_per_address: int = Field(default=30, ge=1)
