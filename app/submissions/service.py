@@ -262,7 +262,7 @@ def prepare_version(
             TopicSector(
                 topic=topic, sector_id=sector_ids[s.sector], rank=s.rank, submitted_rank=s.rank
             )
-            for s in sorted(topic_in.sectors, key=lambda s: s.sector)
+            for s in topic_in.sectors
         ]
         for topic, topic_in in zip(topics, topics_in.topics, strict=True)
     ]
