@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from app.access.models import IdempotencyRecord
@@ -57,15 +58,16 @@ class IdempotentRequest:
 
     @classmethod
     def of(
-        cls, *, principal: Principal, key: str | None, scope: str, payload: Any
+        cls, *, principal: Principal, key: str | None, scope: str, body: BaseModel
     ) -> IdempotentRequest | None:
-        """The request, or None when no key was sent (the write is then not idempotent)."""
+        """The request, or None when no key was sent (the write is then not idempotent, and
+        its body is not hashed)."""
         if key is None:
             return None
         return cls(
             principal_key=str(principal.key_id),
             key=key,
-            digest=request_hash(scope=scope, payload=payload),
+            digest=request_hash(scope=scope, payload=body.model_dump(mode="json")),
         )
 
     def stored(self, session: Session) -> Outcome | None:

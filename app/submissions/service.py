@@ -360,7 +360,7 @@ def submit_topic_list(
         principal=principal,
         key=idempotency_key,
         scope=f"{edition.id}/{delegation.code}",
-        payload=topics_in.model_dump(mode="json"),
+        body=topics_in,
     )
     if request is not None and (replay := request.stored(session)) is not None:
         return replay
